@@ -1,0 +1,294 @@
+import { describe, expect, it } from 'vitest';
+import { conformanceCases } from './conformance.fixture.ts';
+import type { CompiledEdge } from './dag.ts';
+import {
+  acceptedStatuses,
+  compile,
+  decide,
+  evaluate,
+  failureReason,
+  runStatus,
+  settle,
+  skipReason,
+  statusOf,
+} from './dag.ts';
+import type { Outcome } from './simulate.ts';
+import { simulate } from './simulate.ts';
+import type { JobStatus, Pipeline, RunStatus } from './types.ts';
+import { JOB_STATUSES } from './types.ts';
+import { validatePipeline } from './validate.ts';
+
+/** A pipeline from `name: [dependency, ...]`, where a dependency `!x` is on the failure of x. */
+function pipeline(spec: Record<string, string[]>, run: Record<string, string> = {}): Pipeline {
+  const jobs: Pipeline['jobs'] = {};
+  for (const [name, deps] of Object.entries(spec)) {
+    jobs[name] = {
+      image: 'busybox',
+      run: run[name] ?? 'true',
+      dependsOn: deps.map((d) =>
+        d.startsWith('!') ? { job: d.slice(1), conditions: { failure: true } } : { job: d },
+      ),
+    };
+  }
+  return { kind: 'Pipeline', jobs };
+}
+
+/** The outcome of a job's command as the conformance cases use them. */
+function commandOutcome(run: string): Outcome {
+  const last = run.split(';').pop()?.trim() ?? '';
+  if (last === 'false') return 'FAILED';
+  const exit = /^exit (\d+)$/.exec(last);
+  return exit && Number(exit[1]) !== 0 ? 'FAILED' : 'SUCCESSFUL';
+}
+
+const edge = (job: string, failure = false): CompiledEdge => ({
+  job,
+  accepts: acceptedStatuses(failure ? { job, conditions: { failure } } : { job }),
+});
+
+describe('acceptedStatuses', () => {
+  it.each([
+    [{ job: 'a' }, ['SUCCESSFUL']],
+    [{ job: 'a', conditions: {} }, ['SUCCESSFUL']],
+    [{ job: 'a', conditions: { failure: false } }, ['SUCCESSFUL']],
+    [{ job: 'a', conditions: { failure: true } }, ['FAILED']],
+  ])('%j accepts %j', (dep, accepted) => {
+    expect(acceptedStatuses(dep)).toEqual(accepted);
+  });
+});
+
+describe('decide: one dependency, every status × condition', () => {
+  const expected: Record<JobStatus, [plain: string, onFailure: string]> = {
+    PENDING: ['wait', 'wait'],
+    RUNNING: ['wait', 'wait'],
+    SUCCESSFUL: ['run', 'skip'],
+    FAILED: ['skip', 'run'],
+    SKIPPED: ['skip', 'skip'],
+    CANCELED: ['skip', 'skip'],
+  };
+  const cases = JOB_STATUSES.flatMap((status) => [
+    { status, failure: false, kind: expected[status][0] },
+    { status, failure: true, kind: expected[status][1] },
+  ]);
+  it.each(cases)('dependency $status, failure: $failure → $kind', ({ status, failure, kind }) => {
+    expect(decide([edge('a', failure)], { a: status }).kind).toBe(kind);
+  });
+});
+
+describe('decide: several dependencies', () => {
+  it('runs with no dependencies', () => {
+    expect(decide([], {})).toEqual({ kind: 'run' });
+  });
+  it('waits while any dependency is not terminal, even if another already rules it out', () => {
+    expect(decide([edge('a'), edge('b')], { a: 'FAILED', b: 'RUNNING' })).toEqual({ kind: 'wait' });
+    expect(decide([edge('a'), edge('b')], { a: 'SUCCESSFUL', b: 'PENDING' })).toEqual({
+      kind: 'wait',
+    });
+  });
+  it('counts a missing status as PENDING, and only own keys as statuses', () => {
+    expect(decide([edge('a')], {})).toEqual({ kind: 'wait' });
+    expect(decide([edge('constructor')], {})).toEqual({ kind: 'wait' });
+    expect(statusOf({}, 'toString')).toBe('PENDING');
+  });
+  it('runs when every dependency ended as it requires, mixed conditions', () => {
+    const edges = [edge('a'), edge('b', true)];
+    expect(decide(edges, { a: 'SUCCESSFUL', b: 'FAILED' })).toEqual({ kind: 'run' });
+    expect(decide(edges, { a: 'SUCCESSFUL', b: 'SUCCESSFUL' }).kind).toBe('skip');
+  });
+  it('gives the first dependency it does not accept as the reason', () => {
+    const edges = [edge('a'), edge('b', true), edge('c')];
+    expect(decide(edges, { a: 'SUCCESSFUL', b: 'CANCELED', c: 'FAILED' })).toEqual({
+      kind: 'skip',
+      reason: 'dependency "b" ended CANCELED; this job runs only when it is FAILED',
+    });
+  });
+});
+
+describe('skipReason and failureReason', () => {
+  it.each([
+    [
+      edge('load'),
+      'FAILED',
+      'dependency "load" ended FAILED; this job runs only when it is SUCCESSFUL',
+    ],
+    [
+      edge('load', true),
+      'SKIPPED',
+      'dependency "load" ended SKIPPED; this job runs only when it is FAILED',
+    ],
+    [
+      { job: 'x', accepts: ['SUCCESSFUL', 'FAILED'] } as CompiledEdge,
+      'CANCELED',
+      'dependency "x" ended CANCELED; this job runs only when it is SUCCESSFUL or FAILED',
+    ],
+  ] as const)('%j ended %s', (dep, actual, reason) => {
+    expect(skipReason(dep, actual)).toBe(reason);
+  });
+  it.each([
+    [['a'], 'job "a" failed'],
+    [['a', 'b'], 'jobs "a", "b" failed'],
+  ])('%j → %s', (jobs, reason) => {
+    expect(failureReason(jobs)).toBe(reason);
+  });
+});
+
+describe('runStatus', () => {
+  it.each<[JobStatus[], boolean, RunStatus]>([
+    [['PENDING', 'PENDING'], false, 'PENDING'],
+    [[], false, 'PENDING'],
+    [['SUCCESSFUL', 'PENDING'], false, 'RUNNING'],
+    [['RUNNING', 'PENDING'], false, 'RUNNING'],
+    [['FAILED', 'RUNNING'], false, 'RUNNING'],
+    [['FAILED', 'PENDING'], false, 'RUNNING'],
+    [['SUCCESSFUL', 'SKIPPED'], false, 'SUCCESSFUL'],
+    [['SUCCESSFUL', 'CANCELED'], false, 'SUCCESSFUL'],
+    [['SKIPPED', 'SKIPPED'], false, 'SUCCESSFUL'],
+    [['SUCCESSFUL', 'FAILED', 'SKIPPED'], false, 'FAILED'],
+    [['FAILED'], false, 'FAILED'],
+    [['PENDING'], true, 'CANCELED'],
+    [['RUNNING', 'SUCCESSFUL'], true, 'CANCELED'],
+    [['FAILED', 'CANCELED'], true, 'CANCELED'],
+  ])('%j, canceled %s → %s', (statuses, canceled, status) => {
+    expect(runStatus(statuses, canceled)).toBe(status);
+  });
+});
+
+describe('compile', () => {
+  it('finds roots, dependencies with accepted statuses, and dependents', () => {
+    const compiled = compile(pipeline({ a: [], b: [], c: ['a', '!b'], d: ['c', 'a'] }));
+    expect(compiled.roots).toEqual(['a', 'b']);
+    expect(compiled.jobs).toEqual({
+      a: { deps: [], dependents: ['c', 'd'] },
+      b: { deps: [], dependents: ['c'] },
+      c: {
+        deps: [
+          { job: 'a', accepts: ['SUCCESSFUL'] },
+          { job: 'b', accepts: ['FAILED'] },
+        ],
+        dependents: ['d'],
+      },
+      d: {
+        deps: [
+          { job: 'c', accepts: ['SUCCESSFUL'] },
+          { job: 'a', accepts: ['SUCCESSFUL'] },
+        ],
+        dependents: [],
+      },
+    });
+  });
+  it('lists a dependent once even when it depends twice, and ignores unknown jobs', () => {
+    const compiled = compile(pipeline({ a: [], b: ['a', '!a', 'constructor'] }));
+    expect(compiled.jobs['a']?.dependents).toEqual(['b']);
+    expect(compiled.roots).toEqual(['a']);
+  });
+});
+
+describe('evaluate and settle', () => {
+  const chain = compile(pipeline({ a: [], b: ['a'], c: ['b'], d: ['!c'], e: ['a'], f: [] }));
+  it('evaluate decides only PENDING jobs, one level at a time', () => {
+    expect(evaluate(chain, {})).toEqual({ ready: ['a', 'f'], skipped: [] });
+    expect(evaluate(chain, { a: 'RUNNING', f: 'RUNNING' })).toEqual({ ready: [], skipped: [] });
+    const step = evaluate(chain, { a: 'FAILED', f: 'SUCCESSFUL' });
+    expect(step.ready).toEqual([]);
+    expect(step.skipped.map((s) => s.job)).toEqual(['b', 'e']);
+  });
+  it('settle propagates skips through the chain, even past a failure condition', () => {
+    const input: Record<string, JobStatus> = { a: 'FAILED', f: 'RUNNING' };
+    const result = settle(chain, input);
+    expect(result.statuses).toEqual({
+      ...input,
+      b: 'SKIPPED',
+      c: 'SKIPPED',
+      d: 'SKIPPED',
+      e: 'SKIPPED',
+    });
+    expect(result.ready).toEqual([]);
+    expect(result.skipped).toEqual([
+      { job: 'b', reason: 'dependency "a" ended FAILED; this job runs only when it is SUCCESSFUL' },
+      { job: 'e', reason: 'dependency "a" ended FAILED; this job runs only when it is SUCCESSFUL' },
+      {
+        job: 'c',
+        reason: 'dependency "b" ended SKIPPED; this job runs only when it is SUCCESSFUL',
+      },
+      { job: 'd', reason: 'dependency "c" ended SKIPPED; this job runs only when it is FAILED' },
+    ]);
+    expect(input).toEqual({ a: 'FAILED', f: 'RUNNING' }); // not mutated
+  });
+  it('settle returns the jobs that became ready', () => {
+    const result = settle(chain, {
+      a: 'SUCCESSFUL',
+      b: 'SUCCESSFUL',
+      c: 'SUCCESSFUL',
+      f: 'FAILED',
+    });
+    expect(result.ready).toEqual(['e']);
+    expect(result.statuses['d']).toBe('SKIPPED');
+  });
+  it('a fallback runs when its dependency failed; the normal path is skipped', () => {
+    const result = settle(chain, { a: 'SUCCESSFUL', b: 'SUCCESSFUL', c: 'FAILED' });
+    expect(result.ready).toEqual(['d', 'e', 'f']);
+    expect(result.skipped).toEqual([]);
+  });
+  it('reads only own keys of the statuses: a job named "constructor" is ready', () => {
+    const compiled = compile(pipeline({ constructor: [], 'value-of': ['constructor'] }));
+    expect(evaluate(compiled, {}).ready).toEqual(['constructor']);
+    expect(settle(compiled, { constructor: 'SUCCESSFUL' }).ready).toEqual(['value-of']);
+  });
+  it('settles a long chain of skips', () => {
+    const spec: Record<string, string[]> = { j0: [] };
+    for (let i = 1; i < 300; i++) spec[`j${i}`] = [`j${i - 1}`];
+    const result = settle(compile(pipeline(spec)), { j0: 'CANCELED' });
+    expect(result.skipped).toHaveLength(299);
+    expect(result.statuses['j299']).toBe('SKIPPED');
+  });
+});
+
+describe('conformance cases', () => {
+  it.each(conformanceCases)('$name', ({ pipeline: p, expect: expected }) => {
+    expect(validatePipeline(p)).toEqual({ ok: true, pipeline: p });
+    const outcome = (job: string): Outcome => commandOutcome(p.jobs[job]?.run ?? '');
+    const run = simulate(p, outcome);
+    expect(run.statuses).toEqual(expected.jobs);
+    expect(run.status).toBe(expected.status);
+    // and the same with jobs finishing as soon as they start, last ones first
+    const other = simulate(p, outcome, (n) => n - 1);
+    expect(other.statuses).toEqual(expected.jobs);
+  });
+  it('has every case of examples/conformance.json', () => {
+    expect(conformanceCases).toHaveLength(12);
+  });
+  it('the command outcomes mirror sh -c', () => {
+    expect(['exit 0', 'true', 'echo hi', 'echo a; exit 0'].map(commandOutcome)).toEqual(
+      Array(4).fill('SUCCESSFUL'),
+    );
+    expect(['exit 1', 'exit 7', 'false', 'echo loading; exit 1'].map(commandOutcome)).toEqual(
+      Array(4).fill('FAILED'),
+    );
+  });
+});
+
+describe('simulate', () => {
+  it('runs the fallback of examples/fallback.yaml when load fails', () => {
+    const p = pipeline({ extract: [], load: ['extract'], report: ['load'], restore: ['!load'] });
+    const run = simulate(p, (job) => (job === 'load' ? 'FAILED' : 'SUCCESSFUL'));
+    expect(run.statuses).toEqual({
+      extract: 'SUCCESSFUL',
+      load: 'FAILED',
+      report: 'SKIPPED',
+      restore: 'SUCCESSFUL',
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.history[0]).toBe('PENDING');
+    expect(run.history.slice(1, -1).every((s) => s === 'RUNNING')).toBe(true);
+    expect(run.events.filter((e) => e.type === 'start').map((e) => e.job)).toEqual([
+      'extract',
+      'load',
+      'restore',
+    ]);
+  });
+  it('handles a job named like an Object.prototype member', () => {
+    const p = pipeline({ constructor: [], 'has-own-property': ['constructor'] });
+    const run = simulate(p, () => 'SUCCESSFUL');
+    expect(run.statuses).toEqual({ constructor: 'SUCCESSFUL', 'has-own-property': 'SUCCESSFUL' });
+  });
+});

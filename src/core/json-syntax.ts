@@ -1,0 +1,131 @@
+/**
+ * A strict JSON syntax check that says where the first problem is (JSON.parse's messages carry
+ * no position on Node 20), and also rejects what JSON.parse lets through but a pipeline must
+ * not have: duplicate keys (the last one would silently win) and excessive nesting.
+ * Iterative: any input, however deep, is checked without recursion.
+ */
+
+export interface JsonSyntaxError {
+  /** Offset in the text (UTF-16 code units). */
+  offset: number;
+  message: string;
+}
+
+type Expect = 'value' | 'value-or-end' | 'key' | 'key-or-end' | 'colon' | 'after';
+
+interface Frame {
+  array: boolean;
+  keys: Set<string>;
+}
+
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+const ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+function describe(char: string): string {
+  return JSON.stringify(char);
+}
+
+/** Scans a string token starting at the opening quote; returns its end (after the quote). */
+function scanString(text: string, start: number): number | JsonSyntaxError {
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    if (c < 0x20)
+      return { offset: i, message: 'control character in a string (escape it, e.g. \\n)' };
+    if (c !== 0x5c) continue;
+    const next = text.charAt(i + 1);
+    if (next === 'u') {
+      if (!HEX4.test(text.slice(i + 2, i + 6)))
+        return { offset: i, message: 'invalid \\u escape in a string' };
+      i += 5;
+    } else if (ESCAPES.has(next)) i += 1;
+    else return { offset: i, message: `invalid escape \\${next} in a string` };
+  }
+  return { offset: start, message: 'unterminated string' };
+}
+
+/** The first syntax problem of a JSON text, or undefined when it is valid JSON. */
+export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxError | undefined {
+  const stack: Frame[] = [];
+  let expect: Expect = 'value';
+  let i = 0;
+  for (;;) {
+    while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
+    if (i >= text.length) {
+      if (expect === 'after' && stack.length === 0) return undefined;
+      return { offset: i, message: 'unexpected end of the document' };
+    }
+    const c = text.charAt(i);
+    const top = stack[stack.length - 1];
+    if (expect === 'after') {
+      if (!top)
+        return { offset: i, message: `unexpected ${describe(c)} after the end of the document` };
+      const close = top.array ? ']' : '}';
+      if (c === ',') expect = top.array ? 'value' : 'key';
+      else if (c === close) stack.pop();
+      else return { offset: i, message: `expected ',' or '${close}' but found ${describe(c)}` };
+      i++;
+      continue;
+    }
+    if (expect === 'colon') {
+      if (c !== ':')
+        return { offset: i, message: `expected ':' after a key but found ${describe(c)}` };
+      expect = 'value';
+      i++;
+      continue;
+    }
+    if (expect === 'key' || expect === 'key-or-end') {
+      if (c === '}' && expect === 'key-or-end') {
+        stack.pop();
+        expect = 'after';
+        i++;
+        continue;
+      }
+      if (c !== '"') {
+        const trailing = c === '}' ? ' (a trailing comma is not allowed)' : '';
+        return {
+          offset: i,
+          message: `expected a key in double quotes but found ${describe(c)}${trailing}`,
+        };
+      }
+      const end = scanString(text, i);
+      if (typeof end !== 'number') return end;
+      const key = JSON.parse(text.slice(i, end)) as string;
+      if (top?.keys.has(key)) return { offset: i, message: `duplicate key ${JSON.stringify(key)}` };
+      top?.keys.add(key);
+      expect = 'colon';
+      i = end;
+      continue;
+    }
+    // a value is expected
+    if (c === ']' && expect === 'value-or-end') {
+      stack.pop();
+      expect = 'after';
+      i++;
+      continue;
+    }
+    expect = 'after';
+    if (c === '{' || c === '[') {
+      if (stack.length >= maxDepth) {
+        return { offset: i, message: `the document is nested deeper than ${maxDepth} levels` };
+      }
+      stack.push({ array: c === '[', keys: new Set() });
+      expect = c === '[' ? 'value-or-end' : 'key-or-end';
+      i++;
+    } else if (c === '"') {
+      const end = scanString(text, i);
+      if (typeof end !== 'number') return end;
+      i = end;
+    } else if (text.startsWith('true', i) || text.startsWith('null', i)) i += 4;
+    else if (text.startsWith('false', i)) i += 5;
+    else {
+      NUMBER.lastIndex = i;
+      if (!NUMBER.test(text)) {
+        const trailing = c === ']' ? ' (a trailing comma is not allowed)' : '';
+        return { offset: i, message: `expected a value but found ${describe(c)}${trailing}` };
+      }
+      i = NUMBER.lastIndex;
+    }
+  }
+}

@@ -1,0 +1,339 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { FALLBACK_YAML, SEED_EXAMPLE } from './examples.fixture.ts';
+import { checkJsonSyntax } from './json-syntax.ts';
+import type { PipelineError, ValidationResult } from './types.ts';
+import { formatError, parsePipeline, validatePipeline } from './validate.ts';
+
+/** Errors as `line:column path: message`. */
+function located(result: ValidationResult): string[] {
+  if (result.ok) return [];
+  return result.errors.map((e) => `${e.line ?? '?'}:${e.column ?? '?'} ${formatError(e)}`);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function only(result: ValidationResult): PipelineError {
+  expect(result.ok).toBe(false);
+  if (result.ok) throw new Error('unreachable');
+  expect(result.errors).toHaveLength(1);
+  return result.errors[0] as PipelineError;
+}
+
+describe('parsePipeline: valid documents', () => {
+  it('accepts the seed example, as JSON and as YAML (JSON is YAML 1.2)', () => {
+    expect(parsePipeline(SEED_EXAMPLE, 'json')).toEqual({
+      ok: true,
+      pipeline: JSON.parse(SEED_EXAMPLE),
+    });
+    expect(parsePipeline(SEED_EXAMPLE, 'yaml')).toEqual({
+      ok: true,
+      pipeline: JSON.parse(SEED_EXAMPLE),
+    });
+    expect(parsePipeline(`\uFEFF${SEED_EXAMPLE}`, 'json').ok).toBe(true);
+  });
+  it('accepts examples/fallback.yaml', () => {
+    const result = parsePipeline(FALLBACK_YAML, 'yaml');
+    expect(result.ok).toBe(true);
+    if (result.ok)
+      expect(result.pipeline.jobs['restore']?.dependsOn).toEqual([
+        { job: 'load', conditions: { failure: true } },
+      ]);
+  });
+  it('accepts anchors, aliases and merge keys in moderation', () => {
+    const text = `kind: Pipeline
+jobs:
+  a: &base { image: busybox, run: "true" }
+  b:
+    <<: *base
+    dependsOn: [{ job: a }]
+`;
+    const result = parsePipeline(text, 'yaml');
+    expect(result.ok && result.pipeline.jobs['b']).toEqual({
+      image: 'busybox',
+      run: 'true',
+      dependsOn: [{ job: 'a' }],
+    });
+  });
+  it('passes maxJobs on', () => {
+    expect(
+      located(
+        parsePipeline(
+          '{"kind":"Pipeline","jobs":{"a":{"image":"x","run":""},"b":{"image":"x","run":""}}}',
+          'json',
+          { maxJobs: 1 },
+        ),
+      ),
+    ).toEqual(['1:20 jobs: 2 jobs exceed the limit of 1']);
+  });
+});
+
+describe('parsePipeline: validation errors located in YAML', () => {
+  it('puts an unknown dependency at its line and column', () => {
+    const text = `kind: Pipeline
+jobs:
+  first:
+    image: busybox
+    run: exit 0
+  error:
+    image: busybox
+    run: exit 0
+    dependsOn:
+      - job: frist
+        conditions:
+          failure: true
+`;
+    expect(only(parsePipeline(text, 'yaml'))).toEqual({
+      path: 'jobs.error.dependsOn[0].job',
+      message: 'unknown job "frist" (did you mean "first"?)',
+      line: 10,
+      column: 14,
+    });
+  });
+  it('locates several errors: values, keys of unknown fields, closest parents of missing fields', () => {
+    const text = `kind: Pipelines
+jobs:
+  build:
+    imgae: node:20
+    run: [npm, test]
+  Deploy:
+    image: x
+    run: y
+    dependsOn:
+      - { job: build, conditions: { failure: yes } }
+`;
+    expect(located(parsePipeline(text, 'yaml'))).toEqual([
+      `6:3 jobs.Deploy: job name "Deploy" must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)`,
+      '10:46 jobs.Deploy.dependsOn[0].conditions.failure: must be a boolean (true or false)',
+      '4:5 jobs.build: unknown field "imgae"',
+      '3:3 jobs.build.image: is required',
+      '5:5 jobs.build.run: must be a string',
+      '1:7 kind: must be "Pipeline"',
+    ]);
+  });
+  it('locates a missing top-level field at the start of the document', () => {
+    expect(located(parsePipeline('# comment\nkind: Pipeline\n', 'yaml'))).toEqual([
+      '2:1 jobs: is required',
+    ]);
+  });
+});
+
+describe('parsePipeline: validation errors located in JSON', () => {
+  it('puts an unknown dependency at its line and column', () => {
+    const text = SEED_EXAMPLE.replace('"job": "first",', '"job": "frist",');
+    expect(only(parsePipeline(text, 'json'))).toEqual({
+      path: 'jobs.error.dependsOn[0].job',
+      message: 'unknown job "frist" (did you mean "first"?)',
+      line: 21,
+      column: 16,
+    });
+  });
+  it('gives every error a position', () => {
+    const text =
+      '{\n"kind": "x",\n"jobs": {"a b": {"run": 1, "x": 2}, "c": {"image": "i", "run": "r", "dependsOn": [{"job": "c"}]}}\n}';
+    expect(located(parsePipeline(text, 'json'))).toEqual([
+      '3:28 jobs["a b"]: unknown field "x"',
+      '3:10 jobs["a b"]: job name "a b" must be a DNS-1123 label (lowercase letters, digits and \'-\', starting and ending with a letter or digit, at most 63 characters)',
+      '3:10 jobs["a b"].image: is required',
+      '3:25 jobs["a b"].run: must be a string',
+      '3:91 jobs.c.dependsOn[0].job: job "c" depends on itself',
+      '2:9 kind: must be "Pipeline"',
+    ]);
+  });
+});
+
+describe('parsePipeline: JSON syntax', () => {
+  it.each([
+    ['{"kind": "Pipeline",\n "jobs": }', 2, 10, 'expected a value but found "}"'],
+    [
+      '{"jobs": {"a": {"image": "x",}}}',
+      1,
+      30,
+      'expected a key in double quotes but found "}" (a trailing comma is not allowed)',
+    ],
+    [
+      '{"jobs": [1, 2,]}',
+      1,
+      16,
+      'expected a value but found "]" (a trailing comma is not allowed)',
+    ],
+    ['{"kind": "Pipe', 1, 10, 'unterminated string'],
+    ["{'kind': 1}", 1, 2, 'expected a key in double quotes but found "\'"'],
+    ['{"kind" "Pipeline"}', 1, 9, 'expected \':\' after a key but found "\\""'],
+    ['{"kind": "Pipeline"}\n{}', 2, 1, 'unexpected "{" after the end of the document'],
+    ['{"a": 1 "b": 2}', 1, 9, "expected ',' or '}' but found \"\\\"\""],
+    ['// comment\n{}', 1, 1, 'expected a value but found "/"'],
+    ['{"a": tru}', 1, 7, 'expected a value but found "t"'],
+    ['{"a": "\\x"}', 1, 8, 'invalid escape \\x in a string'],
+    ['{"a": "\\u12"}', 1, 8, 'invalid \\u escape in a string'],
+    ['{"a": "line\nbreak"}', 1, 12, 'control character in a string (escape it, e.g. \\n)'],
+    ['{"a": [1, {"b": ', 1, 17, 'unexpected end of the document'],
+    ['{"jobs": {\n  "a": {},\n  "a": {}\n}}', 3, 3, 'duplicate key "a"'],
+  ])('%j', (text, line, column, message) => {
+    // every case is invalid JSON, except duplicate keys, which JSON.parse lets through
+    expect(isJson(text)).toBe(message.startsWith('duplicate'));
+    expect(only(parsePipeline(text, 'json'))).toEqual({
+      path: '',
+      message: `invalid JSON: ${message}`,
+      line,
+      column,
+    });
+  });
+  it('says so when the document is empty', () => {
+    for (const format of ['json', 'yaml'] as const) {
+      for (const text of ['', '  \n', '\uFEFF']) {
+        expect(only(parsePipeline(text, format)).message).toBe('the document is empty');
+      }
+    }
+    expect(only(parsePipeline('# nothing\n', 'yaml')).message).toBe('the document is empty');
+  });
+  it('agrees with JSON.parse on random texts (besides duplicate keys)', () => {
+    const texts = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...'{}[]:,"\\ \n0123456789-.eEtrufalsn') }),
+      fc
+        .json()
+        .chain((json) =>
+          fc
+            .tuple(fc.nat(json.length), fc.string({ maxLength: 2 }))
+            .map(([at, s]) => json.slice(0, at) + s + json.slice(at)),
+        ),
+    );
+    fc.assert(
+      fc.property(texts, (text) => {
+        const problem = checkJsonSyntax(text, Infinity);
+        const valid = isJson(text);
+        if (!valid) expect(problem).toBeDefined();
+        if (valid && problem) expect(problem.message).toMatch(/^duplicate key/);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('parsePipeline: YAML syntax and hostile documents', () => {
+  it.each([
+    [
+      'kind: Pipeline\njobs:\n   a: x\n  b: y\n',
+      4,
+      1,
+      'invalid YAML: All mapping items must start at the same column',
+    ],
+    ['kind: Pipeline\njobs:\n  a: {}\n  a: {}\n', 4, 3, 'invalid YAML: Map keys must be unique'],
+    [
+      'kind: Pipeline\njobs: { a: 1\n',
+      3,
+      1,
+      'invalid YAML: Flow map in block collection must be sufficiently indented and end with a }',
+    ],
+    ['kind: Pipeline\njobs:\n  a: !shell x\n', 3, 6, 'invalid YAML: Unresolved tag: !shell'],
+    [
+      'kind: Pipeline\n---\njobs: {}\n',
+      2,
+      1,
+      'a pipeline must be a single YAML document, but a second one starts here',
+    ],
+    [
+      'kind: Pipeline\njobs: *nothing\n',
+      1,
+      1,
+      'invalid YAML: Unresolved alias (the anchor must be set before the alias): nothing',
+    ],
+  ])('%j', (text, line, column, message) => {
+    const error = only(parsePipeline(text, 'yaml'));
+    expect(error).toEqual({
+      path: '',
+      message: expect.stringContaining(message) as string,
+      line,
+      column,
+    });
+  });
+  it('rejects an alias bomb fast', () => {
+    let text = 'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]\n';
+    for (const [prev, name] of ['ab', 'bc', 'cd', 'de', 'ef', 'fg', 'gh', 'hi']) {
+      text += `${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]\n`;
+    }
+    const started = performance.now();
+    const error = only(parsePipeline(text, 'yaml'));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(error.message).toBe(
+      'invalid YAML: Excessive alias count indicates a resource exhaustion attack',
+    );
+  });
+  it('rejects documents nested deeper than 64 levels, without overflowing the stack', () => {
+    const deep = 'kind: Pipeline\njobs:\n  a:\n    run: ' + '['.repeat(200_000);
+    expect(only(parsePipeline(deep, 'yaml'))).toEqual({
+      path: '',
+      message: 'the document is nested deeper than 64 levels',
+      line: 4,
+      column: 71,
+    });
+    const block =
+      Array.from({ length: 70 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n') + ' x\n';
+    expect(only(parsePipeline(block, 'yaml')).message).toBe(
+      'the document is nested deeper than 64 levels',
+    );
+    expect(only(parsePipeline('['.repeat(200_000), 'json'))).toEqual({
+      path: '',
+      message: 'invalid JSON: the document is nested deeper than 64 levels',
+      line: 1,
+      column: 65,
+    });
+    // 64 levels are fine as far as nesting goes (and then simply not a pipeline)
+    for (const format of ['json', 'yaml'] as const) {
+      const text = '['.repeat(64) + ']'.repeat(64);
+      expect(only(parsePipeline(text, format)).message).toBe('the pipeline must be an object');
+    }
+  });
+  it('reads YAML 1.2: yes/on are strings, not booleans', () => {
+    const text =
+      'kind: Pipeline\njobs:\n  a: {image: x, run: y}\n  b: {image: x, run: y, dependsOn: [{job: a, conditions: {failure: on}}]}\n';
+    expect(located(parsePipeline(text, 'yaml'))).toEqual([
+      '4:68 jobs.b.dependsOn[0].conditions.failure: must be a boolean (true or false)',
+    ]);
+  });
+});
+
+describe('parsePipeline: properties', () => {
+  it('never throws, on any text', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom('json' as const, 'yaml' as const),
+        (text, format) => {
+          const result = parsePipeline(text, format);
+          if (!result.ok) expect(result.errors.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+  it('reports for a JSON or YAML text what validatePipeline reports for its value, located', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        const expected = validatePipeline(value);
+        for (const [text, format] of [
+          [JSON.stringify(value, null, 1), 'json'],
+          [stringify(value), 'yaml'],
+        ] as const) {
+          const result = parsePipeline(text, format);
+          expect(result.ok).toBe(expected.ok);
+          if (result.ok || expected.ok) continue;
+          expect(result.errors.map(({ path, message }) => ({ path, message }))).toEqual(
+            expected.errors,
+          );
+          for (const e of result.errors)
+            expect(e.line !== undefined && e.column !== undefined).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

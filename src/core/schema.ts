@@ -1,0 +1,120 @@
+/**
+ * The pipeline JSON Schema, compiled once, and its errors translated into issues worded for
+ * people (`jobs.first.image: is required`, `jobs.first: unknown field "imgae"`).
+ */
+import { Ajv } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import schema from './pipeline.schema.json' with { type: 'json' };
+import type { Issue, Segment } from './issues.ts';
+import { isRecord, own } from './issues.ts';
+
+/** The JSON Schema of the pipeline format (draft-07), as served to users and editors. */
+export const pipelineSchema: Readonly<Record<string, unknown>> = schema;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validateSchema = ajv.compile(schema);
+
+/** The JSON pointer of an ajv error as segments, numbers where the value is an array. */
+function pointerToPath(pointer: string, root: unknown): Segment[] {
+  if (pointer === '') return [];
+  const path: Segment[] = [];
+  let current = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(current)) {
+      const index = Number(key);
+      path.push(index);
+      current = current[index] as unknown;
+    } else {
+      path.push(key);
+      current = isRecord(current) ? own(current, key) : undefined;
+    }
+  }
+  return path;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  object: 'an object',
+  array: 'an array',
+  boolean: 'a boolean (true or false)',
+  number: 'a number',
+  integer: 'an integer',
+  null: 'null',
+};
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function translate(error: ErrorObject, root: unknown): Issue | undefined {
+  const path = pointerToPath(error.instancePath, root);
+  const params = error.params as Record<string, unknown>;
+  const limit = Number(params['limit']);
+  switch (error.keyword) {
+    case 'required':
+      return { path: [...path, String(params['missingProperty'])], message: 'is required' };
+    case 'additionalProperties': {
+      const field = String(params['additionalProperty']);
+      return {
+        path,
+        message: `unknown field ${JSON.stringify(field)}`,
+        at: [...path, field],
+        atKey: true,
+      };
+    }
+    case 'type': {
+      const type = String(params['type']);
+      const expected = TYPE_NAMES[type] ?? type;
+      return {
+        path,
+        message: path.length === 0 ? `the pipeline must be ${expected}` : `must be ${expected}`,
+      };
+    }
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(params['allowedValue'])}` };
+    case 'minLength':
+      return {
+        path,
+        message:
+          limit === 1 ? 'must not be empty' : `must be at least ${plural(limit, 'character')} long`,
+      };
+    case 'maxLength':
+      return { path, message: `must be at most ${plural(limit, 'character')} long` };
+    case 'minProperties':
+      return {
+        path,
+        message:
+          path.length === 1 && path[0] === 'jobs'
+            ? 'must contain at least one job'
+            : `must have at least ${plural(limit, 'entry')}`.replace('entrys', 'entries'),
+      };
+    case 'propertyNames':
+      return undefined; // reported by the error about the name itself
+    default:
+      break;
+  }
+  if (error.propertyName !== undefined) {
+    const key = error.propertyName;
+    const label = error.schemaPath.includes('/labels/');
+    return {
+      path: [...path, key],
+      message: label
+        ? `label key ${JSON.stringify(key)} must be 1 to 63 characters of letters, digits, '.', '_', '/' and '-'`
+        : `key ${JSON.stringify(key)} ${error.message ?? 'is invalid'}`,
+      atKey: true,
+    };
+  }
+  return { path, message: error.message ?? 'is invalid' };
+}
+
+/** Checks a value against the pipeline schema; every violation is one issue. */
+export function schemaIssues(value: unknown): Issue[] {
+  if (validateSchema(value)) return [];
+  const issues: Issue[] = [];
+  for (const error of validateSchema.errors ?? []) {
+    const issue = translate(error, value);
+    if (issue) issues.push(issue);
+  }
+  return issues;
+}

@@ -1,0 +1,70 @@
+/** The pipeline model and the states of runs and jobs, as they appear on the wire. */
+
+export const JOB_STATUSES = [
+  'PENDING',
+  'RUNNING',
+  'SUCCESSFUL',
+  'FAILED',
+  'SKIPPED',
+  'CANCELED',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const RUN_STATUSES = ['PENDING', 'RUNNING', 'SUCCESSFUL', 'FAILED', 'CANCELED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = [
+  'SUCCESSFUL',
+  'FAILED',
+  'SKIPPED',
+  'CANCELED',
+];
+
+export function isTerminalJob(status: JobStatus): boolean {
+  return TERMINAL_JOB_STATUSES.includes(status);
+}
+
+export function isTerminalRun(status: RunStatus): boolean {
+  return status === 'SUCCESSFUL' || status === 'FAILED' || status === 'CANCELED';
+}
+
+export interface DependencyConditions {
+  /** Run only when the dependency FAILED (a fallback). */
+  failure?: boolean;
+}
+
+export interface Dependency {
+  job: string;
+  conditions?: DependencyConditions;
+}
+
+export interface JobSpec {
+  image: string;
+  /** A shell command, run as `sh -c`. */
+  run: string;
+  dependsOn?: Dependency[];
+}
+
+/** Optional information about a pipeline that does not change how it runs. */
+export interface PipelineMetadata {
+  name?: string;
+  labels?: Record<string, string>;
+}
+
+export interface Pipeline {
+  kind: 'Pipeline';
+  metadata?: PipelineMetadata;
+  jobs: Record<string, JobSpec>;
+}
+
+/** A problem in a pipeline document, located by its path (`jobs.error.dependsOn[0].job`). */
+export interface PipelineError {
+  path: string;
+  message: string;
+  /** 1-based position in the source text, when the document was parsed from text. */
+  line?: number;
+  column?: number;
+}
+
+export type ValidationResult =
+  { ok: true; pipeline: Pipeline } | { ok: false; errors: PipelineError[] };

@@ -1,0 +1,375 @@
+import { describe, expect, it } from 'vitest';
+import { SEED_EXAMPLE } from './examples.fixture.ts';
+import type { PipelineError, ValidationResult } from './types.ts';
+import {
+  formatError,
+  MAX_ERRORS,
+  parsePipeline,
+  pipelineSchema,
+  validatePipeline,
+} from './validate.ts';
+
+/** The formatted errors of a result (none when valid). */
+function errors(result: ValidationResult): string[] {
+  return result.ok ? [] : result.errors.map(formatError);
+}
+
+function errorList(result: ValidationResult): PipelineError[] {
+  if (result.ok) throw new Error('expected errors, got a valid pipeline');
+  return result.errors;
+}
+
+const job = (extra: Record<string, unknown> = {}) => ({ image: 'busybox', run: 'true', ...extra });
+const withJobs = (jobs: Record<string, unknown>) => ({ kind: 'Pipeline', jobs });
+
+const DNS =
+  "must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)";
+
+describe('validatePipeline: valid pipelines', () => {
+  it('accepts the seed example and returns it', () => {
+    const value: unknown = JSON.parse(SEED_EXAMPLE);
+    expect(validatePipeline(value)).toEqual({ ok: true, pipeline: value });
+  });
+  it('accepts metadata, labels, empty commands and names that are DNS-1123 labels', () => {
+    const value = {
+      kind: 'Pipeline',
+      metadata: {
+        name: 'Nightly load',
+        labels: { team: 'data', 'app.kubernetes.io/part-of': 'dwh', empty: '' },
+      },
+      jobs: {
+        a: job({ run: '' }),
+        '1st': job(),
+        'a-b-9': job({ dependsOn: [{ job: 'a', conditions: {} }] }),
+        ['x'.repeat(63)]: job(),
+      },
+    };
+    expect(errors(validatePipeline(value))).toEqual([]);
+  });
+});
+
+describe('validatePipeline: schema errors', () => {
+  const long = (n: number) => 'x'.repeat(n);
+  it.each<[string, unknown, string[]]>([
+    ['not an object', [], ['the pipeline must be an object']],
+    ['null', null, ['the pipeline must be an object']],
+    ['a string', 'kind: Pipeline', ['the pipeline must be an object']],
+    ['empty object', {}, ['jobs: is required', 'kind: is required']],
+    ['wrong kind', { kind: 'Run', jobs: { a: job() } }, ['kind: must be "Pipeline"']],
+    ['kind of another type', { kind: 1, jobs: { a: job() } }, ['kind: must be "Pipeline"']],
+    [
+      'unknown top-level field',
+      { kind: 'Pipeline', jobs: { a: job() }, job: {} },
+      ['unknown field "job"'],
+    ],
+    ['no jobs', withJobs({}), ['jobs: must contain at least one job']],
+    ['jobs a list', withJobs([job()]), ['jobs: must be an object']],
+    ['job not an object', withJobs({ a: 'busybox' }), ['jobs.a: must be an object']],
+    ['image missing', withJobs({ first: { run: 'true' } }), ['jobs.first.image: is required']],
+    ['run missing', withJobs({ first: { image: 'x' } }), ['jobs.first.run: is required']],
+    [
+      'misspelt field',
+      withJobs({ first: { imgae: 'x', run: 'true' } }),
+      ['jobs.first: unknown field "imgae"', 'jobs.first.image: is required'],
+    ],
+    [
+      'image empty',
+      withJobs({ first: job({ image: '' }) }),
+      ['jobs.first.image: must not be empty'],
+    ],
+    [
+      'image too long',
+      withJobs({ first: job({ image: long(513) }) }),
+      ['jobs.first.image: must be at most 512 characters long'],
+    ],
+    [
+      'run not a string',
+      withJobs({ first: job({ run: ['sh', '-c'] }) }),
+      ['jobs.first.run: must be a string'],
+    ],
+    [
+      'run too long',
+      withJobs({ first: job({ run: long(65537) }) }),
+      ['jobs.first.run: must be at most 65536 characters long'],
+    ],
+    [
+      'dependsOn not a list',
+      withJobs({ a: job({ dependsOn: 'b' }) }),
+      ['jobs.a.dependsOn: must be an array'],
+    ],
+    [
+      'dependency a string',
+      withJobs({ a: job({ dependsOn: ['b'] }) }),
+      ['jobs.a.dependsOn[0]: must be an object'],
+    ],
+    [
+      'dependency without job',
+      withJobs({ a: job({ dependsOn: [{}] }) }),
+      ['jobs.a.dependsOn[0].job: is required'],
+    ],
+    [
+      'dependency job a number',
+      withJobs({ a: job({ dependsOn: [{ job: 1 }] }) }),
+      ['jobs.a.dependsOn[0].job: must be a string'],
+    ],
+    [
+      'dependency unknown field',
+      withJobs({ a: job(), b: job({ dependsOn: [{ job: 'a', when: 'failure' }] }) }),
+      ['jobs.b.dependsOn[0]: unknown field "when"'],
+    ],
+    [
+      'failure not a boolean',
+      withJobs({ a: job(), b: job({ dependsOn: [{ job: 'a', conditions: { failure: 'yes' } }] }) }),
+      ['jobs.b.dependsOn[0].conditions.failure: must be a boolean (true or false)'],
+    ],
+    [
+      'conditions unknown field',
+      withJobs({ a: job(), b: job({ dependsOn: [{ job: 'a', conditions: { success: true } }] }) }),
+      ['jobs.b.dependsOn[0].conditions: unknown field "success"'],
+    ],
+    [
+      'metadata unknown field',
+      { ...withJobs({ a: job() }), metadata: { owner: 'me' } },
+      ['metadata: unknown field "owner"'],
+    ],
+    [
+      'metadata name empty',
+      { ...withJobs({ a: job() }), metadata: { name: '' } },
+      ['metadata.name: must not be empty'],
+    ],
+    [
+      'label key invalid',
+      { ...withJobs({ a: job() }), metadata: { labels: { 'a b': 'x' } } },
+      [
+        `metadata.labels["a b"]: label key "a b" must be 1 to 63 characters of letters, digits, '.', '_', '/' and '-'`,
+      ],
+    ],
+    [
+      'label key too long',
+      { ...withJobs({ a: job() }), metadata: { labels: { [long(64)]: 'x' } } },
+      [
+        `metadata.labels.${long(64)}: label key "${long(64)}" must be 1 to 63 characters of letters, digits, '.', '_', '/' and '-'`,
+      ],
+    ],
+    [
+      'label value too long',
+      { ...withJobs({ a: job() }), metadata: { labels: { team: long(64) } } },
+      ['metadata.labels.team: must be at most 63 characters long'],
+    ],
+    [
+      'label value a number',
+      { ...withJobs({ a: job() }), metadata: { labels: { tier: 1 } } },
+      ['metadata.labels.tier: must be a string'],
+    ],
+  ])('%s', (_name, value, expected) => {
+    expect(errors(validatePipeline(value))).toEqual(expected);
+  });
+});
+
+describe('validatePipeline: graph errors', () => {
+  it.each<[string, Record<string, unknown>, string[]]>([
+    [
+      'unknown job with a close name',
+      { first: job(), error: job({ dependsOn: [{ job: 'frist' }] }) },
+      ['jobs.error.dependsOn[0].job: unknown job "frist" (did you mean "first"?)'],
+    ],
+    [
+      'unknown job, nothing close',
+      { first: job(), error: job({ dependsOn: [{ job: 'deploy' }] }) },
+      ['jobs.error.dependsOn[0].job: unknown job "deploy"'],
+    ],
+    [
+      'unknown short name is not guessed',
+      { a: job(), b: job({ dependsOn: [{ job: 'c' }] }) },
+      ['jobs.b.dependsOn[0].job: unknown job "c"'],
+    ],
+    [
+      'unknown job named like a prototype member',
+      { a: job({ dependsOn: [{ job: 'constructor' }, { job: '__proto__' }] }) },
+      [
+        'jobs.a.dependsOn[0].job: unknown job "constructor"',
+        'jobs.a.dependsOn[1].job: unknown job "__proto__"',
+      ],
+    ],
+    [
+      'self dependency',
+      { a: job({ dependsOn: [{ job: 'a' }] }) },
+      ['jobs.a.dependsOn[0].job: job "a" depends on itself'],
+    ],
+    [
+      'cycle of two',
+      { a: job({ dependsOn: [{ job: 'b' }] }), b: job({ dependsOn: [{ job: 'a' }] }) },
+      ['jobs.a.dependsOn[0].job: cycle a → b → a'],
+    ],
+    [
+      'cycle of three',
+      {
+        a: job({ dependsOn: [{ job: 'b' }] }),
+        b: job({ dependsOn: [{ job: 'c' }] }),
+        c: job({ dependsOn: [{ job: 'a' }] }),
+      },
+      ['jobs.a.dependsOn[0].job: cycle a → b → c → a'],
+    ],
+    [
+      'cycle reported at its edge and shortest',
+      {
+        z: job(),
+        a: job({ dependsOn: [{ job: 'z' }, { job: 'c' }, { job: 'b' }] }),
+        b: job({ dependsOn: [{ job: 'c' }] }),
+        c: job({ dependsOn: [{ job: 'a' }] }),
+      },
+      ['jobs.a.dependsOn[1].job: cycle a → c → a'],
+    ],
+    [
+      'two separate cycles',
+      {
+        a: job({ dependsOn: [{ job: 'b' }] }),
+        b: job({ dependsOn: [{ job: 'a' }] }),
+        c: job({ dependsOn: [{ job: 'd' }] }),
+        d: job({ dependsOn: [{ job: 'c' }] }),
+      },
+      ['jobs.a.dependsOn[0].job: cycle a → b → a', 'jobs.c.dependsOn[0].job: cycle c → d → c'],
+    ],
+    [
+      'duplicate dependency',
+      {
+        a: job(),
+        b: job({ dependsOn: [{ job: 'a' }, { job: 'a', conditions: { failure: true } }] }),
+      },
+      ['jobs.b.dependsOn[1].job: duplicate dependency on "a" (already listed at dependsOn[0])'],
+    ],
+    [
+      'name with uppercase and underscore',
+      { Foo_bar: job() },
+      [`jobs.Foo_bar: job name "Foo_bar" ${DNS}`],
+    ],
+    ['name with a dot', { 'a.b': job() }, [`jobs["a.b"]: job name "a.b" ${DNS}`]],
+    ['name with a space', { 'a b': job() }, [`jobs["a b"]: job name "a b" ${DNS}`]],
+    ['name starting with -', { '-a': job() }, [`jobs["-a"]: job name "-a" ${DNS}`]],
+    ['name ending with -', { 'a-': job() }, [`jobs["a-"]: job name "a-" ${DNS}`]],
+    ['empty name', { '': job() }, [`jobs[""]: job name "" ${DNS}`]],
+    [
+      'name of 64 characters',
+      { ['a'.repeat(64)]: job() },
+      [`jobs.${'a'.repeat(64)}: job name "${'a'.repeat(64)}" ${DNS}`],
+    ],
+  ])('%s', (_name, jobs, expected) => {
+    expect(errors(validatePipeline(withJobs(jobs)))).toEqual(expected);
+  });
+
+  it('limits the number of jobs (default 1000, or as configured)', () => {
+    const jobs = Object.fromEntries(Array.from({ length: 1200 }, (_, i) => [`j${i}`, job()]));
+    expect(errors(validatePipeline(withJobs(jobs)))).toEqual([
+      'jobs: 1200 jobs exceed the limit of 1000',
+    ]);
+    expect(validatePipeline(withJobs(jobs), { maxJobs: 1200 }).ok).toBe(true);
+    expect(
+      errors(validatePipeline(withJobs({ a: job(), b: job(), c: job() }), { maxJobs: 2 })),
+    ).toEqual(['jobs: 3 jobs exceed the limit of 2']);
+  });
+
+  it('handles 5000 jobs in a line, with and without a cycle closing it, quickly', () => {
+    const n = 5000;
+    const jobs: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++)
+      jobs[`j${i}`] = job({ dependsOn: i === 0 ? [] : [{ job: `j${i - 1}` }] });
+    const started = performance.now();
+    expect(validatePipeline(withJobs(jobs), { maxJobs: n }).ok).toBe(true);
+    jobs['j0'] = job({ dependsOn: [{ job: `j${n - 1}` }] });
+    const result = errorList(validatePipeline(withJobs(jobs), { maxJobs: n }));
+    expect(result).toHaveLength(1);
+    expect(result[0]?.path).toBe('jobs.j0.dependsOn[0].job');
+    expect(result[0]?.message).toMatch(
+      new RegExp(`^cycle j0 → j${n - 1} → j${n - 2} → .* → j1 → j0$`),
+    );
+    expect(result[0]?.message.split(' → ')).toHaveLength(n + 1);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('validatePipeline: several errors', () => {
+  it('reports schema and graph errors together, sorted by path', () => {
+    const value = {
+      kind: 'pipeline',
+      jobs: {
+        b: job({ dependsOn: [{ job: 'b' }, { job: 'a' }, { job: 'a' }] }),
+        Bad: { run: 1 },
+        a: job({ image: '', dependsOn: Array.from({ length: 11 }, (_, i) => ({ job: `x${i}` })) }),
+      },
+    };
+    const result = errors(validatePipeline(value));
+    expect(result).toEqual([
+      `jobs.Bad: job name "Bad" ${DNS}`,
+      'jobs.Bad.image: is required',
+      'jobs.Bad.run: must be a string',
+      ...Array.from({ length: 11 }, (_, i) => `jobs.a.dependsOn[${i}].job: unknown job "x${i}"`),
+      'jobs.a.image: must not be empty',
+      'jobs.b.dependsOn[0].job: job "b" depends on itself',
+      'jobs.b.dependsOn[2].job: duplicate dependency on "a" (already listed at dependsOn[1])',
+      'kind: must be "Pipeline"',
+    ]);
+  });
+
+  it(`reports at most ${MAX_ERRORS} errors and says how many more there are`, () => {
+    const jobs = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`J${i}`, job()]));
+    const result = errors(validatePipeline(withJobs(jobs)));
+    expect(result).toHaveLength(MAX_ERRORS + 1);
+    expect(result[MAX_ERRORS]).toBe('50 more errors not shown');
+  });
+
+  it('never throws, even on values JSON cannot produce', () => {
+    const circular: Record<string, unknown> = { kind: 'Pipeline' };
+    circular['jobs'] = { a: { image: 'x', run: 'y', dependsOn: circular } };
+    expect(errors(validatePipeline(circular))).toEqual(['jobs.a.dependsOn: must be an array']);
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('boom');
+        },
+      },
+    );
+    expect(errors(validatePipeline({ kind: 'Pipeline', jobs: hostile }))).toEqual([
+      'the pipeline could not be checked: boom',
+    ]);
+    for (const value of [
+      undefined,
+      0,
+      true,
+      Symbol('x'),
+      () => 1,
+      new Date(0),
+      Object.create(null),
+    ]) {
+      expect(validatePipeline(value).ok).toBe(false);
+    }
+  });
+});
+
+describe('formatError', () => {
+  it.each<[PipelineError, string]>([
+    [{ path: 'jobs.a.image', message: 'is required' }, 'jobs.a.image: is required'],
+    [{ path: 'jobs.a', message: 'x', line: 3, column: 4 }, 'jobs.a: x'],
+    [{ path: '', message: 'the document is empty' }, 'the document is empty'],
+  ])('%j → %s', (error, text) => {
+    expect(formatError(error)).toBe(text);
+  });
+});
+
+describe('pipelineSchema', () => {
+  it('is the draft-07 schema with a title and description on every property', () => {
+    expect(pipelineSchema['$schema']).toBe('http://json-schema.org/draft-07/schema#');
+    const missing: string[] = [];
+    const visit = (node: unknown, where: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as Record<string, unknown>;
+      if (!('title' in schema) || !('description' in schema)) missing.push(where);
+      for (const [name, child] of Object.entries((schema['properties'] ?? {}) as object))
+        visit(child, `${where}.${name}`);
+      for (const key of ['additionalProperties', 'items', 'propertyNames'])
+        visit(schema[key], `${where}/${key}`);
+    };
+    visit(pipelineSchema, '');
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,0 +1,41 @@
+/** The interface every executor implements: run one attempt of one job to its end. */
+
+export interface ExecutionRequest {
+  uid: string;
+  job: string;
+  attempt: number;
+  image: string;
+  /** Shell command, run as `sh -c`. */
+  run: string;
+  /** Variables set for the job, on top of the executor's minimal base environment. */
+  env: Record<string, string>;
+}
+
+export interface ExecutionIO {
+  onLog(line: string, stream: 'stdout' | 'stderr'): void;
+  /** Aborted when the run is canceled or the worker shuts down: stop the job at once. */
+  signal: AbortSignal;
+}
+
+export interface ExecutionResult {
+  status: 'SUCCESSFUL' | 'FAILED';
+  /** The process's exit code, or null when it did not exit on its own. */
+  exitCode: number | null;
+  /** Human-readable cause of a failure; empty on success. */
+  reason: string;
+}
+
+export interface Executor {
+  readonly name: string;
+  run(request: ExecutionRequest, io: ExecutionIO): Promise<ExecutionResult>;
+}
+
+/** The environment every job gets, whatever the executor. */
+export function jobEnvironment(request: ExecutionRequest): Record<string, string> {
+  return {
+    ...request.env,
+    CHAINR_RUN_UID: request.uid,
+    CHAINR_JOB_NAME: request.job,
+    CHAINR_ATTEMPT: String(request.attempt),
+  };
+}

@@ -1,0 +1,88 @@
+/** JSON Schemas of the API's objects, for the OpenAPI document and response serialization. */
+
+const timestamp = { type: 'string', format: 'date-time' } as const;
+
+export const JobSchema = {
+  $id: 'Job',
+  type: 'object',
+  additionalProperties: true,
+  required: ['name', 'status'],
+  properties: {
+    name: { type: 'string' },
+    status: {
+      type: 'string',
+      enum: ['PENDING', 'RUNNING', 'SUCCESSFUL', 'FAILED', 'SKIPPED', 'CANCELED'],
+    },
+    attempt: { type: 'integer' },
+    startedAt: timestamp,
+    finishedAt: timestamp,
+    exitCode: { type: 'integer' },
+    reason: { type: 'string', description: 'Why the job failed, was skipped or canceled' },
+  },
+} as const;
+
+export const RunSchema = {
+  $id: 'Run',
+  type: 'object',
+  additionalProperties: true,
+  required: ['kind', 'metadata', 'status', 'jobs'],
+  properties: {
+    kind: { type: 'string', enum: ['Run'] },
+    metadata: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        uid: { type: 'string' },
+        selfLink: { type: 'string' },
+        creationTimestamp: timestamp,
+      },
+    },
+    status: { type: 'string', enum: ['PENDING', 'RUNNING', 'SUCCESSFUL', 'FAILED', 'CANCELED'] },
+    reason: { type: 'string', description: 'Why the run failed or was canceled' },
+    createdAt: timestamp,
+    startedAt: timestamp,
+    finishedAt: timestamp,
+    jobs: { type: 'array', items: { $ref: 'Job#' } },
+    pipeline: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'The pipeline as submitted',
+    },
+  },
+} as const;
+
+export const RunListSchema = {
+  $id: 'RunList',
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    kind: { type: 'string', enum: ['RunList'] },
+    metadata: {
+      type: 'object',
+      properties: {
+        selfLink: { type: 'string' },
+        continue: {
+          type: 'string',
+          description: 'Pass as ?continue= to get the next page; absent on the last page',
+        },
+      },
+    },
+    items: { type: 'array', items: { $ref: 'Run#' } },
+  },
+} as const;
+
+export const ErrorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['kind', 'error'],
+  properties: { kind: { type: 'string', enum: ['Error'] }, error: { type: 'string' } },
+} as const;
+
+export const errorResponses = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#' }]));
+
+export const uidParams = {
+  type: 'object',
+  properties: { uid: { type: 'string', description: 'The run uid' } },
+  required: ['uid'],
+} as const;

@@ -1,0 +1,54 @@
+/** The wire format of API objects (Kubernetes-style, compatible with the original chainr). */
+import type { JobRecord, RunRecord } from '../../store/runs.ts';
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export const runLink = (uid: string) => `/api/runs/${uid}`;
+
+function jobView(j: JobRecord) {
+  return {
+    name: j.name,
+    status: j.status,
+    attempt: j.attempt,
+    startedAt: iso(j.startedAt),
+    finishedAt: iso(j.finishedAt),
+    exitCode: j.exitCode,
+    reason: j.reason,
+  };
+}
+
+export function runView(run: RunRecord, options: { withPipeline: boolean }) {
+  return {
+    kind: 'Run' as const,
+    metadata: {
+      uid: run.uid,
+      selfLink: runLink(run.uid),
+      creationTimestamp: iso(run.createdAt),
+    },
+    status: run.status,
+    reason: run.reason,
+    createdAt: iso(run.createdAt),
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    jobs: run.jobs.map(jobView),
+    ...(options.withPipeline && { pipeline: run.pipeline }),
+  };
+}
+
+export function errorView(message: string) {
+  return { kind: 'Error' as const, error: message };
+}
+
+/** The continue token of a run list: opaque to clients, the last uid of the page inside. */
+export const encodeContinue = (uid: string) => Buffer.from(uid, 'utf8').toString('base64url');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function decodeContinue(token: string): string | undefined {
+  const uid = Buffer.from(token, 'base64url').toString('utf8');
+  return UUID.test(uid) ? uid : undefined;
+}
+
+export function isUid(value: string): boolean {
+  return UUID.test(value);
+}

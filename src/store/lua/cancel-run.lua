@@ -1,0 +1,30 @@
+--[[ Cancels a run: every job not yet ended becomes CANCELED, and so does the run.
+  KEYS[1] run hash
+  KEYS[2] event stream
+  ARGV[1] run uid
+  ARGV[2] reason
+  ARGV[3] now (ms since epoch)
+  ARGV[4] max events
+  Returns {code, ...}:
+    {'ok', running...}  canceled; the jobs listed were RUNNING and their processes must be stopped
+    {'ended', status}   the run had already ended
+    {'missing'}         no such run
+]]
+local run, events = KEYS[1], KEYS[2]
+local uid, reason, now, max_events = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local s = redis.call('HMGET', run, 'status', 'jobs')
+if not s[1] then return {'missing'} end
+if s[1] == 'SUCCESSFUL' or s[1] == 'FAILED' or s[1] == 'CANCELED' then return {'ended', s[1]} end
+local result = {'ok'}
+for _, job in ipairs(split(s[2], ',')) do
+  local job_status = redis.call('HGET', run, job .. '.status')
+  if job_status == 'PENDING' or job_status == 'RUNNING' then
+    if job_status == 'RUNNING' then table.insert(result, job) end
+    redis.call('HSET', run, job .. '.status', 'CANCELED', job .. '.finished', now,
+      job .. '.reason', reason)
+    emit(events, max_events, uid, job, 'CANCELED', reason, now)
+  end
+end
+redis.call('HSET', run, 'status', 'CANCELED', 'finished', now, 'reason', reason)
+emit(events, max_events, uid, nil, 'CANCELED', reason, now)
+return result

@@ -1,0 +1,35 @@
+/** The committed API documents say what the running API serves. */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { pipelineSchema } from '../src/core/validate.ts';
+import { startInProcess, type Harness } from './fixtures/in-process.ts';
+import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+
+let redis: TestRedis;
+let api: Harness;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  api = await startInProcess(redis.url, { work: false });
+});
+afterAll(async () => {
+  await api.stop();
+  await redis.stop();
+});
+
+it('docs/openapi.json is the document the API serves (regenerate: npm run docs:openapi)', async () => {
+  const served: unknown = await (await fetch(`${api.url}/api/openapi.json`)).json();
+  const committed: unknown = JSON.parse(
+    readFileSync(new URL('../docs/openapi.json', import.meta.url), 'utf8'),
+  );
+  expect(served).toEqual(committed);
+});
+
+it('serves the pipeline JSON Schema file at /api/schema/pipeline', async () => {
+  const served: unknown = await (await fetch(`${api.url}/api/schema/pipeline`)).json();
+  const file: unknown = JSON.parse(
+    readFileSync(new URL('../src/core/pipeline.schema.json', import.meta.url), 'utf8'),
+  );
+  expect(served).toEqual(file);
+  expect(served).toEqual(pipelineSchema);
+});

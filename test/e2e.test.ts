@@ -1,0 +1,120 @@
+/**
+ * End to end, the way users run chainr: `chainr up` as a child process with its private Redis,
+ * and `chainr sched` + two `chainr work` processes over one shared Redis.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conformanceCases } from '../src/core/conformance.fixture.ts';
+import type { Pipeline } from '../src/core/types.ts';
+import { statuses, submit, waitForEnd } from './fixtures/api.ts';
+import { spawnChainr, startHttpService, type ChainrProcess } from './fixtures/processes.ts';
+import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+
+describe('chainr up (one process, private Redis)', () => {
+  let up: ChainrProcess & { url: string };
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'chainr-e2e-'));
+    const env: Record<string, string> = { CHAINR_DATA_DIR: dataDir };
+    // The private Redis is the point here: make sure no shared one is configured.
+    for (const name of ['REDIS_URL', 'REDIS_ADDR', 'REDIS_ADDRS']) env[name] = '';
+    up = await startHttpService('up', env);
+  });
+  afterAll(async () => {
+    await up.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  for (const c of conformanceCases) {
+    it(`conformance: ${c.name}`, async () => {
+      const run = await waitForEnd(up.url, (await submit(up.url, c.pipeline)).metadata.uid);
+      expect(statuses(run)).toEqual(c.expect.jobs);
+      expect(run.status).toBe(c.expect.status);
+    });
+  }
+
+  it('keeps its Redis data append-only under the data directory', () => {
+    expect(readFileSync(join(dataDir, 'redis', 'redis.conf'), 'utf8')).toContain('appendonly yes');
+  });
+
+  it('shuts down cleanly on SIGTERM and stops its Redis', async () => {
+    const pid = Number(readFileSync(join(dataDir, 'redis', 'redis.pid'), 'utf8'));
+    expect(await up.kill('SIGTERM')).toBe(0);
+    const deadline = Date.now() + 10_000;
+    let alive = true;
+    while (alive && Date.now() < deadline) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 50));
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+  });
+});
+
+describe('chainr sched + two chainr work processes over one Redis', () => {
+  let redis: TestRedis;
+  let sched: ChainrProcess & { url: string };
+  let workers: ChainrProcess[];
+  let dir: string;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), 'chainr-ledger-'));
+    const env = { REDIS_URL: redis.url, CHAINR_CONCURRENCY: '4' };
+    workers = [spawnChainr(['work'], env), spawnChainr(['work'], env)];
+    sched = await startHttpService('sched', env);
+  });
+  afterAll(async () => {
+    await Promise.all([sched.kill(), ...workers.map((w) => w.kill())]);
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs every job exactly once, spread over both workers', async () => {
+    const ledger = join(dir, 'ledger');
+    // Each job records its name and its worker's pid ($PPID of `sh -c` is the worker).
+    const record = `echo "$CHAINR_JOB_NAME $PPID" >> ${ledger}; sleep 0.2`;
+    const jobs: Pipeline['jobs'] = { root: { image: 'busybox', run: record } };
+    for (let i = 0; i < 16; i++)
+      jobs[`mid-${i}`] = { image: 'busybox', run: record, dependsOn: [{ job: 'root' }] };
+    jobs.last = {
+      image: 'busybox',
+      run: record,
+      dependsOn: Object.keys(jobs)
+        .filter((j) => j !== 'root')
+        .map((j) => ({ job: j })),
+    };
+    const run = await waitForEnd(
+      sched.url,
+      (await submit(sched.url, { kind: 'Pipeline', jobs })).metadata.uid,
+    );
+    expect(run.status).toBe('SUCCESSFUL');
+    const lines = readFileSync(ledger, 'utf8').trim().split('\n');
+    const names = lines.map((l) => l.split(' ')[0]).sort();
+    expect(names).toEqual(Object.keys(jobs).sort());
+    const pids = new Set(lines.map((l) => Number(l.split(' ')[1])));
+    expect(pids).toEqual(new Set(workers.map((w) => w.child.pid)));
+  });
+
+  it('runs the seed pipeline with first failing to the fallback', async () => {
+    const failing = conformanceCases.find((c) => c.name === 'seed example, first fails');
+    if (!failing) throw new Error('conformance case missing');
+    const run = await waitForEnd(
+      sched.url,
+      (await submit(sched.url, failing.pipeline)).metadata.uid,
+    );
+    expect(statuses(run)).toEqual({
+      first: 'FAILED',
+      second: 'SUCCESSFUL',
+      success: 'SKIPPED',
+      error: 'SUCCESSFUL',
+    });
+    expect(run.status).toBe('FAILED');
+  });
+});

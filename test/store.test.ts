@@ -1,0 +1,345 @@
+/**
+ * The Redis transitions against a real redis-server: atomic, idempotent, safe under concurrent
+ * advances, and equal to the pure DAG rule of src/core/dag.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compile, runStatus, settle } from '../src/core/dag.ts';
+import type { JobStatus, Pipeline } from '../src/core/types.ts';
+import { makeKeys } from '../src/store/keys.ts';
+import { RunStore } from '../src/store/runs.ts';
+import { Transitions, type ReadyJob } from '../src/store/scripts.ts';
+import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+
+let server: TestRedis;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = server.client();
+});
+afterAll(() => server.stop());
+
+function setup() {
+  const keys = makeKeys(`s${randomUUID().slice(0, 8)}:`);
+  return {
+    keys,
+    runs: new RunStore(redis, keys, 10_000),
+    transitions: new Transitions(redis, keys, 10_000),
+  };
+}
+
+const job = (run: string, dependsOn: Pipeline['jobs'][string]['dependsOn'] = []) => ({
+  image: 'busybox',
+  run,
+  ...(dependsOn.length > 0 && { dependsOn }),
+});
+
+const seed: Pipeline = {
+  kind: 'Pipeline',
+  jobs: {
+    first: job('exit 0'),
+    second: job('exit 0'),
+    success: job('exit 0', [{ job: 'first' }]),
+    error: job('exit 0', [{ job: 'first', conditions: { failure: true } }]),
+  },
+};
+
+type Outcome = 'SUCCESSFUL' | 'FAILED';
+
+/** Drives a run through the store the way workers do, finishing ready jobs with their outcomes. */
+async function drive(
+  t: ReturnType<typeof setup>,
+  pipeline: Pipeline,
+  outcomes: Record<string, Outcome>,
+  pick: (ready: ReadyJob[]) => ReadyJob[] = (r) => r,
+) {
+  const compiled = compile(pipeline);
+  const uid = await t.runs.create(pipeline, compiled, Date.now());
+  let ready: ReadyJob[] = compiled.roots.map((j) => ({ job: j, attempt: 1 }));
+  while (ready.length > 0) {
+    const batch = pick(ready);
+    ready = ready.filter((r) => !batch.includes(r));
+    await Promise.all(batch.map((r) => t.transitions.startJob({ uid, ...r }, Date.now())));
+    const results = await Promise.all(
+      batch.map((r) => {
+        const status = outcomes[r.job] ?? 'SUCCESSFUL';
+        return t.transitions.finishJob(
+          { uid, ...r },
+          {
+            status,
+            exitCode: status === 'SUCCESSFUL' ? 0 : 1,
+            reason: status === 'FAILED' ? 'exit code 1' : '',
+          },
+          Date.now(),
+        );
+      }),
+    );
+    for (const result of results) if (result.code === 'ok') ready.push(...result.ready);
+  }
+  const run = await t.runs.get(uid);
+  if (!run) throw new Error('run vanished');
+  return run;
+}
+
+/** The oracle: the pure rule, applied until nothing changes. */
+function expected(pipeline: Pipeline, outcomes: Record<string, Outcome>) {
+  const compiled = compile(pipeline);
+  let statuses: Record<string, JobStatus> = {};
+  for (;;) {
+    const step = settle(compiled, statuses);
+    statuses = step.statuses;
+    if (step.ready.length === 0) break;
+    for (const j of step.ready) statuses[j] = outcomes[j] ?? 'SUCCESSFUL';
+  }
+  return statuses;
+}
+
+describe('run creation', () => {
+  it('creates the run, its index entry and its first event together', async () => {
+    const t = setup();
+    const uid = await t.runs.create(seed, compile(seed), 1000);
+    const run = await t.runs.get(uid);
+    expect(run?.status).toBe('PENDING');
+    expect(run?.jobs.map((j) => [j.name, j.status])).toEqual([
+      ['first', 'PENDING'],
+      ['second', 'PENDING'],
+      ['success', 'PENDING'],
+      ['error', 'PENDING'],
+    ]);
+    expect(await redis.zrange(t.keys.runs, 0, -1)).toEqual([uid]);
+    const events = await redis.xrange(t.keys.events, '-', '+');
+    expect(events).toHaveLength(1);
+    expect(events[0]?.[1]).toEqual(['uid', uid, 'status', 'PENDING', 'time', '1000']);
+  });
+});
+
+describe('transitions', () => {
+  it('runs the seed pipeline to SUCCESSFUL, skipping the fallback with a reason', async () => {
+    const run = await drive(setup(), seed, {});
+    expect(run.status).toBe('SUCCESSFUL');
+    expect(Object.fromEntries(run.jobs.map((j) => [j.name, j.status]))).toEqual({
+      first: 'SUCCESSFUL',
+      second: 'SUCCESSFUL',
+      success: 'SUCCESSFUL',
+      error: 'SKIPPED',
+    });
+    expect(run.jobs.find((j) => j.name === 'error')?.reason).toBe(
+      'dependency "first" ended SUCCESSFUL; this job runs only when it is FAILED',
+    );
+  });
+
+  it('runs the fallback when first fails and ends the run FAILED with the reason', async () => {
+    const run = await drive(setup(), seed, { first: 'FAILED' });
+    expect(run.status).toBe('FAILED');
+    expect(run.reason).toBe('job "first" failed');
+    expect(run.jobs.map((j) => j.status)).toEqual([
+      'FAILED',
+      'SUCCESSFUL',
+      'SKIPPED',
+      'SUCCESSFUL',
+    ]);
+    expect(run.jobs[0]?.exitCode).toBe(1);
+  });
+
+  it('moves the run to RUNNING at its first job start and records times', async () => {
+    const t = setup();
+    const uid = await t.runs.create(seed, compile(seed), 1);
+    expect(await t.transitions.startJob({ uid, job: 'first', attempt: 1 }, 5)).toMatchObject({
+      code: 'start',
+    });
+    const run = await t.runs.get(uid);
+    expect(run?.status).toBe('RUNNING');
+    expect(run?.startedAt).toBe(5);
+    expect(run?.jobs[0]).toMatchObject({ status: 'RUNNING', startedAt: 5 });
+  });
+
+  it('refuses to start a job whose dependencies have not ended', async () => {
+    const t = setup();
+    const uid = await t.runs.create(seed, compile(seed), 1);
+    expect(await t.transitions.startJob({ uid, job: 'success', attempt: 1 }, 2)).toEqual({
+      code: 'stale',
+    });
+    expect((await t.runs.get(uid))?.jobs[2]?.status).toBe('PENDING');
+  });
+
+  it('treats re-deliveries idempotently', async () => {
+    const t = setup();
+    const uid = await t.runs.create(seed, compile(seed), 1);
+    const first = { uid, job: 'first', attempt: 1 };
+    const ok = { status: 'SUCCESSFUL' as const, exitCode: 0, reason: '' };
+    expect((await t.transitions.startJob(first, 2)).code).toBe('start');
+    // A second delivery while RUNNING means the first worker died: run it again.
+    expect((await t.transitions.startJob(first, 3)).code).toBe('restart');
+    expect(await t.transitions.finishJob(first, ok, 4)).toEqual({
+      code: 'ok',
+      ready: [{ job: 'success', attempt: 1 }],
+    });
+    // Finishing twice changes nothing and hands back the dependents still to be started.
+    expect(await t.transitions.finishJob(first, ok, 5)).toEqual({
+      code: 'duplicate',
+      ready: [{ job: 'success', attempt: 1 }],
+    });
+    expect((await t.transitions.startJob(first, 6)).code).toBe('ended');
+    const run = await t.runs.get(uid);
+    expect(run?.jobs[0]).toMatchObject({ status: 'SUCCESSFUL', finishedAt: 4 });
+    expect(await redis.hget(t.keys.run(uid), 'done')).toBe('2'); // first + the skipped fallback
+  });
+
+  it('answers missing for a run that does not exist', async () => {
+    const t = setup();
+    const a = { uid: randomUUID(), job: 'x', attempt: 1 };
+    expect(await t.transitions.startJob(a, 1)).toEqual({ code: 'missing' });
+    expect(
+      await t.transitions.finishJob(a, { status: 'SUCCESSFUL', exitCode: 0, reason: '' }, 1),
+    ).toEqual({
+      code: 'missing',
+    });
+    expect(await t.transitions.cancelRun(a.uid, 'x', 1)).toEqual({ code: 'missing' });
+  });
+
+  it('cancels: running jobs are reported, everything open becomes CANCELED, late results are ignored', async () => {
+    const t = setup();
+    const uid = await t.runs.create(seed, compile(seed), 1);
+    await t.transitions.startJob({ uid, job: 'first', attempt: 1 }, 2);
+    expect(await t.transitions.cancelRun(uid, 'canceled by request', 3)).toEqual({
+      code: 'ok',
+      running: ['first'],
+    });
+    const run = await t.runs.get(uid);
+    expect(run?.status).toBe('CANCELED');
+    expect(run?.reason).toBe('canceled by request');
+    expect(run?.jobs.every((j) => j.status === 'CANCELED')).toBe(true);
+    const late = await t.transitions.finishJob(
+      { uid, job: 'first', attempt: 1 },
+      { status: 'SUCCESSFUL', exitCode: 0, reason: '' },
+      4,
+    );
+    expect(late).toEqual({ code: 'ignored' });
+    expect(await t.transitions.startJob({ uid, job: 'second', attempt: 1 }, 5)).toEqual({
+      code: 'canceled',
+    });
+    expect(await t.transitions.cancelRun(uid, 'again', 6)).toEqual({
+      code: 'ended',
+      status: 'CANCELED',
+    });
+  });
+
+  it('records every transition in the event stream, in order', async () => {
+    const t = setup();
+    const run = await drive(t, seed, { first: 'FAILED' });
+    const events = (await redis.xrange(t.keys.events, '-', '+')).map(([, f]) => {
+      const o: Record<string, string> = {};
+      for (let i = 0; i < f.length; i += 2) o[f[i] as string] = f[i + 1] as string;
+      return `${o.job ?? 'run'}:${o.status}`;
+    });
+    expect(run.status).toBe('FAILED');
+    expect(events[0]).toBe('run:PENDING');
+    expect(events[1]).toBe('run:RUNNING');
+    expect(events.at(-1)).toBe('run:FAILED');
+    for (const j of ['first', 'second', 'error']) {
+      expect(events.indexOf(`${j}:RUNNING`)).toBeLessThan(
+        events.lastIndexOf(`${j}:${j === 'first' ? 'FAILED' : 'SUCCESSFUL'}`),
+      );
+    }
+    expect(events).toContain('success:SKIPPED');
+    expect(events.filter((e) => e === 'run:FAILED')).toHaveLength(1);
+  });
+});
+
+describe('concurrent advances', () => {
+  it('enqueues a fan-in job exactly once when its 60 dependencies finish at the same time on 12 connections', async () => {
+    const t = setup();
+    const jobs: Pipeline['jobs'] = { root: job('true') };
+    const middle = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    for (const m of middle) jobs[m] = job('true', [{ job: 'root' }]);
+    jobs.final = job(
+      'true',
+      middle.map((m) => ({ job: m })),
+    );
+    const pipeline: Pipeline = { kind: 'Pipeline', jobs };
+    const uid = await t.runs.create(pipeline, compile(pipeline), 1);
+    await t.transitions.startJob({ uid, job: 'root', attempt: 1 }, 2);
+    const ok = { status: 'SUCCESSFUL' as const, exitCode: 0, reason: '' };
+    const afterRoot = await t.transitions.finishJob({ uid, job: 'root', attempt: 1 }, ok, 3);
+    expect(afterRoot.code === 'ok' && afterRoot.ready.length).toBe(60);
+    const connections = Array.from({ length: 12 }, () => server.client());
+    const workers = connections.map((c) => new Transitions(c, t.keys, 10_000));
+    const on = (i: number) => workers[i % workers.length] as Transitions;
+    await Promise.all(
+      middle.map((m, i) => on(i).startJob({ uid, job: m, attempt: 1 }, 4)),
+    );
+    // Every middle job finishes twice, concurrently: a re-delivery racing the original.
+    const results = await Promise.all(
+      [...middle, ...middle].map((m, i) =>
+        on(i).finishJob({ uid, job: m, attempt: 1 }, ok, 5),
+      ),
+    );
+    const readyFromOk = results.flatMap((r) => (r.code === 'ok' ? r.ready : []));
+    expect(readyFromOk).toEqual([{ job: 'final', attempt: 1 }]);
+    expect(results.filter((r) => r.code === 'ok')).toHaveLength(60);
+    expect(results.filter((r) => r.code === 'duplicate')).toHaveLength(60);
+    expect(await redis.hget(t.keys.run(uid), 'done')).toBe('61');
+    expect(await redis.hget(t.keys.run(uid), 'final.wait')).toBe('0');
+    for (const c of connections) c.disconnect();
+  });
+});
+
+describe('the Lua transitions apply the pure DAG rule', () => {
+  const arbitraryRun = fc.integer({ min: 1, max: 14 }).chain((n) =>
+    fc.record({
+      deps: fc.tuple(
+        ...Array.from({ length: n }, (_, i) =>
+          fc.uniqueArray(
+            fc.record({
+              on: fc.integer({ min: 0, max: Math.max(0, i - 1) }),
+              failure: fc.boolean(),
+            }),
+            {
+              maxLength: i === 0 ? 0 : 3,
+              selector: (d) => d.on,
+            },
+          ),
+        ),
+      ),
+      outcomes: fc.array(fc.constantFrom<Outcome>('SUCCESSFUL', 'FAILED'), {
+        minLength: n,
+        maxLength: n,
+      }),
+      order: fc.array(fc.nat(), { minLength: 1, maxLength: 20 }),
+    }),
+  );
+
+  it('ends every job as settle() decides, whatever the order of completions', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbitraryRun, async ({ deps, outcomes, order }) => {
+        const jobs: Pipeline['jobs'] = {};
+        deps.forEach((ds, i) => {
+          jobs[`j${i}`] = job(
+            'true',
+            ds.map((d) => ({
+              job: `j${d.on}`,
+              ...(d.failure && { conditions: { failure: true } }),
+            })),
+          );
+        });
+        const pipeline: Pipeline = { kind: 'Pipeline', jobs };
+        const outcomeOf = Object.fromEntries(outcomes.map((o, i) => [`j${i}`, o]));
+        let step = 0;
+        // Finish a varying subset of the ready jobs each round, so completion orders differ.
+        const pick = (ready: ReadyJob[]) => {
+          const k = 1 + ((order[step++ % order.length] ?? 0) % ready.length);
+          return ready.slice(0, k);
+        };
+        const run = await drive(setup(), pipeline, outcomeOf, pick);
+        const want = expected(pipeline, outcomeOf);
+        const got = Object.fromEntries(run.jobs.map((j) => [j.name, j.status]));
+        expect(got).toEqual(want);
+        expect(run.status).toBe(runStatus(Object.values(want)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
