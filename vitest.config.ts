@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
-      { test: { name: 'unit', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['src/**/*.test.ts'], sequence: { groupOrder: 0 } } },
       {
         test: {
           name: 'integration',
@@ -13,6 +13,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Each file starts its own redis-server and processes; two cores do not fit more.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -26,7 +26,10 @@ const app = await buildSched({
   logger: pino({ level: 'silent' }),
 });
 await app.ready();
-await writeFile(new URL('../docs/openapi.json', import.meta.url), `${JSON.stringify(app.swagger(), null, 2)}\n`);
+await writeFile(
+  new URL('../docs/openapi.json', import.meta.url),
+  `${JSON.stringify(app.swagger(), null, 2)}\n`,
+);
 await app.close();
 commands.disconnect();
 await own.stop();

@@ -25,7 +25,14 @@ afterAll(() => {
 });
 
 function request(run: string, env: Record<string, string> = {}): ExecutionRequest {
-  return { uid: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', job: 'build', attempt: 2, image: 'busybox', run, env };
+  return {
+    uid: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+    job: 'build',
+    attempt: 2,
+    image: 'busybox',
+    run,
+    env,
+  };
 }
 
 async function execute(
@@ -62,13 +69,17 @@ function isRunning(pid: number): boolean {
 async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 async function readPid(file: string): Promise<number> {
-  await until(() => existsSync(file) && readFileSync(file, 'utf8').endsWith('\n'), `pid in ${file}`);
+  await until(
+    () => existsSync(file) && readFileSync(file, 'utf8').endsWith('\n'),
+    `pid in ${file}`,
+  );
   return Number(readFileSync(file, 'utf8').trim());
 }
 
@@ -100,7 +111,11 @@ describe('LocalExecutor', () => {
 
   it('reports a job killed by a signal', async () => {
     const { result } = await execute(local(), 'kill -KILL $$');
-    expect(result).toEqual({ status: 'FAILED', exitCode: null, reason: 'killed by signal SIGKILL' });
+    expect(result).toEqual({
+      status: 'FAILED',
+      exitCode: null,
+      reason: 'killed by signal SIGKILL',
+    });
   });
 
   it('delivers stdout and stderr lines with their stream, each stream in order', async () => {
@@ -108,7 +123,11 @@ describe('LocalExecutor', () => {
     expect(result.status).toBe('SUCCESSFUL');
     // Two pipes carry no order between them: lines written in one burst may arrive stream by
     // stream. Each stream's own order is kept, and every line is labeled with its stream.
-    expect(logs.filter((l) => l.stream === 'stdout').map((l) => l.line)).toEqual(['hello', 'a', 'b']);
+    expect(logs.filter((l) => l.stream === 'stdout').map((l) => l.line)).toEqual([
+      'hello',
+      'a',
+      'b',
+    ]);
     expect(logs.filter((l) => l.stream === 'stderr').map((l) => l.line)).toEqual(['oops']);
     expect(logs).toHaveLength(4);
   });
@@ -116,7 +135,7 @@ describe('LocalExecutor', () => {
   it('keeps the order across stdout and stderr of lines written at different times', async () => {
     const { logs } = await execute(
       local(),
-      "echo hello; sleep 0.1; echo oops >&2; sleep 0.1; printf 'a\\nb\\n'; sleep 0.1; echo last >&2",
+      "echo hello; sleep 0.2; echo oops >&2; sleep 0.2; printf 'a\\nb\\n'; sleep 0.2; echo last >&2",
     );
     expect(logs).toEqual([
       { line: 'hello', stream: 'stdout' },
@@ -129,7 +148,10 @@ describe('LocalExecutor', () => {
 
   it('delivers a last line without a newline, empty lines and long lines', async () => {
     const long = 'x'.repeat(100_000);
-    const { logs } = await execute(local(), `echo one; echo; printf '%s\\n' ${long}; printf 'tail'`);
+    const { logs } = await execute(
+      local(),
+      `echo one; echo; printf '%s\\n' ${long}; printf 'tail'`,
+    );
     expect(logs.map((l) => l.line)).toEqual(['one', '', long, 'tail']);
   });
 
@@ -177,10 +199,14 @@ describe('LocalExecutor', () => {
   it('on abort, kills the whole process group and resolves FAILED with the abort reason', async () => {
     const pids = pidDir();
     const controller = new AbortController();
-    const running = execute(local(), 'sleep 30 & echo $! > "$PIDS/child"; echo $$ > "$PIDS/shell"; wait', {
-      env: { PIDS: pids },
-      signal: controller.signal,
-    });
+    const running = execute(
+      local(),
+      'sleep 30 & echo $! > "$PIDS/child"; echo $$ > "$PIDS/shell"; wait',
+      {
+        env: { PIDS: pids },
+        signal: controller.signal,
+      },
+    );
     const child = await readPid(join(pids, 'child'));
     const shell = await readPid(join(pids, 'shell'));
     expect(isRunning(child)).toBe(true);
@@ -198,7 +224,7 @@ describe('LocalExecutor', () => {
     const pids = pidDir();
     const controller = new AbortController();
     const executor = new LocalExecutor({ killGraceMs: 300, workRoot });
-    const running = execute(executor, "trap '' TERM; sleep 30 & echo $! > \"$PIDS/child\"; wait", {
+    const running = execute(executor, 'trap \'\' TERM; sleep 30 & echo $! > "$PIDS/child"; wait', {
       env: { PIDS: pids },
       signal: controller.signal,
     });

@@ -268,14 +268,10 @@ describe('concurrent advances', () => {
     const connections = Array.from({ length: 12 }, () => server.client());
     const workers = connections.map((c) => new Transitions(c, t.keys, 10_000));
     const on = (i: number) => workers[i % workers.length] as Transitions;
-    await Promise.all(
-      middle.map((m, i) => on(i).startJob({ uid, job: m, attempt: 1 }, 4)),
-    );
+    await Promise.all(middle.map((m, i) => on(i).startJob({ uid, job: m, attempt: 1 }, 4)));
     // Every middle job finishes twice, concurrently: a re-delivery racing the original.
     const results = await Promise.all(
-      [...middle, ...middle].map((m, i) =>
-        on(i).finishJob({ uid, job: m, attempt: 1 }, ok, 5),
-      ),
+      [...middle, ...middle].map((m, i) => on(i).finishJob({ uid, job: m, attempt: 1 }, ok, 5)),
     );
     const readyFromOk = results.flatMap((r) => (r.code === 'ok' ? r.ready : []));
     expect(readyFromOk).toEqual([{ job: 'final', attempt: 1 }]);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { conformanceCases } from './conformance.fixture.ts';
 import type { CompiledEdge } from './dag.ts';
 import {
   acceptedStatuses,
@@ -12,34 +11,9 @@ import {
   skipReason,
   statusOf,
 } from './dag.ts';
-import type { Outcome } from './simulate.ts';
-import { simulate } from './simulate.ts';
-import type { JobStatus, Pipeline, RunStatus } from './types.ts';
+import { pipeline } from './testing.fixture.ts';
+import type { JobStatus, RunStatus } from './types.ts';
 import { JOB_STATUSES } from './types.ts';
-import { validatePipeline } from './validate.ts';
-
-/** A pipeline from `name: [dependency, ...]`, where a dependency `!x` is on the failure of x. */
-function pipeline(spec: Record<string, string[]>, run: Record<string, string> = {}): Pipeline {
-  const jobs: Pipeline['jobs'] = {};
-  for (const [name, deps] of Object.entries(spec)) {
-    jobs[name] = {
-      image: 'busybox',
-      run: run[name] ?? 'true',
-      dependsOn: deps.map((d) =>
-        d.startsWith('!') ? { job: d.slice(1), conditions: { failure: true } } : { job: d },
-      ),
-    };
-  }
-  return { kind: 'Pipeline', jobs };
-}
-
-/** The outcome of a job's command as the conformance cases use them. */
-function commandOutcome(run: string): Outcome {
-  const last = run.split(';').pop()?.trim() ?? '';
-  if (last === 'false') return 'FAILED';
-  const exit = /^exit (\d+)$/.exec(last);
-  return exit && Number(exit[1]) !== 0 ? 'FAILED' : 'SUCCESSFUL';
-}
 
 const edge = (job: string, failure = false): CompiledEdge => ({
   job,
@@ -105,7 +79,7 @@ describe('decide: several dependencies', () => {
 });
 
 describe('skipReason and failureReason', () => {
-  it.each([
+  it.each<[CompiledEdge, JobStatus, string]>([
     [
       edge('load'),
       'FAILED',
@@ -117,11 +91,11 @@ describe('skipReason and failureReason', () => {
       'dependency "load" ended SKIPPED; this job runs only when it is FAILED',
     ],
     [
-      { job: 'x', accepts: ['SUCCESSFUL', 'FAILED'] } as CompiledEdge,
+      { job: 'x', accepts: ['SUCCESSFUL', 'FAILED'] },
       'CANCELED',
       'dependency "x" ended CANCELED; this job runs only when it is SUCCESSFUL or FAILED',
     ],
-  ] as const)('%j ended %s', (dep, actual, reason) => {
+  ])('%j ended %s', (dep, actual, reason) => {
     expect(skipReason(dep, actual)).toBe(reason);
   });
   it.each([
@@ -232,7 +206,8 @@ describe('evaluate and settle', () => {
   it('reads only own keys of the statuses: a job named "constructor" is ready', () => {
     const compiled = compile(pipeline({ constructor: [], 'value-of': ['constructor'] }));
     expect(evaluate(compiled, {}).ready).toEqual(['constructor']);
-    expect(settle(compiled, { constructor: 'SUCCESSFUL' }).ready).toEqual(['value-of']);
+    const statuses = new Map<string, JobStatus>([['constructor', 'SUCCESSFUL']]);
+    expect(settle(compiled, Object.fromEntries(statuses)).ready).toEqual(['value-of']);
   });
   it('settles a long chain of skips', () => {
     const spec: Record<string, string[]> = { j0: [] };
@@ -240,55 +215,5 @@ describe('evaluate and settle', () => {
     const result = settle(compile(pipeline(spec)), { j0: 'CANCELED' });
     expect(result.skipped).toHaveLength(299);
     expect(result.statuses['j299']).toBe('SKIPPED');
-  });
-});
-
-describe('conformance cases', () => {
-  it.each(conformanceCases)('$name', ({ pipeline: p, expect: expected }) => {
-    expect(validatePipeline(p)).toEqual({ ok: true, pipeline: p });
-    const outcome = (job: string): Outcome => commandOutcome(p.jobs[job]?.run ?? '');
-    const run = simulate(p, outcome);
-    expect(run.statuses).toEqual(expected.jobs);
-    expect(run.status).toBe(expected.status);
-    // and the same with jobs finishing as soon as they start, last ones first
-    const other = simulate(p, outcome, (n) => n - 1);
-    expect(other.statuses).toEqual(expected.jobs);
-  });
-  it('has every case of examples/conformance.json', () => {
-    expect(conformanceCases).toHaveLength(12);
-  });
-  it('the command outcomes mirror sh -c', () => {
-    expect(['exit 0', 'true', 'echo hi', 'echo a; exit 0'].map(commandOutcome)).toEqual(
-      Array(4).fill('SUCCESSFUL'),
-    );
-    expect(['exit 1', 'exit 7', 'false', 'echo loading; exit 1'].map(commandOutcome)).toEqual(
-      Array(4).fill('FAILED'),
-    );
-  });
-});
-
-describe('simulate', () => {
-  it('runs the fallback of examples/fallback.yaml when load fails', () => {
-    const p = pipeline({ extract: [], load: ['extract'], report: ['load'], restore: ['!load'] });
-    const run = simulate(p, (job) => (job === 'load' ? 'FAILED' : 'SUCCESSFUL'));
-    expect(run.statuses).toEqual({
-      extract: 'SUCCESSFUL',
-      load: 'FAILED',
-      report: 'SKIPPED',
-      restore: 'SUCCESSFUL',
-    });
-    expect(run.status).toBe('FAILED');
-    expect(run.history[0]).toBe('PENDING');
-    expect(run.history.slice(1, -1).every((s) => s === 'RUNNING')).toBe(true);
-    expect(run.events.filter((e) => e.type === 'start').map((e) => e.job)).toEqual([
-      'extract',
-      'load',
-      'restore',
-    ]);
-  });
-  it('handles a job named like an Object.prototype member', () => {
-    const p = pipeline({ constructor: [], 'has-own-property': ['constructor'] });
-    const run = simulate(p, () => 'SUCCESSFUL');
-    expect(run.statuses).toEqual({ constructor: 'SUCCESSFUL', 'has-own-property': 'SUCCESSFUL' });
   });
 });

@@ -22,7 +22,7 @@ export interface Simulation {
   statuses: Record<string, JobStatus>;
   status: RunStatus;
   events: SimulationEvent[];
-  /** The run's status after each step, starting with the freshly created run. */
+  /** The run's status after each step (once skips are settled), from the freshly created run on. */
   history: RunStatus[];
 }
 
@@ -40,11 +40,12 @@ export function simulate(
   let statuses: Record<string, JobStatus> = {};
   for (const name of Object.keys(compiled.jobs)) statuses[name] = 'PENDING';
   const events: SimulationEvent[] = [];
-  const history: RunStatus[] = [runStatus(Object.values(statuses))];
+  const history: RunStatus[] = [];
   for (;;) {
     const settled = settle(compiled, statuses);
     statuses = settled.statuses;
     for (const s of settled.skipped) events.push({ type: 'skip', job: s.job, reason: s.reason });
+    history.push(runStatus(Object.values(statuses)));
     const running = Object.keys(statuses).filter((name) => statuses[name] === 'RUNNING');
     const actions = [
       ...settled.ready.map((job) => ({ start: true, job })),
@@ -66,7 +67,6 @@ export function simulate(
       events.push({ type: 'finish', job: action.job, status });
       statuses = { ...statuses, [action.job]: status };
     }
-    history.push(runStatus(Object.values(statuses)));
   }
   return { statuses, status: runStatus(Object.values(statuses)), events, history };
 }

@@ -1,29 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SEED_EXAMPLE } from './examples.fixture.ts';
-import type { PipelineError, ValidationResult } from './types.ts';
-import {
-  formatError,
-  MAX_ERRORS,
-  parsePipeline,
-  pipelineSchema,
-  validatePipeline,
-} from './validate.ts';
-
-/** The formatted errors of a result (none when valid). */
-function errors(result: ValidationResult): string[] {
-  return result.ok ? [] : result.errors.map(formatError);
-}
-
-function errorList(result: ValidationResult): PipelineError[] {
-  if (result.ok) throw new Error('expected errors, got a valid pipeline');
-  return result.errors;
-}
-
-const job = (extra: Record<string, unknown> = {}) => ({ image: 'busybox', run: 'true', ...extra });
-const withJobs = (jobs: Record<string, unknown>) => ({ kind: 'Pipeline', jobs });
-
-const DNS =
-  "must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)";
+import { DNS, errors, job, withJobs } from './testing.fixture.ts';
+import type { PipelineError } from './types.ts';
+import { formatError, MAX_ERRORS, pipelineSchema, validatePipeline } from './validate.ts';
 
 describe('validatePipeline: valid pipelines', () => {
   it('accepts the seed example and returns it', () => {
@@ -166,127 +145,6 @@ describe('validatePipeline: schema errors', () => {
   });
 });
 
-describe('validatePipeline: graph errors', () => {
-  it.each<[string, Record<string, unknown>, string[]]>([
-    [
-      'unknown job with a close name',
-      { first: job(), error: job({ dependsOn: [{ job: 'frist' }] }) },
-      ['jobs.error.dependsOn[0].job: unknown job "frist" (did you mean "first"?)'],
-    ],
-    [
-      'unknown job, nothing close',
-      { first: job(), error: job({ dependsOn: [{ job: 'deploy' }] }) },
-      ['jobs.error.dependsOn[0].job: unknown job "deploy"'],
-    ],
-    [
-      'unknown short name is not guessed',
-      { a: job(), b: job({ dependsOn: [{ job: 'c' }] }) },
-      ['jobs.b.dependsOn[0].job: unknown job "c"'],
-    ],
-    [
-      'unknown job named like a prototype member',
-      { a: job({ dependsOn: [{ job: 'constructor' }, { job: '__proto__' }] }) },
-      [
-        'jobs.a.dependsOn[0].job: unknown job "constructor"',
-        'jobs.a.dependsOn[1].job: unknown job "__proto__"',
-      ],
-    ],
-    [
-      'self dependency',
-      { a: job({ dependsOn: [{ job: 'a' }] }) },
-      ['jobs.a.dependsOn[0].job: job "a" depends on itself'],
-    ],
-    [
-      'cycle of two',
-      { a: job({ dependsOn: [{ job: 'b' }] }), b: job({ dependsOn: [{ job: 'a' }] }) },
-      ['jobs.a.dependsOn[0].job: cycle a → b → a'],
-    ],
-    [
-      'cycle of three',
-      {
-        a: job({ dependsOn: [{ job: 'b' }] }),
-        b: job({ dependsOn: [{ job: 'c' }] }),
-        c: job({ dependsOn: [{ job: 'a' }] }),
-      },
-      ['jobs.a.dependsOn[0].job: cycle a → b → c → a'],
-    ],
-    [
-      'cycle reported at its edge and shortest',
-      {
-        z: job(),
-        a: job({ dependsOn: [{ job: 'z' }, { job: 'c' }, { job: 'b' }] }),
-        b: job({ dependsOn: [{ job: 'c' }] }),
-        c: job({ dependsOn: [{ job: 'a' }] }),
-      },
-      ['jobs.a.dependsOn[1].job: cycle a → c → a'],
-    ],
-    [
-      'two separate cycles',
-      {
-        a: job({ dependsOn: [{ job: 'b' }] }),
-        b: job({ dependsOn: [{ job: 'a' }] }),
-        c: job({ dependsOn: [{ job: 'd' }] }),
-        d: job({ dependsOn: [{ job: 'c' }] }),
-      },
-      ['jobs.a.dependsOn[0].job: cycle a → b → a', 'jobs.c.dependsOn[0].job: cycle c → d → c'],
-    ],
-    [
-      'duplicate dependency',
-      {
-        a: job(),
-        b: job({ dependsOn: [{ job: 'a' }, { job: 'a', conditions: { failure: true } }] }),
-      },
-      ['jobs.b.dependsOn[1].job: duplicate dependency on "a" (already listed at dependsOn[0])'],
-    ],
-    [
-      'name with uppercase and underscore',
-      { Foo_bar: job() },
-      [`jobs.Foo_bar: job name "Foo_bar" ${DNS}`],
-    ],
-    ['name with a dot', { 'a.b': job() }, [`jobs["a.b"]: job name "a.b" ${DNS}`]],
-    ['name with a space', { 'a b': job() }, [`jobs["a b"]: job name "a b" ${DNS}`]],
-    ['name starting with -', { '-a': job() }, [`jobs["-a"]: job name "-a" ${DNS}`]],
-    ['name ending with -', { 'a-': job() }, [`jobs["a-"]: job name "a-" ${DNS}`]],
-    ['empty name', { '': job() }, [`jobs[""]: job name "" ${DNS}`]],
-    [
-      'name of 64 characters',
-      { ['a'.repeat(64)]: job() },
-      [`jobs.${'a'.repeat(64)}: job name "${'a'.repeat(64)}" ${DNS}`],
-    ],
-  ])('%s', (_name, jobs, expected) => {
-    expect(errors(validatePipeline(withJobs(jobs)))).toEqual(expected);
-  });
-
-  it('limits the number of jobs (default 1000, or as configured)', () => {
-    const jobs = Object.fromEntries(Array.from({ length: 1200 }, (_, i) => [`j${i}`, job()]));
-    expect(errors(validatePipeline(withJobs(jobs)))).toEqual([
-      'jobs: 1200 jobs exceed the limit of 1000',
-    ]);
-    expect(validatePipeline(withJobs(jobs), { maxJobs: 1200 }).ok).toBe(true);
-    expect(
-      errors(validatePipeline(withJobs({ a: job(), b: job(), c: job() }), { maxJobs: 2 })),
-    ).toEqual(['jobs: 3 jobs exceed the limit of 2']);
-  });
-
-  it('handles 5000 jobs in a line, with and without a cycle closing it, quickly', () => {
-    const n = 5000;
-    const jobs: Record<string, unknown> = {};
-    for (let i = 0; i < n; i++)
-      jobs[`j${i}`] = job({ dependsOn: i === 0 ? [] : [{ job: `j${i - 1}` }] });
-    const started = performance.now();
-    expect(validatePipeline(withJobs(jobs), { maxJobs: n }).ok).toBe(true);
-    jobs['j0'] = job({ dependsOn: [{ job: `j${n - 1}` }] });
-    const result = errorList(validatePipeline(withJobs(jobs), { maxJobs: n }));
-    expect(result).toHaveLength(1);
-    expect(result[0]?.path).toBe('jobs.j0.dependsOn[0].job');
-    expect(result[0]?.message).toMatch(
-      new RegExp(`^cycle j0 → j${n - 1} → j${n - 2} → .* → j1 → j0$`),
-    );
-    expect(result[0]?.message.split(' → ')).toHaveLength(n + 1);
-    expect(performance.now() - started).toBeLessThan(2000);
-  });
-});
-
 describe('validatePipeline: several errors', () => {
   it('reports schema and graph errors together, sorted by path', () => {
     const value = {
@@ -364,7 +222,7 @@ describe('pipelineSchema', () => {
       if (typeof node !== 'object' || node === null) return;
       const schema = node as Record<string, unknown>;
       if (!('title' in schema) || !('description' in schema)) missing.push(where);
-      for (const [name, child] of Object.entries((schema['properties'] ?? {}) as object))
+      for (const [name, child] of Object.entries(schema['properties'] ?? {}))
         visit(child, `${where}.${name}`);
       for (const key of ['additionalProperties', 'items', 'propertyNames'])
         visit(schema[key], `${where}/${key}`);

@@ -61,10 +61,16 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       const log = new LogBuffer(logs, attempt.uid, attempt.job, (err) =>
         logger.error({ err, attempt }, 'log write failed'),
       );
-      const result = await executor.run(
-        { ...attempt, image: spec.image, run: spec.run, env: {} },
-        { onLog: (line, stream) => log.push(line, stream), signal: controller.signal },
-      );
+      const result = await executor
+        .run(
+          { ...attempt, image: spec.image, run: spec.run, env: {} },
+          { onLog: (line, stream) => log.push(line, stream), signal: controller.signal },
+        )
+        .catch((err: unknown) => ({
+          status: 'FAILED' as const,
+          exitCode: null,
+          reason: `${executor.name} executor error: ${err instanceof Error ? err.message : String(err)}`,
+        }));
       await log.flush();
       if (controller.signal.reason === SHUTDOWN) {
         // Not the job's outcome: leave the attempt RUNNING for another worker to take over.

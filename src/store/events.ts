@@ -75,10 +75,23 @@ export class EventHub {
   }
 
   private async read(): Promise<void> {
-    let last = '$';
+    // Start after the newest entry that exists now. (Reading with `$` each time would lose the
+    // events written between one read's end and the next read's start.)
+    let last = '0-0';
+    for (;;) {
+      try {
+        const newest = await this.blocking.xrevrange(this.keys.events, '+', '-', 'COUNT', 1);
+        last = newest[0]?.[0] ?? '0-0';
+        break;
+      } catch (err) {
+        if (!this.running) return;
+        this.onError(err);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     while (this.running) {
       try {
-        const reply = (await this.blocking.xread(
+        const reply = await this.blocking.xread(
           'COUNT',
           1000,
           'BLOCK',
@@ -86,7 +99,7 @@ export class EventHub {
           'STREAMS',
           this.keys.events,
           last,
-        ));
+        );
         for (const entry of reply?.[0]?.[1] ?? []) {
           last = entry[0];
           const event = toEvent(entry);

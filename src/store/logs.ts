@@ -57,9 +57,21 @@ export class LogStore {
     return toLines(entries);
   }
 
+  /** Every line after `afterId` (exclusive), read in pages. */
+  async readAll(uid: string, job: string, afterId = '-'): Promise<LogLine[]> {
+    const lines: LogLine[] = [];
+    for (let after = afterId; ;) {
+      const page = await this.read(uid, job, after);
+      lines.push(...page);
+      const last = page[page.length - 1];
+      if (!last || page.length < 1000) return lines;
+      after = last.id;
+    }
+  }
+
   /** Waits up to `blockMs` for lines after `afterId`, on a connection reserved for blocking. */
   async waitFor(blocking: Redis, uid: string, job: string, afterId: string, blockMs: number) {
-    const reply = (await blocking.xread(
+    const reply = await blocking.xread(
       'COUNT',
       1000,
       'BLOCK',
@@ -67,7 +79,7 @@ export class LogStore {
       'STREAMS',
       this.keys.log(uid, job),
       afterId,
-    ));
+    );
     return toLines(reply?.[0]?.[1] ?? []);
   }
 }

@@ -91,12 +91,17 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
       if (post) {
         post.requestBody = {
           required: true,
-          content: Object.fromEntries(['application/json', ...YAML_TYPES].map((t) => [t, pipeline])),
+          content: Object.fromEntries(
+            ['application/json', ...YAML_TYPES].map((t) => [t, pipeline]),
+          ),
         };
       }
       return openapiObject;
     },
-    refResolver: { buildLocalReference: (json, _base, _frag, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` },
+    refResolver: {
+      buildLocalReference: (json, _base, _frag, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
   });
 
   resource(app, '/api', {
@@ -228,9 +233,10 @@ function parseBody(request: FastifyRequest, maxJobs: number) {
   if (text.trim() === '') throw new HttpError(400, 'request body is empty: send a pipeline');
   const result = parsePipeline(text, YAML_TYPES.includes(type) ? 'yaml' : 'json', { maxJobs });
   if (result.ok) return result.pipeline;
-  throw new HttpError(
-    400,
-    `invalid pipeline: ${result.errors.map(formatError).join('; ')}`,
-    result.errors,
+  const located = result.errors.map((e) =>
+    e.line === undefined
+      ? formatError(e)
+      : `${formatError(e)} (line ${e.line}, column ${e.column ?? 1})`,
   );
+  throw new HttpError(400, `invalid pipeline: ${located.join('; ')}`, result.errors);
 }

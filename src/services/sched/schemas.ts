@@ -75,7 +75,29 @@ export const ErrorSchema = {
   $id: 'Error',
   type: 'object',
   required: ['kind', 'error'],
-  properties: { kind: { type: 'string', enum: ['Error'] }, error: { type: 'string' } },
+  properties: {
+    kind: { type: 'string', enum: ['Error'] },
+    error: { type: 'string' },
+    // Declared so that response serialization keeps it (undeclared properties are dropped).
+    details: {
+      type: 'array',
+      description: 'Each problem of an invalid pipeline, with its path and position in the body',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        required: ['path', 'message'],
+        properties: {
+          path: {
+            type: 'string',
+            description: 'e.g. jobs.error.dependsOn[0].job; empty for the whole document',
+          },
+          message: { type: 'string' },
+          line: { type: 'integer', description: '1-based line in the request body' },
+          column: { type: 'integer', description: '1-based column in the request body' },
+        },
+      },
+    },
+  },
 } as const;
 
 export const errorResponses = (...codes: number[]) =>

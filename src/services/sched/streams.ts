@@ -98,15 +98,7 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         const job = run.jobs.find((j) => j.name === name);
         if (!job) throw new HttpError(404, `run ${uid} has no job "${name}"`);
         if (!follow) {
-          const lines = [];
-          let after = '-';
-          for (;;) {
-            const batch = await logs.read(uid, name, after);
-            lines.push(...batch.map((l) => l.line));
-            const last = batch[batch.length - 1];
-            if (!last || batch.length < 1000) break;
-            after = last.id;
-          }
+          const lines = (await logs.readAll(uid, name)).map((l) => l.line);
           return reply
             .type('text/plain; charset=utf-8')
             .send(lines.length ? `${lines.join('\n')}\n` : '');
@@ -126,18 +118,15 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         let after = '0-0';
         try {
           while (open) {
-            const batch = await logs.waitFor(blocking, uid, name, after, 1000);
+            // The status is read before the lines: once it says ended, every line is already in
+            // the stream (workers flush logs before recording the result), so one more read ends it.
+            const ended = isTerminalJob((await runs.jobStatus(uid, name)) ?? 'CANCELED');
+            const batch = ended
+              ? await logs.readAll(uid, name, after === '0-0' ? '-' : after)
+              : await logs.waitFor(blocking, uid, name, after, 1000);
             for (const l of batch) res.write(`${l.line}\n`);
-            const last = batch[batch.length - 1];
-            if (last) after = last.id;
-            else {
-              const status = (await runs.jobStatus(uid, name)) ?? ('CANCELED' as const);
-              // Ended and nothing left unread: one last read closes the race with the final flush.
-              if (isTerminalJob(status)) {
-                for (const l of await logs.read(uid, name, after)) res.write(`${l.line}\n`);
-                break;
-              }
-            }
+            after = batch[batch.length - 1]?.id ?? after;
+            if (ended) break;
           }
         } catch (err) {
           if (open) request.log.warn({ err }, 'log follow interrupted');
