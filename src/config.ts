@@ -23,6 +23,8 @@ export interface Config {
   redisConfigured: boolean;
   /** Prefix of every Redis key chainr writes. */
   prefix: string;
+  /** The executor of jobs that name none. */
+  defaultExecutor: string;
   /** Jobs one worker process runs at once. */
   concurrency: number;
   maxJobsPerPipeline: number;
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis,
     redisConfigured: Boolean(redis.url ?? redis.addr ?? redis.addrs),
     prefix: nonEmpty(env.CHAINR_PREFIX) ?? 'chainr:',
+    defaultExecutor: nonEmpty(env.CHAINR_EXECUTOR) ?? 'local',
     concurrency: integer(env, 'CHAINR_CONCURRENCY', 8, 1),
     maxJobsPerPipeline: integer(env, 'CHAINR_MAX_JOBS', 1000, 1),
     bodyLimitBytes: integer(env, 'CHAINR_BODY_LIMIT', 1024 * 1024, 1),

@@ -9,6 +9,30 @@ export interface ExecutionRequest {
   run: string;
   /** Variables set for the job, on top of the executor's minimal base environment. */
   env: Record<string, string>;
+  /** Stop the job and fail it after this long (the job's `timeout`). */
+  timeoutMs?: number;
+  /** Kubernetes quantities, e.g. `{ requests: { cpu: '250m', memory: '64Mi' }, limits: {...} }`. */
+  resources?: Resources;
+  /** Pod settings for the kubernetes executor. */
+  kubernetes?: KubernetesJobSettings;
+}
+
+export interface Resources {
+  requests?: { cpu?: string; memory?: string };
+  limits?: { cpu?: string; memory?: string };
+}
+
+export interface KubernetesJobSettings {
+  serviceAccountName?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: {
+    key?: string;
+    operator?: 'Exists' | 'Equal';
+    value?: string;
+    effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+    tolerationSeconds?: number;
+  }[];
+  imagePullSecrets?: string[];
 }
 
 export interface ExecutionIO {
@@ -23,6 +47,8 @@ export interface ExecutionResult {
   exitCode: number | null;
   /** Human-readable cause of a failure; empty on success. */
   reason: string;
+  /** `key=value` pairs the job wrote to its outputs file ($CHAINR_OUTPUTS), at most 4 KiB. */
+  outputs?: Record<string, string>;
 }
 
 export interface Executor {

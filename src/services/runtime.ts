@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config, RedisConfig } from '../config.ts';
 import { LocalExecutor } from '../executors/local.ts';
+import { ExecutorRegistry } from '../executors/registry.ts';
 import { connect } from '../store/connection.ts';
 import { makeKeys } from '../store/keys.ts';
 import { buildSched } from './sched/app.ts';
@@ -52,7 +53,7 @@ export function runWork(config: Config, redis: RedisConfig, logger: Logger): Pro
   return startWork({
     connect: () => connect(redis),
     keys: makeKeys(config.prefix),
-    executor: new LocalExecutor(),
+    executors: new ExecutorRegistry([new LocalExecutor()], config.defaultExecutor),
     concurrency: config.concurrency,
     maxEvents: config.maxEvents,
     maxLogLines: config.maxLogLines,

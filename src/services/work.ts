@@ -5,7 +5,8 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Executor } from '../executors/executor.ts';
+import type { ExecutionResult } from '../executors/executor.ts';
+import type { ExecutorRegistry } from '../executors/registry.ts';
 import { READY_QUEUE, type Keys } from '../store/keys.ts';
 import { LogStore } from '../store/logs.ts';
 import { enqueue, readyQueue, type AttemptData } from '../store/queue.ts';
@@ -16,7 +17,7 @@ export interface WorkOptions {
   /** Opens a new Redis connection (the worker needs several: commands, blocking, pub/sub). */
   connect: () => Redis;
   keys: Keys;
-  executor: Executor;
+  executors: ExecutorRegistry;
   concurrency: number;
   maxEvents: number;
   maxLogLines: number;
@@ -32,7 +33,7 @@ export interface WorkService {
 }
 
 export async function startWork(options: WorkOptions): Promise<WorkService> {
-  const { keys, executor, logger } = options;
+  const { keys, executors, logger } = options;
   const commands = options.connect();
   const subscriber = options.connect();
   const transitions = new Transitions(commands, keys, options.maxEvents);
@@ -57,20 +58,27 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       if (started.code !== 'start' && started.code !== 'restart') return started.code;
       if (started.code === 'restart')
         logger.warn({ attempt }, 'attempt re-delivered after its worker stopped: running it again');
-      const spec = JSON.parse(started.spec) as { image: string; run: string };
+      const spec = JSON.parse(started.spec) as { image: string; run: string; executor?: string };
       const log = new LogBuffer(logs, attempt.uid, attempt.job, (err) =>
         logger.error({ err, attempt }, 'log write failed'),
       );
-      const result = await executor
-        .run(
-          { ...attempt, image: spec.image, run: spec.run, env: {} },
-          { onLog: (line, stream) => log.push(line, stream), signal: controller.signal },
-        )
-        .catch((err: unknown) => ({
-          status: 'FAILED' as const,
-          exitCode: null,
-          reason: `${executor.name} executor error: ${err instanceof Error ? err.message : String(err)}`,
-        }));
+      const executor = executors.get(spec.executor);
+      const result: ExecutionResult = executor
+        ? await executor
+            .run(
+              { ...attempt, image: spec.image, run: spec.run, env: {} },
+              { onLog: (line, stream) => log.push(line, stream), signal: controller.signal },
+            )
+            .catch((err: unknown) => ({
+              status: 'FAILED' as const,
+              exitCode: null,
+              reason: `${executor.name} executor error: ${err instanceof Error ? err.message : String(err)}`,
+            }))
+        : {
+            status: 'FAILED',
+            exitCode: null,
+            reason: `executor "${spec.executor}" is not available on this worker (it has: ${executors.names().join(', ')})`,
+          };
       await log.flush();
       if (controller.signal.reason === SHUTDOWN) {
         // Not the job's outcome: leave the attempt RUNNING for another worker to take over.
