@@ -23,6 +23,7 @@ const app = await buildSched({
   maxLogLines: 100,
   maxJobsPerPipeline: 1000,
   bodyLimitBytes: 1024 * 1024,
+  defaultExecutor: 'local',
   logger: pino({ level: 'silent' }),
 });
 await app.ready();

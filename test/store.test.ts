@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile, runStatus, settle } from '../src/core/dag.ts';
+import { compile, failureReason, runStatus, settle } from '../src/core/dag.ts';
+import { planRun } from '../src/core/plan.ts';
 import type { JobStatus, Pipeline } from '../src/core/types.ts';
 import { makeKeys } from '../src/store/keys.ts';
 import { RunStore } from '../src/store/runs.ts';
@@ -24,11 +25,10 @@ afterAll(() => server.stop());
 
 function setup() {
   const keys = makeKeys(`s${randomUUID().slice(0, 8)}:`);
-  return {
-    keys,
-    runs: new RunStore(redis, keys, 10_000),
-    transitions: new Transitions(redis, keys, 10_000),
-  };
+  const runs = new RunStore(redis, keys, 10_000);
+  const create = async (pipeline: Pipeline, now: number) =>
+    (await runs.create(planRun(pipeline, {}, { defaultExecutor: 'local' }), now)).uid;
+  return { keys, runs, create, transitions: new Transitions(redis, keys, 10_000) };
 }
 
 const job = (run: string, dependsOn: Pipeline['jobs'][string]['dependsOn'] = []) => ({
@@ -57,8 +57,8 @@ async function drive(
   pick: (ready: ReadyJob[]) => ReadyJob[] = (r) => r,
 ) {
   const compiled = compile(pipeline);
-  const uid = await t.runs.create(pipeline, compiled, Date.now());
-  let ready: ReadyJob[] = compiled.roots.map((j) => ({ job: j, attempt: 1 }));
+  const uid = await t.create(pipeline, Date.now());
+  let ready: ReadyJob[] = compiled.roots.map((j) => ({ job: j, attempt: 1, executor: 'local' }));
   while (ready.length > 0) {
     const batch = pick(ready);
     ready = ready.filter((r) => !batch.includes(r));
@@ -100,7 +100,7 @@ function expected(pipeline: Pipeline, outcomes: Record<string, Outcome>) {
 describe('run creation', () => {
   it('creates the run, its index entry and its first event together', async () => {
     const t = setup();
-    const uid = await t.runs.create(seed, compile(seed), 1000);
+    const uid = await t.create(seed, 1000);
     const run = await t.runs.get(uid);
     expect(run?.status).toBe('PENDING');
     expect(run?.jobs.map((j) => [j.name, j.status])).toEqual([
@@ -134,7 +134,7 @@ describe('transitions', () => {
   it('runs the fallback when first fails and ends the run FAILED with the reason', async () => {
     const run = await drive(setup(), seed, { first: 'FAILED' });
     expect(run.status).toBe('FAILED');
-    expect(run.reason).toBe('job "first" failed');
+    expect(run.reason).toBe(failureReason(['first'], true));
     expect(run.jobs.map((j) => j.status)).toEqual([
       'FAILED',
       'SUCCESSFUL',
@@ -146,7 +146,7 @@ describe('transitions', () => {
 
   it('moves the run to RUNNING at its first job start and records times', async () => {
     const t = setup();
-    const uid = await t.runs.create(seed, compile(seed), 1);
+    const uid = await t.create(seed, 1);
     expect(await t.transitions.startJob({ uid, job: 'first', attempt: 1 }, 5)).toMatchObject({
       code: 'start',
     });
@@ -158,7 +158,7 @@ describe('transitions', () => {
 
   it('refuses to start a job whose dependencies have not ended', async () => {
     const t = setup();
-    const uid = await t.runs.create(seed, compile(seed), 1);
+    const uid = await t.create(seed, 1);
     expect(await t.transitions.startJob({ uid, job: 'success', attempt: 1 }, 2)).toEqual({
       code: 'stale',
     });
@@ -167,7 +167,7 @@ describe('transitions', () => {
 
   it('treats re-deliveries idempotently', async () => {
     const t = setup();
-    const uid = await t.runs.create(seed, compile(seed), 1);
+    const uid = await t.create(seed, 1);
     const first = { uid, job: 'first', attempt: 1 };
     const ok = { status: 'SUCCESSFUL' as const, exitCode: 0, reason: '' };
     expect((await t.transitions.startJob(first, 2)).code).toBe('start');
@@ -175,12 +175,12 @@ describe('transitions', () => {
     expect((await t.transitions.startJob(first, 3)).code).toBe('restart');
     expect(await t.transitions.finishJob(first, ok, 4)).toEqual({
       code: 'ok',
-      ready: [{ job: 'success', attempt: 1 }],
+      ready: [{ job: 'success', attempt: 1, executor: 'local' }],
     });
     // Finishing twice changes nothing and hands back the dependents still to be started.
     expect(await t.transitions.finishJob(first, ok, 5)).toEqual({
       code: 'duplicate',
-      ready: [{ job: 'success', attempt: 1 }],
+      ready: [{ job: 'success', attempt: 1, executor: 'local' }],
     });
     expect((await t.transitions.startJob(first, 6)).code).toBe('ended');
     const run = await t.runs.get(uid);
@@ -202,7 +202,7 @@ describe('transitions', () => {
 
   it('cancels: running jobs are reported, everything open becomes CANCELED, late results are ignored', async () => {
     const t = setup();
-    const uid = await t.runs.create(seed, compile(seed), 1);
+    const uid = await t.create(seed, 1);
     await t.transitions.startJob({ uid, job: 'first', attempt: 1 }, 2);
     expect(await t.transitions.cancelRun(uid, 'canceled by request', 3)).toEqual({
       code: 'ok',
@@ -260,7 +260,7 @@ describe('concurrent advances', () => {
       middle.map((m) => ({ job: m })),
     );
     const pipeline: Pipeline = { kind: 'Pipeline', jobs };
-    const uid = await t.runs.create(pipeline, compile(pipeline), 1);
+    const uid = await t.create(pipeline, 1);
     await t.transitions.startJob({ uid, job: 'root', attempt: 1 }, 2);
     const ok = { status: 'SUCCESSFUL' as const, exitCode: 0, reason: '' };
     const afterRoot = await t.transitions.finishJob({ uid, job: 'root', attempt: 1 }, ok, 3);
@@ -274,7 +274,7 @@ describe('concurrent advances', () => {
       [...middle, ...middle].map((m, i) => on(i).finishJob({ uid, job: m, attempt: 1 }, ok, 5)),
     );
     const readyFromOk = results.flatMap((r) => (r.code === 'ok' ? r.ready : []));
-    expect(readyFromOk).toEqual([{ job: 'final', attempt: 1 }]);
+    expect(readyFromOk).toEqual([{ job: 'final', attempt: 1, executor: 'local' }]);
     expect(results.filter((r) => r.code === 'ok')).toHaveLength(60);
     expect(results.filter((r) => r.code === 'duplicate')).toHaveLength(60);
     expect(await redis.hget(t.keys.run(uid), 'done')).toBe('61');

@@ -1,18 +1,74 @@
 /** Schema and graph checks together: every issue of a value, sorted by path. */
 import { graphIssues } from './graph.ts';
-import type { Issue } from './issues.ts';
+import type { Issue, Segment } from './issues.ts';
+import { isRecord } from './issues.ts';
 import { sortIssues } from './issues.ts';
+import { paramIssues } from './params.ts';
 import { schemaIssues } from './schema.ts';
 
 export interface ValidateOptions {
   /** The largest number of jobs a pipeline may have (default 1000). */
   maxJobs?: number;
+  /** Also accept a submission `{"pipeline": ..., "params": {...}}` (POST /api/runs). */
+  submission?: boolean;
+}
+
+/** A submission split into its pipeline and parameters; a bare pipeline has no parameters. */
+export function splitSubmission(
+  value: unknown,
+  options: ValidateOptions,
+): { pipeline: unknown; params: unknown; at: Segment[] } {
+  if (options.submission && isRecord(value) && Object.hasOwn(value, 'pipeline')) {
+    return { pipeline: value.pipeline, params: value.params, at: ['pipeline'] };
+  }
+  return { pipeline: value, params: undefined, at: [] };
+}
+
+function submissionIssues(value: unknown, options: ValidateOptions): Issue[] {
+  const { pipeline, params, at } = splitSubmission(value, options);
+  if (at.length === 0) return [];
+  const issues: Issue[] = [];
+  for (const key of Object.keys(value as object)) {
+    if (key !== 'pipeline' && key !== 'params') {
+      issues.push({
+        path: [],
+        message: `unknown field "${key}" (a submission has pipeline and params)`,
+        at: [key],
+        atKey: true,
+      });
+    }
+  }
+  if (
+    params !== undefined &&
+    (!isRecord(params) || Object.values(params).some((v) => typeof v !== 'string'))
+  ) {
+    issues.push({ path: ['params'], message: 'must be an object of strings' });
+  }
+  const inner = [
+    ...schemaIssues(pipeline),
+    ...graphIssues(pipeline, options.maxJobs),
+    ...paramIssues(pipeline),
+  ];
+  return [
+    ...issues,
+    ...inner.map((i) => ({
+      ...i,
+      path: [...at, ...i.path],
+      ...(i.at && { at: [...at, ...i.at] }),
+    })),
+  ];
 }
 
 /** All issues of a value as a pipeline; none means it is a valid pipeline. Never throws. */
 export function checkPipeline(value: unknown, options: ValidateOptions = {}): Issue[] {
   try {
-    return sortIssues([...schemaIssues(value), ...graphIssues(value, options.maxJobs)]);
+    if (splitSubmission(value, options).at.length > 0)
+      return sortIssues(submissionIssues(value, options));
+    return sortIssues([
+      ...schemaIssues(value),
+      ...graphIssues(value, options.maxJobs),
+      ...paramIssues(value),
+    ]);
   } catch (error) {
     // Only exotic values (proxies, throwing getters) get here; JSON and YAML never do.
     const reason = error instanceof Error ? error.message : String(error);

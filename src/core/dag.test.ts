@@ -99,10 +99,11 @@ describe('skipReason and failureReason', () => {
     expect(skipReason(dep, actual)).toBe(reason);
   });
   it.each([
-    [['a'], 'job "a" failed'],
-    [['a', 'b'], 'jobs "a", "b" failed'],
-  ])('%j → %s', (jobs, reason) => {
-    expect(failureReason(jobs)).toBe(reason);
+    [['a'], false, 'job "a" failed'],
+    [['a', 'b'], false, 'jobs "a", "b" failed'],
+    [['a'], true, 'job "a" failed (handled by a fallback; a run with a failed job is FAILED)'],
+  ])('%j (handled: %s) → %s', (jobs, handled, reason) => {
+    expect(failureReason(jobs, handled)).toBe(reason);
   });
 });
 

@@ -8,6 +8,7 @@ import { isTerminalJob } from './types.ts';
 
 /** The dependency statuses under which a dependent may run. */
 export function acceptedStatuses(dep: Dependency): JobStatus[] {
+  if (dep.conditions?.always === true) return ['SUCCESSFUL', 'FAILED', 'SKIPPED', 'CANCELED'];
   return dep.conditions?.failure === true ? ['FAILED'] : ['SUCCESSFUL'];
 }
 
@@ -118,8 +119,15 @@ export function runStatus(statuses: JobStatus[], canceled = false): RunStatus {
   return statuses.includes('FAILED') ? 'FAILED' : 'SUCCESSFUL';
 }
 
-/** The run's reason when it ended FAILED: the seed's rule, made visible. */
-export function failureReason(failedJobs: string[]): string {
+/**
+ * The run's reason when it ended FAILED: the seed's rule (any failed job fails the run) made
+ * visible, also when every failure was handled by a job that ran because of it. Applied by
+ * src/store/lua/includes.lua `close_if_done`.
+ */
+export function failureReason(failedJobs: string[], allHandled = false): string {
   const list = failedJobs.map((j) => `"${j}"`).join(', ');
-  return failedJobs.length === 1 ? `job ${list} failed` : `jobs ${list} failed`;
+  const reason = failedJobs.length === 1 ? `job ${list} failed` : `jobs ${list} failed`;
+  return allHandled
+    ? `${reason} (handled by a fallback; a run with a failed job is FAILED)`
+    : reason;
 }

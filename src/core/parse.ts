@@ -6,7 +6,7 @@
 import { Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { CST, Document, Node } from 'yaml';
 import type { ValidateOptions } from './check.ts';
-import { checkPipeline } from './check.ts';
+import { checkPipeline, splitSubmission } from './check.ts';
 import type { Issue } from './issues.ts';
 import { toPipelineError } from './issues.ts';
 import { checkJsonSyntax } from './json-syntax.ts';
@@ -109,7 +109,14 @@ function result(
   locator: () => Parsed | undefined,
 ): ValidationResult {
   const issues = checkPipeline(value, options);
-  if (issues.length === 0) return { ok: true, pipeline: value as Pipeline };
+  if (issues.length === 0) {
+    const { pipeline, params } = splitSubmission(value, options);
+    return {
+      ok: true,
+      pipeline: pipeline as Pipeline,
+      ...(params !== undefined && { params: params as Record<string, string> }),
+    };
+  }
   const parsed = locator();
   const errors: PipelineError[] = issues.map((issue) => {
     const error = toPipelineError(issue);

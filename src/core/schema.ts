@@ -43,6 +43,15 @@ const TYPE_NAMES: Record<string, string> = {
   null: 'null',
 };
 
+/** What a value failing each pattern of the schema should look like. */
+const PATTERN_MESSAGES: Record<string, string> = {
+  '^([0-9]+(ms|s|m|h))+$': 'must be a duration such as "90s", "15m" or "1h30m"',
+  '^[0-9]+(\\.[0-9]+)?m?$': 'must be a CPU quantity such as "500m", "0.5" or "2"',
+  '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$':
+    'must be a memory quantity such as "64Mi" or "1Gi"',
+  '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$': "must be a DNS name (lowercase letters, digits, '-' and '.')",
+};
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -91,17 +100,42 @@ function translate(error: ErrorObject, root: unknown): Issue | undefined {
       };
     case 'propertyNames':
       return undefined; // reported by the error about the name itself
+    case 'pattern':
+      if (error.propertyName !== undefined) break;
+      return {
+        path,
+        message: PATTERN_MESSAGES[String(params['pattern'])] ?? 'has an invalid format',
+      };
+    case 'enum':
+      return {
+        path,
+        message: `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
+    case 'minimum':
+      return { path, message: `must be at least ${limit}` };
+    case 'maximum':
+      return { path, message: `must be at most ${limit}` };
+    case 'maxProperties':
+      return {
+        path,
+        message: `must have at most ${plural(limit, 'entry')}`.replace('entrys', 'entries'),
+      };
+    case 'maxItems':
+      return { path, message: `must have at most ${plural(limit, 'item')}` };
     default:
       break;
   }
   if (error.propertyName !== undefined) {
     const key = error.propertyName;
     const label = error.schemaPath.includes('/labels/');
+    const identifier = error.schemaPath.includes('/params/') || error.schemaPath.includes('/env/');
     return {
       path: [...path, key],
       message: label
         ? `label key ${JSON.stringify(key)} must be 1 to 63 characters of letters, digits, '.', '_', '/' and '-'`
-        : `key ${JSON.stringify(key)} ${error.message ?? 'is invalid'}`,
+        : identifier
+          ? `name ${JSON.stringify(key)} must be letters, digits and '_', not starting with a digit`
+          : `key ${JSON.stringify(key)} ${error.message ?? 'is invalid'}`,
       atKey: true,
     };
   }

@@ -31,6 +31,8 @@ export function isTerminalRun(status: RunStatus): boolean {
 export interface DependencyConditions {
   /** Run only when the dependency FAILED (a fallback). */
   failure?: boolean;
+  /** Run whatever the dependency ended in (cleanup, like `finally`). */
+  always?: boolean;
 }
 
 export interface Dependency {
@@ -38,11 +40,44 @@ export interface Dependency {
   conditions?: DependencyConditions;
 }
 
+export interface RetryPolicy {
+  limit: number;
+  backoff?: { type?: 'fixed' | 'exponential'; delay?: string; maxDelay?: string };
+}
+
+export interface Quantities {
+  cpu?: string;
+  memory?: string;
+}
+
 export interface JobSpec {
   image: string;
   /** A shell command, run as `sh -c`. */
   run: string;
   dependsOn?: Dependency[];
+  env?: Record<string, string>;
+  /** A duration such as `90s` or `15m`. */
+  timeout?: string;
+  retries?: RetryPolicy;
+  resources?: { requests?: Quantities; limits?: Quantities };
+  executor?: 'local' | 'kubernetes' | 'container' | 'noop';
+  kubernetes?: {
+    serviceAccountName?: string;
+    nodeSelector?: Record<string, string>;
+    tolerations?: {
+      key?: string;
+      operator?: 'Exists' | 'Equal';
+      value?: string;
+      effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+      tolerationSeconds?: number;
+    }[];
+    imagePullSecrets?: string[];
+  };
+}
+
+export interface ParamSpec {
+  default?: string;
+  description?: string;
 }
 
 /** Optional information about a pipeline that does not change how it runs. */
@@ -54,6 +89,9 @@ export interface PipelineMetadata {
 export interface Pipeline {
   kind: 'Pipeline';
   metadata?: PipelineMetadata;
+  params?: Record<string, ParamSpec>;
+  /** At most this many jobs of one run at once. */
+  concurrency?: number;
   jobs: Record<string, JobSpec>;
 }
 
@@ -67,4 +105,9 @@ export interface PipelineError {
 }
 
 export type ValidationResult =
-  { ok: true; pipeline: Pipeline } | { ok: false; errors: PipelineError[] };
+  | {
+      ok: true;
+      pipeline: Pipeline;
+      /** Given with a submission. */ params?: Record<string, string>;
+    }
+  | { ok: false; errors: PipelineError[] };

@@ -5,10 +5,11 @@
  * PATH, LANG, HOME (its working directory) and the job's own variables.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { MAX_OUTPUTS_BYTES, parseOutputs } from '../core/outputs.ts';
 import type { ExecutionIO, ExecutionRequest, ExecutionResult, Executor } from './executor.ts';
 import { jobEnvironment } from './executor.ts';
 
@@ -42,7 +43,9 @@ export class LocalExecutor implements Executor {
       return { status: 'FAILED', exitCode: null, reason: 'canceled before start' };
     const cwd = await mkdtemp(join(this.workRoot, 'chainr-job-'));
     try {
-      return await this.spawnJob(request, io, cwd);
+      const outputsFile = join(cwd, '.chainr-outputs');
+      const result = await this.spawnJob(request, io, cwd, outputsFile);
+      return result.status === 'SUCCESSFUL' ? await withOutputs(result, outputsFile) : result;
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }
@@ -52,6 +55,7 @@ export class LocalExecutor implements Executor {
     request: ExecutionRequest,
     io: ExecutionIO,
     cwd: string,
+    outputsFile: string,
   ): Promise<ExecutionResult> {
     return new Promise((resolve) => {
       const child = spawn('sh', ['-c', request.run], {
@@ -62,6 +66,7 @@ export class LocalExecutor implements Executor {
           PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
           LANG: process.env.LANG ?? 'C.UTF-8',
           HOME: cwd,
+          CHAINR_OUTPUTS: outputsFile,
           ...jobEnvironment(request),
         },
       });
@@ -131,4 +136,22 @@ export class LocalExecutor implements Executor {
       reason: `killed by signal ${exit?.signal ?? 'unknown'}`,
     };
   }
+}
+
+/** Adds the outputs the job wrote; invalid or oversized outputs fail the job, saying why. */
+async function withOutputs(result: ExecutionResult, file: string): Promise<ExecutionResult> {
+  let text: string;
+  try {
+    const { size } = await stat(file);
+    if (size > MAX_OUTPUTS_BYTES) {
+      const reason = `outputs are ${size} bytes, more than the limit of ${MAX_OUTPUTS_BYTES}`;
+      return { status: 'FAILED', exitCode: result.exitCode, reason };
+    }
+    text = await readFile(file, 'utf8');
+  } catch {
+    return result; // no outputs written
+  }
+  const parsed = parseOutputs(text);
+  if (!parsed.ok) return { status: 'FAILED', exitCode: result.exitCode, reason: parsed.error };
+  return { ...result, outputs: parsed.outputs };
 }

@@ -41,6 +41,7 @@ export async function runSched(
     maxLogLines: config.maxLogLines,
     maxJobsPerPipeline: config.maxJobsPerPipeline,
     bodyLimitBytes: config.bodyLimitBytes,
+    defaultExecutor: config.defaultExecutor,
     logger,
   });
   app.addHook('onClose', () => {

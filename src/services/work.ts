@@ -1,16 +1,20 @@
 /**
- * work: takes ready job attempts from the queue, runs each on an executor, streams its log,
- * records its result and advances the run (finish-job.lua), then enqueues what became ready.
+ * work: takes ready job attempts from the queues of the executors it has, runs each, streams its
+ * log, records its result and advances the run (finish-job.lua), then enqueues what became ready
+ * (or the next attempt of a failed job, after its backoff).
  */
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ExecutionResult } from '../executors/executor.ts';
+import { retryDelayMs } from '../core/durations.ts';
+import { outputsEnv } from '../core/outputs.ts';
+import type { JobPlan } from '../core/plan.ts';
+import type { ExecutionResult, Executor } from '../executors/executor.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
-import { READY_QUEUE, type Keys } from '../store/keys.ts';
+import { readyQueueName, type Keys } from '../store/keys.ts';
 import { LogStore } from '../store/logs.ts';
-import { enqueue, readyQueue, type AttemptData } from '../store/queue.ts';
-import { Transitions } from '../store/scripts.ts';
+import { ReadyQueues, type AttemptData } from '../store/queue.ts';
+import { Transitions, type Attempt } from '../store/scripts.ts';
 import { LogBuffer } from './log-buffer.ts';
 
 export interface WorkOptions {
@@ -18,7 +22,10 @@ export interface WorkOptions {
   connect: () => Redis;
   keys: Keys;
   executors: ExecutorRegistry;
+  /** Attempts this process runs at once, per executor. */
   concurrency: number;
+  /** Deployment-wide limits of attempts running at once, per executor name. */
+  executorLimits?: Record<string, number>;
   maxEvents: number;
   maxLogLines: number;
   logger: Logger;
@@ -32,13 +39,47 @@ export interface WorkService {
   close(): Promise<void>;
 }
 
+async function execute(
+  executor: Executor | undefined,
+  executors: ExecutorRegistry,
+  attempt: Attempt,
+  plan: JobPlan,
+  env: Record<string, string>,
+  log: LogBuffer,
+  signal: AbortSignal,
+): Promise<ExecutionResult> {
+  if (!executor) {
+    return {
+      status: 'FAILED',
+      exitCode: null,
+      reason: `executor "${plan.executor}" is not available on this worker (it has: ${executors.names().join(', ')})`,
+    };
+  }
+  const request = {
+    ...attempt,
+    image: plan.image,
+    run: plan.run,
+    env,
+    timeoutMs: plan.timeoutMs,
+    resources: plan.resources,
+    kubernetes: plan.kubernetes,
+  };
+  return executor
+    .run(request, { onLog: (line, stream) => log.push(line, stream), signal })
+    .catch((err: unknown) => ({
+      status: 'FAILED' as const,
+      exitCode: null,
+      reason: `${executor.name} executor error: ${err instanceof Error ? err.message : String(err)}`,
+    }));
+}
+
 export async function startWork(options: WorkOptions): Promise<WorkService> {
   const { keys, executors, logger } = options;
   const commands = options.connect();
   const subscriber = options.connect();
   const transitions = new Transitions(commands, keys, options.maxEvents);
   const logs = new LogStore(commands, keys, options.maxLogLines);
-  const queue = readyQueue(commands, keys);
+  const queues = new ReadyQueues(commands, keys);
   /** Running attempts by run uid, so that a cancel stops them all. */
   const running = new Map<string, Set<AbortController>>();
 
@@ -53,69 +94,81 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
     // Registered before starting, so a cancel that lands in between still stops the job.
     const ofRun = running.get(attempt.uid) ?? new Set();
     running.set(attempt.uid, ofRun.add(controller));
+    let timer: NodeJS.Timeout | undefined;
     try {
       const started = await transitions.startJob(attempt, Date.now());
       if (started.code !== 'start' && started.code !== 'restart') return started.code;
-      if (started.code === 'restart')
+      if (started.code === 'restart') {
         logger.warn({ attempt }, 'attempt re-delivered after its worker stopped: running it again');
-      const spec = JSON.parse(started.spec) as { image: string; run: string; executor?: string };
+      }
+      const plan = JSON.parse(started.spec) as JobPlan;
+      if (plan.timeoutMs !== undefined) {
+        timer = setTimeout(
+          () => controller.abort(`timed out after ${plan.timeout}`),
+          plan.timeoutMs,
+        );
+      }
       const log = new LogBuffer(logs, attempt.uid, attempt.job, (err) =>
         logger.error({ err, attempt }, 'log write failed'),
       );
-      const executor = executors.get(spec.executor);
-      const result: ExecutionResult = executor
-        ? await executor
-            .run(
-              { ...attempt, image: spec.image, run: spec.run, env: {} },
-              { onLog: (line, stream) => log.push(line, stream), signal: controller.signal },
-            )
-            .catch((err: unknown) => ({
-              status: 'FAILED' as const,
-              exitCode: null,
-              reason: `${executor.name} executor error: ${err instanceof Error ? err.message : String(err)}`,
-            }))
-        : {
-            status: 'FAILED',
-            exitCode: null,
-            reason: `executor "${spec.executor}" is not available on this worker (it has: ${executors.names().join(', ')})`,
-          };
+      const env = { ...plan.env, ...outputsEnv(started.dependencyOutputs) };
+      const result = await execute(
+        executors.get(plan.executor),
+        executors,
+        attempt,
+        plan,
+        env,
+        log,
+        controller.signal,
+      );
       await log.flush();
       if (controller.signal.reason === SHUTDOWN) {
         // Not the job's outcome: leave the attempt RUNNING for another worker to take over.
         throw new Error(SHUTDOWN);
       }
       const finished = await transitions.finishJob(attempt, result, Date.now());
-      if (finished.code === 'ok' || finished.code === 'duplicate')
-        await enqueue(queue, attempt.uid, finished.ready);
+      if (finished.code === 'retry') {
+        const delay = plan.retries ? retryDelayMs(plan.retries, attempt.attempt) : 0;
+        await queues.enqueue(attempt.uid, finished.ready, delay);
+      } else if (finished.code === 'ok' || finished.code === 'duplicate') {
+        await queues.enqueue(attempt.uid, finished.ready);
+      }
       return finished.code;
     } finally {
+      clearTimeout(timer);
       ofRun.delete(controller);
       if (ofRun.size === 0) running.delete(attempt.uid);
     }
   }
 
-  const worker = new Worker<AttemptData>(READY_QUEUE, process, {
-    connection: options.connect(),
-    prefix: keys.bullPrefix,
-    concurrency: options.concurrency,
-    // A worker killed mid-job leaves its lock to expire; the job is then re-delivered.
-    maxStalledCount: 100,
-  });
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
-  worker.on('failed', (job, err) =>
-    logger.warn({ attempt: job?.data, err: err.message }, 'attempt processing failed'),
-  );
+  const workers: Worker<AttemptData>[] = [];
+  for (const name of executors.names()) {
+    const limit = options.executorLimits?.[name];
+    if (limit !== undefined) await queues.queue(name).setGlobalConcurrency(limit);
+    const worker = new Worker<AttemptData>(readyQueueName(name), process, {
+      connection: options.connect(),
+      prefix: keys.bullPrefix,
+      concurrency: options.concurrency,
+      // A worker killed mid-job leaves its lock to expire; the job is then re-delivered.
+      maxStalledCount: 100,
+    });
+    worker.on('error', (err) => logger.error({ err }, 'worker error'));
+    worker.on('failed', (job, err) =>
+      logger.warn({ attempt: job?.data, err: err.message }, 'attempt processing failed'),
+    );
+    workers.push(worker);
+  }
 
   return {
     async close() {
       const grace = options.shutdownGraceMs ?? 10_000;
-      const drained = worker.close();
+      const drained = Promise.all(workers.map((w) => w.close()));
       const timer = setTimeout(() => {
         for (const set of running.values()) for (const c of set) c.abort(SHUTDOWN);
       }, grace);
       await drained;
       clearTimeout(timer);
-      await queue.close();
+      await queues.close();
       subscriber.disconnect();
       commands.disconnect();
     },

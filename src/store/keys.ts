@@ -4,16 +4,26 @@
  * - `run:<uid>`        hash: the run and all its jobs' state (fields `<job>.status`, ...)
  * - `runs`             sorted set of run uids, all scored 0: uids are time-ordered (UUIDv7),
  *                      so lexicographic order is creation order
+ * - `runs:status:<S>`  the same, for runs in status S (kept by the Lua transitions)
+ * - `runs:name:<n>`    the same, for runs of pipelines named n
+ * - `runs:label:<k>=<v>` the same, for runs labelled k=v
  * - `events`           stream of every run and job transition
  * - `log:<uid>:<job>`  stream of one job's log lines
  * - `cancel`           pub/sub channel: uid of a run just canceled, for workers to stop its jobs
- * - `bull:*`           BullMQ's queue of ready jobs
+ * - `schedules`        hash: schedule id → definition
+ * - `bull:*`           BullMQ's queues: ready attempts per executor, schedule ticks
  */
 export function makeKeys(prefix: string) {
   return {
     prefix,
     run: (uid: string) => `${prefix}run:${uid}`,
     runs: `${prefix}runs`,
+    /** Prefix of the per-status indexes; the Lua scripts append the status. */
+    statusIndexPrefix: `${prefix}runs:status:`,
+    runsByStatus: (status: string) => `${prefix}runs:status:${status}`,
+    runsByName: (name: string) => `${prefix}runs:name:${name}`,
+    runsByLabel: (key: string, value: string) => `${prefix}runs:label:${key}=${value}`,
+    schedules: `${prefix}schedules`,
     events: `${prefix}events`,
     log: (uid: string, job: string) => `${prefix}log:${uid}:${job}`,
     cancelChannel: `${prefix}cancel`,
@@ -24,8 +34,13 @@ export function makeKeys(prefix: string) {
 
 export type Keys = ReturnType<typeof makeKeys>;
 
-/** The queue of ready jobs, shared by sched (initial enqueue) and work. */
-export const READY_QUEUE = 'ready';
+/** The queue of ready attempts for one executor, shared by sched (roots) and work. */
+export function readyQueueName(executor: string): string {
+  return `ready-${executor}`;
+}
+
+/** The queue of schedule ticks (BullMQ job schedulers). */
+export const SCHEDULE_QUEUE = 'schedules';
 
 /** A job attempt's identity, also its BullMQ job id: enqueueing it twice is a no-op. */
 export function attemptId(uid: string, job: string, attempt: number): string {

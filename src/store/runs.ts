@@ -1,9 +1,20 @@
 /** Runs in Redis: creation, reading and listing. Transitions live in scripts.ts. */
 import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
-import type { CompiledPipeline } from '../core/dag.ts';
+import type { RunPlan } from '../core/plan.ts';
+import { matches, type Requirement } from '../core/selector.ts';
 import type { JobStatus, Pipeline, RunStatus } from '../core/types.ts';
+import { RUN_STATUSES } from '../core/types.ts';
 import type { Keys } from './keys.ts';
+
+export interface AttemptRecord {
+  attempt: number;
+  status: JobStatus;
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number;
+  reason?: string;
+}
 
 export interface JobRecord {
   name: string;
@@ -13,12 +24,18 @@ export interface JobRecord {
   finishedAt?: number;
   exitCode?: number;
   reason?: string;
+  /** Earlier attempts of this job (retries), oldest first. */
+  attempts: AttemptRecord[];
+  outputs?: Record<string, string>;
 }
 
 export interface RunRecord {
   uid: string;
   status: RunStatus;
   reason?: string;
+  name?: string;
+  labels: Record<string, string>;
+  params: Record<string, string>;
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
@@ -28,6 +45,9 @@ export interface RunRecord {
 
 const optionalNumber = (v: string | undefined): number | undefined =>
   v === undefined ? undefined : Number(v);
+
+const json = <T>(v: string | undefined, fallback: T): T =>
+  v === undefined ? fallback : (JSON.parse(v) as T);
 
 export function parseRunHash(uid: string, h: Record<string, string>): RunRecord | undefined {
   if (h.status === undefined) return undefined;
@@ -39,42 +59,58 @@ export function parseRunHash(uid: string, h: Record<string, string>): RunRecord 
     finishedAt: optionalNumber(h[`${name}.finished`]),
     exitCode: optionalNumber(h[`${name}.exit`]),
     reason: h[`${name}.reason`],
+    attempts: json(h[`${name}.attempts`], []),
+    outputs: json(h[`${name}.outputs`], undefined),
   }));
   return {
     uid,
     status: h.status as RunStatus,
     reason: h.reason,
+    name: h.name,
+    labels: json(h.labels, {}),
+    params: json(h.params, {}),
     createdAt: Number(h.created),
     startedAt: optionalNumber(h.started),
     finishedAt: optionalNumber(h.finished),
-    pipeline: JSON.parse(h.pipeline ?? '{}') as Pipeline,
+    pipeline: json(h.pipeline, { kind: 'Pipeline', jobs: {} }),
     jobs,
   };
 }
 
-/** The hash fields of a new run: the compiled DAG and every job PENDING at attempt 1. */
+/** The hash fields of a new run: the compiled DAG, every job PENDING at attempt 1. */
 function initialFields(
-  pipeline: Pipeline,
-  compiled: CompiledPipeline,
+  plan: RunPlan,
+  queuedRoots: string[],
   now: number,
 ): Record<string, string | number> {
+  const { pipeline, compiled } = plan;
   const names = Object.keys(pipeline.jobs);
+  const held = compiled.roots.filter((r) => !queuedRoots.includes(r));
   const fields: Record<string, string | number> = {
     status: 'PENDING',
     created: now,
     total: names.length,
     done: 0,
+    active: queuedRoots.length,
     jobs: names.join(','),
     pipeline: JSON.stringify(pipeline),
+    labels: JSON.stringify(plan.labels),
+    params: JSON.stringify(plan.params),
   };
+  if (pipeline.metadata?.name) fields.name = pipeline.metadata.name;
+  if (pipeline.concurrency) fields.concurrency = pipeline.concurrency;
+  if (held.length > 0) fields.held = held.join(',');
   for (const name of names) {
     const job = compiled.jobs[name];
-    const spec = pipeline.jobs[name];
+    const spec = plan.jobs[name];
     if (!job || !spec) continue;
     fields[`${name}.status`] = 'PENDING';
     fields[`${name}.attempt`] = 1;
     fields[`${name}.wait`] = job.deps.length;
-    fields[`${name}.spec`] = JSON.stringify({ image: spec.image, run: spec.run });
+    fields[`${name}.exec`] = spec.executor;
+    fields[`${name}.spec`] = JSON.stringify(spec);
+    if (spec.retries?.limit) fields[`${name}.retries`] = spec.retries.limit;
+    if (queuedRoots.includes(name)) fields[`${name}.queued`] = 1;
     if (job.deps.length > 0) {
       fields[`${name}.deps`] = job.deps.map((d) => `${d.job}=${d.accepts.join('|')}`).join(';');
     }
@@ -83,6 +119,15 @@ function initialFields(
   return fields;
 }
 
+export interface RunFilter {
+  status?: RunStatus;
+  name?: string;
+  selector?: Requirement[];
+}
+
+/** Candidates examined per page of a filtered list at most; the page may come back short. */
+const SCAN_LIMIT = 1000;
+
 export class RunStore {
   constructor(
     private readonly redis: Redis,
@@ -90,13 +135,24 @@ export class RunStore {
     private readonly maxEvents: number,
   ) {}
 
-  /** Creates the run, its index entry and its first event in one atomic step. */
-  async create(pipeline: Pipeline, compiled: CompiledPipeline, now: number): Promise<string> {
+  /**
+   * Creates the run, its index entries and its first event in one atomic step. Returns its uid
+   * and the roots to enqueue now (the others wait for the run's concurrency limit).
+   */
+  async create(plan: RunPlan, now: number): Promise<{ uid: string; queued: string[] }> {
     const uid = uuidv7();
-    await this.redis
+    const limit = plan.pipeline.concurrency ?? Infinity;
+    const queued = plan.compiled.roots.slice(0, limit);
+    const multi = this.redis
       .multi()
-      .hset(this.keys.run(uid), initialFields(pipeline, compiled, now))
+      .hset(this.keys.run(uid), initialFields(plan, queued, now))
       .zadd(this.keys.runs, 0, uid)
+      .zadd(this.keys.runsByStatus('PENDING'), 0, uid);
+    if (plan.pipeline.metadata?.name)
+      multi.zadd(this.keys.runsByName(plan.pipeline.metadata.name), 0, uid);
+    for (const [k, v] of Object.entries(plan.labels))
+      multi.zadd(this.keys.runsByLabel(k, v), 0, uid);
+    await multi
       .xadd(
         this.keys.events,
         'MAXLEN',
@@ -111,7 +167,7 @@ export class RunStore {
         now,
       )
       .exec();
-    return uid;
+    return { uid, queued };
   }
 
   async get(uid: string): Promise<RunRecord | undefined> {
@@ -123,34 +179,78 @@ export class RunStore {
       JobStatus | undefined;
   }
 
+  /** The most selective index for a filter: an equality label, the name, the status, or all. */
+  private indexFor(filter: RunFilter): string {
+    const label = filter.selector?.find((r) => r.op === '=');
+    if (label?.op === '=') return this.keys.runsByLabel(label.key, label.value);
+    if (filter.name !== undefined) return this.keys.runsByName(filter.name);
+    if (filter.status !== undefined) return this.keys.runsByStatus(filter.status);
+    return this.keys.runs;
+  }
+
   /**
-   * One page of runs, newest first. `after` is the last uid of the previous page; the answer's
-   * `next` is the cursor of the following page, absent on the last one.
+   * One page of runs, newest first, never reading more than a bounded number of runs. `after`
+   * is the cursor from the previous page; the answer's `next` is the following page's cursor,
+   * absent on the last one. A filtered page may hold fewer than `limit` runs and still have a
+   * `next`, like a Kubernetes list with `limit`.
    */
-  async list(limit: number, after?: string): Promise<{ runs: RunRecord[]; next?: string }> {
+  async list(
+    limit: number,
+    after?: string,
+    filter: RunFilter = {},
+  ): Promise<{ runs: RunRecord[]; next?: string }> {
+    const filtered =
+      filter.status !== undefined ||
+      filter.name !== undefined ||
+      (filter.selector?.length ?? 0) > 0;
+    const scan = filtered ? Math.max(limit, SCAN_LIMIT) : limit;
     const start = after === undefined ? '+' : `(${after}`;
     const uids = await this.redis.zrange(
-      this.keys.runs,
+      this.indexFor(filter),
       start,
       '-',
       'BYLEX',
       'REV',
       'LIMIT',
       0,
-      limit + 1,
+      scan + 1,
     );
-    const page = uids.slice(0, limit);
+    const candidates = uids.slice(0, scan);
     const pipeline = this.redis.pipeline();
-    for (const uid of page) pipeline.hgetall(this.keys.run(uid));
+    for (const uid of candidates) pipeline.hgetall(this.keys.run(uid));
     const hashes = (await pipeline.exec()) ?? [];
     const runs: RunRecord[] = [];
-    hashes.forEach(([err, h], i) => {
-      const uid = page[i];
-      if (err || uid === undefined) return;
+    let last: string | undefined;
+    let stoppedAt = -1;
+    for (const [i, [err, h]] of hashes.entries()) {
+      const uid = candidates[i];
+      if (err || uid === undefined) continue;
+      last = uid;
       const run = parseRunHash(uid, h as Record<string, string>);
-      if (run) runs.push(run);
-    });
-    const last = page[page.length - 1];
-    return { runs, next: uids.length > limit ? last : undefined };
+      if (run && this.accepts(run, filter)) runs.push(run);
+      if (runs.length === limit) {
+        stoppedAt = i;
+        break;
+      }
+    }
+    const beyondScan = uids.length > scan;
+    const more = stoppedAt >= 0 ? stoppedAt < candidates.length - 1 || beyondScan : beyondScan;
+    return { runs, next: more ? last : undefined };
+  }
+
+  private accepts(run: RunRecord, filter: RunFilter): boolean {
+    if (filter.status !== undefined && run.status !== filter.status) return false;
+    if (filter.name !== undefined && run.name !== filter.name) return false;
+    return matches(filter.selector ?? [], run.labels);
+  }
+
+  /** How many runs are in each status. */
+  async counts(): Promise<Record<RunStatus, number>> {
+    const pipeline = this.redis.pipeline();
+    for (const s of RUN_STATUSES) pipeline.zcard(this.keys.runsByStatus(s));
+    const replies = (await pipeline.exec()) ?? [];
+    return Object.fromEntries(
+      RUN_STATUSES.map((s, i) => [s, Number(replies[i]?.[1] ?? 0)]),
+    ) as Record<RunStatus, number>;
   }
 }

@@ -14,6 +14,7 @@ const SOURCES = {
   startJob: lua('start-job'),
   finishJob: lua('finish-job'),
   cancelRun: lua('cancel-run'),
+  retryRun: lua('retry-run'),
 };
 
 type ScriptName = keyof typeof SOURCES;
@@ -22,35 +23,54 @@ type Evalable = Redis & Record<ScriptName, (...args: (string | number)[]) => Pro
 /** Registers the scripts on a connection (EVALSHA with a fallback to EVAL, done by ioredis). */
 function withScripts(redis: Redis): Evalable {
   for (const [name, source] of Object.entries(SOURCES)) {
-    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua: includes + source });
+    if (!(name in redis))
+      redis.defineCommand(name, { numberOfKeys: 2, lua: `${includes}\n${source}` });
   }
   return redis as Evalable;
 }
 
-export type StartResult =
-  | { code: 'start' | 'restart'; spec: string }
-  | { code: 'ended' | 'canceled' | 'stale' | 'missing' };
-
+/** An attempt ready to be enqueued, on its executor's queue ('' for the deployment default). */
 export interface ReadyJob {
   job: string;
   attempt: number;
+  executor: string;
 }
-
-export type FinishResult =
-  { code: 'ok' | 'duplicate'; ready: ReadyJob[] } | { code: 'ignored' | 'missing' };
 
 function readyJob(entry: string): ReadyJob {
-  const slash = entry.lastIndexOf('/');
-  return { job: entry.slice(0, slash), attempt: Number(entry.slice(slash + 1)) };
+  const [job = '', attempt = '1', executor = ''] = entry.split('/');
+  return { job, attempt: Number(attempt), executor };
 }
+
+export type StartResult =
+  | {
+      code: 'start' | 'restart';
+      spec: string;
+      dependencyOutputs: Record<string, Record<string, string>>;
+    }
+  | { code: 'ended' | 'canceled' | 'stale' | 'missing' };
+
+export type FinishResult =
+  { code: 'ok' | 'duplicate' | 'retry'; ready: ReadyJob[] } | { code: 'ignored' | 'missing' };
 
 export type CancelResult =
   { code: 'ok'; running: string[] } | { code: 'ended'; status: string } | { code: 'missing' };
+
+export type RetryResult =
+  | { code: 'ok'; ready: ReadyJob[] }
+  | { code: 'running'; status: string }
+  | { code: 'nothing' | 'missing' };
 
 export interface Attempt {
   uid: string;
   job: string;
   attempt: number;
+}
+
+export interface AttemptResult {
+  status: 'SUCCESSFUL' | 'FAILED';
+  exitCode: number | null;
+  reason: string;
+  outputs?: Record<string, string>;
 }
 
 export class Transitions {
@@ -64,28 +84,37 @@ export class Transitions {
     this.redis = withScripts(redis);
   }
 
+  private run(uid: string): [string, string] {
+    return [this.keys.run(uid), this.keys.events];
+  }
+
   async startJob(a: Attempt, now: number): Promise<StartResult> {
-    const [code, spec] = await this.redis.startJob(
-      this.keys.run(a.uid),
-      this.keys.events,
+    const [code, spec, ...outputs] = await this.redis.startJob(
+      ...this.run(a.uid),
       a.uid,
       a.job,
       a.attempt,
       now,
       this.maxEvents,
+      this.keys.statusIndexPrefix,
     );
-    if (code === 'start' || code === 'restart') return { code, spec: spec ?? '{}' };
+    if (code === 'start' || code === 'restart') {
+      const dependencyOutputs: Record<string, Record<string, string>> = {};
+      for (let i = 0; i + 1 < outputs.length; i += 2) {
+        dependencyOutputs[outputs[i] as string] = JSON.parse(outputs[i + 1] as string) as Record<
+          string,
+          string
+        >;
+      }
+      return { code, spec: spec ?? '{}', dependencyOutputs };
+    }
     return { code: code as 'ended' | 'canceled' | 'stale' | 'missing' };
   }
 
-  async finishJob(
-    a: Attempt,
-    result: { status: 'SUCCESSFUL' | 'FAILED'; exitCode: number | null; reason: string },
-    now: number,
-  ): Promise<FinishResult> {
+  async finishJob(a: Attempt, result: AttemptResult, now: number): Promise<FinishResult> {
+    const hasOutputs = result.outputs && Object.keys(result.outputs).length > 0;
     const [code, ...ready] = await this.redis.finishJob(
-      this.keys.run(a.uid),
-      this.keys.events,
+      ...this.run(a.uid),
       a.uid,
       a.job,
       a.attempt,
@@ -94,22 +123,38 @@ export class Transitions {
       result.reason,
       now,
       this.maxEvents,
+      this.keys.statusIndexPrefix,
+      hasOutputs ? JSON.stringify(result.outputs) : '',
     );
-    if (code === 'ok' || code === 'duplicate') return { code, ready: ready.map(readyJob) };
+    if (code === 'ok' || code === 'duplicate' || code === 'retry')
+      return { code, ready: ready.map(readyJob) };
     return { code: code as 'ignored' | 'missing' };
   }
 
   async cancelRun(uid: string, reason: string, now: number): Promise<CancelResult> {
     const [code, ...rest] = await this.redis.cancelRun(
-      this.keys.run(uid),
-      this.keys.events,
+      ...this.run(uid),
       uid,
       reason,
       now,
       this.maxEvents,
+      this.keys.statusIndexPrefix,
     );
     if (code === 'ok') return { code, running: rest };
     if (code === 'ended') return { code, status: rest[0] ?? '' };
     return { code: 'missing' };
+  }
+
+  async retryRun(uid: string, now: number): Promise<RetryResult> {
+    const [code, ...rest] = await this.redis.retryRun(
+      ...this.run(uid),
+      uid,
+      now,
+      this.maxEvents,
+      this.keys.statusIndexPrefix,
+    );
+    if (code === 'ok') return { code, ready: rest.map(readyJob) };
+    if (code === 'running') return { code, status: rest[0] ?? '' };
+    return { code: code as 'nothing' | 'missing' };
   }
 }

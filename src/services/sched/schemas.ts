@@ -18,6 +18,27 @@ export const JobSchema = {
     finishedAt: timestamp,
     exitCode: { type: 'integer' },
     reason: { type: 'string', description: 'Why the job failed, was skipped or canceled' },
+    outputs: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'key=value pairs the job wrote to $CHAINR_OUTPUTS',
+    },
+    attempts: {
+      type: 'array',
+      description: 'Every attempt of the job, oldest first; the last is the current one',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          attempt: { type: 'integer' },
+          status: { type: 'string' },
+          startedAt: timestamp,
+          finishedAt: timestamp,
+          exitCode: { type: 'integer' },
+          reason: { type: 'string' },
+        },
+      },
+    },
   },
 } as const;
 
@@ -35,7 +56,14 @@ export const RunSchema = {
         uid: { type: 'string' },
         selfLink: { type: 'string' },
         creationTimestamp: timestamp,
+        name: { type: 'string', description: "The pipeline's metadata.name" },
+        labels: { type: 'object', additionalProperties: { type: 'string' } },
       },
+    },
+    params: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'The value of every parameter of the run',
     },
     status: { type: 'string', enum: ['PENDING', 'RUNNING', 'SUCCESSFUL', 'FAILED', 'CANCELED'] },
     reason: { type: 'string', description: 'Why the run failed or was canceled' },

@@ -6,14 +6,27 @@ const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date
 export const runLink = (uid: string) => `/api/runs/${uid}`;
 
 function jobView(j: JobRecord) {
-  return {
-    name: j.name,
-    status: j.status,
+  const current = {
     attempt: j.attempt,
     startedAt: iso(j.startedAt),
     finishedAt: iso(j.finishedAt),
     exitCode: j.exitCode,
     reason: j.reason,
+  };
+  return {
+    name: j.name,
+    status: j.status,
+    ...current,
+    outputs: j.outputs,
+    // Every attempt, the current one last (its status is the job's).
+    attempts: [
+      ...j.attempts.map((a) => ({
+        ...a,
+        startedAt: iso(a.startedAt),
+        finishedAt: iso(a.finishedAt),
+      })),
+      { ...current, status: j.status },
+    ],
   };
 }
 
@@ -24,7 +37,10 @@ export function runView(run: RunRecord, options: { withPipeline: boolean }) {
       uid: run.uid,
       selfLink: runLink(run.uid),
       creationTimestamp: iso(run.createdAt),
+      name: run.name,
+      labels: run.labels,
     },
+    params: run.params,
     status: run.status,
     reason: run.reason,
     createdAt: iso(run.createdAt),

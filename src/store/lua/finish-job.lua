@@ -1,9 +1,9 @@
---[[ Records an attempt's result and advances the run's DAG: dependents whose last dependency
-  just ended are decided here (run or skip, skips propagating), and the run is closed when every
-  job has ended. The rule is src/core/dag.ts's `decide`, applied from the edges `compile` stored
-  at creation: `<job>.deps` = "dep=ACCEPTED|ACCEPTED;...", `<job>.next` = "dependent,...",
-  `<job>.wait` = dependencies not yet ended. Work is proportional to the finished job's
-  dependents, never to the size of the run.
+--[[ Records an attempt's result and advances the run's DAG.
+  A FAILED attempt with retries left becomes a new PENDING attempt (returned as 'retry'; the
+  caller enqueues it after the backoff). Otherwise the job ends, each dependent whose last
+  dependency just ended is decided (includes.lua: decide, propagate), held jobs take the freed
+  slot, and the run is closed when every job has ended. Work is proportional to the finished
+  job's dependents, never to the size of the run.
   KEYS[1] run hash
   KEYS[2] event stream
   ARGV[1] run uid
@@ -14,87 +14,56 @@
   ARGV[6] reason ('' for none)
   ARGV[7] now (ms since epoch)
   ARGV[8] max events
-  Returns {code, ready...}, code one of:
-    'ok'        recorded; the jobs listed after it ("<job>/<attempt>") are ready: enqueue them
-    'duplicate' this attempt had already ended; the jobs listed are its dependents that are
-                ready but not started (enqueue them again: enqueueing is idempotent)
+  ARGV[9] prefix of the per-status run indexes
+  ARGV[10] outputs as a JSON object, or ''
+  Returns {code, ready...} with ready entries "job/attempt/executor", code one of:
+    'ok'        recorded; the ready jobs listed must be enqueued
+    'retry'     the attempt failed and will be retried: enqueue the one entry listed after the
+                backoff
+    'duplicate' this attempt had already ended; the entries listed are its dependents that are
+                queued but not started (enqueue them again: enqueueing is idempotent)
     'ignored'   the run was canceled, or the attempt is not the current one
     'missing'   no such run
 ]]
-local run, events = KEYS[1], KEYS[2]
-local uid, job, attempt, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local exit_code, reason, now, max_events = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+ctx.run, ctx.events = KEYS[1], KEYS[2]
+ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[7], ARGV[8], ARGV[9]
+local run, job, attempt, status = ctx.run, ARGV[2], ARGV[3], ARGV[4]
+local exit_code, reason, outputs = ARGV[5], ARGV[6], ARGV[10]
 
-local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt')
+local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.retries',
+  job .. '.started')
 if not s[1] then return {'missing'} end
 if s[1] == 'CANCELED' or s[3] ~= attempt then return {'ignored'} end
-
-local function accepted(accepts, dep_status)
-  return string.find('|' .. accepts .. '|', '|' .. dep_status .. '|', 1, true) ~= nil
-end
 
 if s[2] ~= 'RUNNING' then
   local ready = {'duplicate'}
   for _, d in ipairs(split(redis.call('HGET', run, job .. '.next'), ',')) do
-    local ds = redis.call('HMGET', run, d .. '.status', d .. '.wait', d .. '.attempt')
-    if ds[1] == 'PENDING' and ds[2] == '0' then table.insert(ready, d .. '/' .. ds[3]) end
+    local f = redis.call('HMGET', run, d .. '.status', d .. '.queued')
+    if f[1] == 'PENDING' and f[2] == '1' then table.insert(ready, ready_entry(d)) end
   end
   return ready
 end
 
-local done = 0
-local failed_jobs = nil
-
-local function finish(name, final_status, final_reason)
-  redis.call('HSET', run, name .. '.status', final_status, name .. '.finished', now)
-  if final_reason ~= '' then redis.call('HSET', run, name .. '.reason', final_reason) end
-  if final_status == 'FAILED' then
-    failed_jobs = redis.call('HGET', run, 'failedJobs')
-    failed_jobs = failed_jobs and (failed_jobs .. ',' .. name) or name
-    redis.call('HSET', run, 'failedJobs', failed_jobs)
-  end
-  done = redis.call('HINCRBY', run, 'done', 1)
-  emit(events, max_events, uid, name, final_status, final_reason, now)
+local number = tonumber(attempt)
+if status == 'FAILED' and number <= tonumber(s[4] or '0') then
+  -- Keep this attempt in the job's history; the next one starts PENDING (and stays active).
+  local history = cjson.decode(redis.call('HGET', run, job .. '.attempts') or '[]')
+  table.insert(history, {attempt = number, status = status, startedAt = tonumber(s[5]),
+    finishedAt = tonumber(ctx.now), exitCode = tonumber(exit_code), reason = reason})
+  local why = 'attempt ' .. attempt .. ' failed (' .. reason .. '); retrying'
+  redis.call('HSET', run, job .. '.attempts', cjson.encode(history), job .. '.attempt', number + 1,
+    job .. '.status', 'PENDING', job .. '.reason', why)
+  redis.call('HDEL', run, job .. '.started', job .. '.finished', job .. '.exit')
+  emit(job, 'PENDING', why, number + 1)
+  return {'retry', ready_entry(job)}
 end
 
 if exit_code ~= '' then redis.call('HSET', run, job .. '.exit', exit_code) end
-finish(job, status, reason)
-
-local result = {'ok'}
-local stack = {job}
-while #stack > 0 do
-  local ended = table.remove(stack)
-  for _, d in ipairs(split(redis.call('HGET', run, ended .. '.next'), ',')) do
-    if redis.call('HINCRBY', run, d .. '.wait', -1) == 0 then
-      local skip = nil
-      for dep, accepts in string.gmatch(redis.call('HGET', run, d .. '.deps'), '([^=;]+)=([^;]+)') do
-        local dep_status = redis.call('HGET', run, dep .. '.status')
-        if not accepted(accepts, dep_status) then
-          skip = 'dependency "' .. dep .. '" ended ' .. dep_status ..
-            '; this job runs only when it is ' .. string.gsub(accepts, '|', ' or ')
-          break
-        end
-      end
-      if skip then
-        finish(d, 'SKIPPED', skip)
-        table.insert(stack, d)
-      else
-        table.insert(result, d .. '/' .. redis.call('HGET', run, d .. '.attempt'))
-      end
-    end
-  end
-end
-
-if done == tonumber(redis.call('HGET', run, 'total')) then
-  local run_status, run_reason = 'SUCCESSFUL', ''
-  failed_jobs = failed_jobs or redis.call('HGET', run, 'failedJobs')
-  if failed_jobs then
-    run_status = 'FAILED'
-    local names = split(failed_jobs, ',')
-    run_reason = (#names == 1 and 'job "' or 'jobs "') .. table.concat(names, '", "') .. '" failed'
-  end
-  redis.call('HSET', run, 'status', run_status, 'finished', now)
-  if run_reason ~= '' then redis.call('HSET', run, 'reason', run_reason) end
-  emit(events, max_events, uid, nil, run_status, run_reason, now)
-end
-return result
+if outputs ~= '' then redis.call('HSET', run, job .. '.outputs', outputs) end
+redis.call('HINCRBY', run, 'active', -1)
+end_job(job, status, reason)
+propagate({job})
+release_held()
+close_if_done()
+table.insert(ctx.result, 1, 'ok')
+return ctx.result

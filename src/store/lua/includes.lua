@@ -1,18 +1,6 @@
--- Shared pieces, prepended to every script by src/store/scripts.ts.
-
--- Appends one transition to the event stream (capped, approximately, at max_events entries).
-local function emit(events, max_events, uid, job, status, reason, now)
-  local fields = {'uid', uid, 'status', status, 'time', now}
-  if job then
-    table.insert(fields, 'job')
-    table.insert(fields, job)
-  end
-  if reason and reason ~= '' then
-    table.insert(fields, 'reason')
-    table.insert(fields, reason)
-  end
-  redis.call('XADD', events, 'MAXLEN', '~', max_events, '*', unpack(fields))
-end
+-- Shared pieces, prepended to every script by src/store/scripts.ts. A script sets `ctx`'s fields
+-- (run, events, max_events, uid, now, index_prefix) before calling the functions below.
+local ctx = {result = {}}
 
 local function split(list, sep)
   local out = {}
@@ -20,4 +8,146 @@ local function split(list, sep)
     for item in string.gmatch(list, '[^' .. sep .. ']+') do table.insert(out, item) end
   end
   return out
+end
+
+-- Appends one transition to the event stream (capped, approximately, at max_events entries).
+local function emit(job, status, reason, attempt)
+  local fields = {'uid', ctx.uid, 'status', status, 'time', ctx.now}
+  if job then
+    table.insert(fields, 'job')
+    table.insert(fields, job)
+  end
+  if attempt then
+    table.insert(fields, 'attempt')
+    table.insert(fields, attempt)
+  end
+  if reason and reason ~= '' then
+    table.insert(fields, 'reason')
+    table.insert(fields, reason)
+  end
+  redis.call('XADD', ctx.events, 'MAXLEN', '~', ctx.max_events, '*', unpack(fields))
+end
+
+-- Sets the run's status and moves it between the per-status indexes (`<prefix>runs:status:<S>`).
+local function set_run_status(old_status, new_status)
+  redis.call('HSET', ctx.run, 'status', new_status)
+  if old_status then redis.call('ZREM', ctx.index_prefix .. old_status, ctx.uid) end
+  redis.call('ZADD', ctx.index_prefix .. new_status, 0, ctx.uid)
+end
+
+-- "job/attempt/executor": what the caller needs to enqueue a ready attempt.
+local function ready_entry(job)
+  local f = redis.call('HMGET', ctx.run, job .. '.attempt', job .. '.exec')
+  return job .. '/' .. f[1] .. '/' .. (f[2] or '')
+end
+
+-- Records a job's final status.
+local function end_job(name, status, reason)
+  local run = ctx.run
+  redis.call('HSET', run, name .. '.status', status, name .. '.finished', ctx.now)
+  if reason ~= '' then redis.call('HSET', run, name .. '.reason', reason)
+  else redis.call('HDEL', run, name .. '.reason') end
+  if status == 'FAILED' then
+    local failed = redis.call('HGET', run, 'failedJobs')
+    redis.call('HSET', run, 'failedJobs', failed and (failed .. ',' .. name) or name)
+  end
+  redis.call('HINCRBY', run, 'done', 1)
+  emit(name, status, reason, redis.call('HGET', run, name .. '.attempt'))
+end
+
+-- Queues a ready job, or holds it when the run is at its concurrency limit.
+local function admit(name)
+  local run = ctx.run
+  local limit = tonumber(redis.call('HGET', run, 'concurrency') or '0')
+  if limit > 0 and tonumber(redis.call('HGET', run, 'active') or '0') >= limit then
+    local held = redis.call('HGET', run, 'held')
+    redis.call('HSET', run, 'held', held and (held .. ',' .. name) or name)
+    return
+  end
+  redis.call('HINCRBY', run, 'active', 1)
+  redis.call('HSET', run, name .. '.queued', '1')
+  table.insert(ctx.result, ready_entry(name))
+end
+
+-- Hands the slots freed by ended jobs to the jobs held longest.
+local function release_held()
+  local run = ctx.run
+  local limit = tonumber(redis.call('HGET', run, 'concurrency') or '0')
+  local held = split(redis.call('HGET', run, 'held'), ',')
+  if limit == 0 or #held == 0 then return end
+  while #held > 0 and tonumber(redis.call('HGET', run, 'active')) < limit do
+    local name = table.remove(held, 1)
+    redis.call('HINCRBY', run, 'active', 1)
+    redis.call('HSET', run, name .. '.queued', '1')
+    table.insert(ctx.result, ready_entry(name))
+  end
+  if #held > 0 then redis.call('HSET', run, 'held', table.concat(held, ','))
+  else redis.call('HDEL', run, 'held') end
+end
+
+-- The rule of src/core/dag.ts `decide` for a job whose dependencies have all ended: nil when it
+-- may run, else the reason it is skipped (`<job>.deps` = "dep=ACCEPTED|ACCEPTED;...").
+local function skip_reason(name)
+  for dep, accepts in string.gmatch(redis.call('HGET', ctx.run, name .. '.deps') or '', '([^=;]+)=([^;]+)') do
+    local dep_status = redis.call('HGET', ctx.run, dep .. '.status')
+    if string.find('|' .. accepts .. '|', '|' .. dep_status .. '|', 1, true) == nil then
+      return 'dependency "' .. dep .. '" ended ' .. dep_status ..
+        '; this job runs only when it is ' .. string.gsub(accepts, '|', ' or ')
+    end
+  end
+  return nil
+end
+
+-- Decides a job whose dependencies have all ended: queue it, or skip it and go on from it.
+local function decide(name, stack)
+  local reason = skip_reason(name)
+  if reason then
+    end_job(name, 'SKIPPED', reason)
+    table.insert(stack, name)
+  else
+    admit(name)
+  end
+end
+
+-- From jobs that just ended, decides each dependent whose last dependency that was (skips
+-- propagate through the stack).
+local function propagate(stack)
+  while #stack > 0 do
+    local ended = table.remove(stack)
+    for _, d in ipairs(split(redis.call('HGET', ctx.run, ended .. '.next'), ',')) do
+      if redis.call('HINCRBY', ctx.run, d .. '.wait', -1) == 0 then decide(d, stack) end
+    end
+  end
+end
+
+-- Whether a failed job's failure was handled: a dependent that accepts FAILED ran successfully.
+local function handled(name)
+  for _, d in ipairs(split(redis.call('HGET', ctx.run, name .. '.next'), ',')) do
+    local f = redis.call('HMGET', ctx.run, d .. '.status', d .. '.deps')
+    for dep, accepts in string.gmatch(f[2] or '', '([^=;]+)=([^;]+)') do
+      if f[1] == 'SUCCESSFUL' and dep == name and string.find(accepts, 'FAILED', 1, true) then return true end
+    end
+  end
+  return false
+end
+
+-- Closes the run once every job has ended: FAILED if any job failed, else SUCCESSFUL.
+local function close_if_done()
+  local run = ctx.run
+  local f = redis.call('HMGET', run, 'done', 'total', 'failedJobs', 'status')
+  if tonumber(f[1]) ~= tonumber(f[2]) then return end
+  local status, reason = 'SUCCESSFUL', ''
+  if f[3] then
+    status = 'FAILED'
+    local names = split(f[3], ',')
+    reason = (#names == 1 and 'job "' or 'jobs "') .. table.concat(names, '", "') .. '" failed'
+    local all_handled = true
+    for _, name in ipairs(names) do all_handled = all_handled and handled(name) end
+    -- The original chainr's rule: a run with a failed job is FAILED, even when a fallback ran.
+    if all_handled then reason = reason .. ' (handled by a fallback; a run with a failed job is FAILED)' end
+  end
+  set_run_status(f[4], status)
+  redis.call('HSET', run, 'finished', ctx.now)
+  if reason ~= '' then redis.call('HSET', run, 'reason', reason) end
+  emit(nil, status, reason)
 end

@@ -6,28 +6,45 @@
   ARGV[3] attempt
   ARGV[4] now (ms since epoch)
   ARGV[5] max events
-  Returns {code, spec}, code one of:
-    'start'    the attempt is now RUNNING; spec is the job's JSON spec
+  ARGV[6] prefix of the per-status run indexes
+  Returns {code, spec, dep, outputs, dep, outputs, ...}, code one of:
+    'start'    the attempt is now RUNNING; spec is the job's JSON spec, followed by the outputs
+               (JSON) of each of its dependencies that produced some
     'restart'  the attempt was already RUNNING: a re-delivery after its worker died; run it again
     'ended'    the attempt already ended (a duplicate delivery)
     'canceled' the run was canceled
     'stale'    another attempt is current, or the job is not ready
     'missing'  no such run (expired or never existed)
 ]]
-local run, events = KEYS[1], KEYS[2]
-local uid, job, attempt, now, max_events = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+ctx.run, ctx.events = KEYS[1], KEYS[2]
+ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[4], ARGV[5], ARGV[6]
+local run, job, attempt = ctx.run, ARGV[2], ARGV[3]
 local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.wait',
-  job .. '.spec')
-local run_status, job_status, current, wait, spec = s[1], s[2], s[3], s[4], s[5]
+  job .. '.spec', job .. '.deps')
+local run_status, job_status, current, wait, spec, deps = s[1], s[2], s[3], s[4], s[5], s[6]
 if not run_status then return {'missing'} end
 if run_status == 'CANCELED' then return {'canceled'} end
 if current ~= attempt or wait ~= '0' then return {'stale'} end
-if job_status == 'RUNNING' then return {'restart', spec} end
-if job_status ~= 'PENDING' then return {'ended'} end
-redis.call('HSET', run, job .. '.status', 'RUNNING', job .. '.started', now)
-if run_status == 'PENDING' then
-  redis.call('HSET', run, 'status', 'RUNNING', 'started', now)
-  emit(events, max_events, uid, nil, 'RUNNING', nil, now)
+
+local function with_outputs(code)
+  local result = {code, spec}
+  for dep in string.gmatch(deps or '', '([^=;]+)=[^;]+') do
+    local outputs = redis.call('HGET', run, dep .. '.outputs')
+    if outputs then
+      table.insert(result, dep)
+      table.insert(result, outputs)
+    end
+  end
+  return result
 end
-emit(events, max_events, uid, job, 'RUNNING', nil, now)
-return {'start', spec}
+
+if job_status == 'RUNNING' then return with_outputs('restart') end
+if job_status ~= 'PENDING' then return {'ended'} end
+redis.call('HSET', run, job .. '.status', 'RUNNING', job .. '.started', ctx.now)
+if run_status == 'PENDING' then
+  set_run_status(run_status, 'RUNNING')
+  redis.call('HSET', run, 'started', ctx.now)
+  emit(nil, 'RUNNING', nil)
+end
+emit(job, 'RUNNING', nil, attempt)
+return with_outputs('start')

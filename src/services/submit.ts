@@ -1,0 +1,46 @@
+/** Submitting a run: shared by the API (POST /api/runs, resubmit) and schedule ticks. */
+import { resolveParams } from '../core/params.ts';
+import { planRun } from '../core/plan.ts';
+import type { Pipeline } from '../core/types.ts';
+import type { ReadyQueues } from '../store/queue.ts';
+import type { ReadyJob } from '../store/scripts.ts';
+import type { RunStore } from '../store/runs.ts';
+
+export type SubmitResult =
+  { ok: true; uid: string } | { ok: false; errors: { path: string; message: string }[] };
+
+export class Submitter {
+  constructor(
+    private readonly runs: RunStore,
+    private readonly queues: ReadyQueues,
+    private readonly defaultExecutor: string,
+  ) {}
+
+  /** Creates a run of a valid pipeline with the given parameters and enqueues its roots. */
+  async submit(
+    pipeline: Pipeline,
+    params: unknown,
+    labels: Record<string, string> = {},
+  ): Promise<SubmitResult> {
+    const resolved = resolveParams(pipeline, params);
+    if (!resolved.ok) return resolved;
+    const plan = planRun(pipeline, resolved.values, {
+      defaultExecutor: this.defaultExecutor,
+      labels,
+    });
+    const { uid, queued } = await this.runs.create(plan, Date.now());
+    await this.queues.enqueue(
+      uid,
+      queued.map((job) => ({
+        job,
+        attempt: 1,
+        executor: plan.jobs[job]?.executor ?? this.defaultExecutor,
+      })),
+    );
+    return { ok: true, uid };
+  }
+
+  enqueue(uid: string, ready: ReadyJob[]): Promise<void> {
+    return this.queues.enqueue(uid, ready);
+  }
+}

@@ -1,0 +1,61 @@
+--[[ Retries an ended run in place: its FAILED, SKIPPED and CANCELED jobs get a new attempt and
+  are decided again as their dependencies end; SUCCESSFUL jobs are kept. Each re-run job's
+  previous attempt joins its history.
+  KEYS[1] run hash
+  KEYS[2] event stream
+  ARGV[1] run uid
+  ARGV[2] now (ms since epoch)
+  ARGV[3] max events
+  ARGV[4] prefix of the per-status run indexes
+  Returns {code, ...}:
+    {'ok', ready...}     retried; enqueue the ready entries ("job/attempt/executor")
+    {'running', status}  the run has not ended
+    {'nothing'}          the run was SUCCESSFUL: nothing to retry
+    {'missing'}          no such run
+]]
+ctx.run, ctx.events = KEYS[1], KEYS[2]
+ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local run = ctx.run
+local s = redis.call('HMGET', run, 'status', 'jobs')
+if not s[1] then return {'missing'} end
+if s[1] == 'SUCCESSFUL' then return {'nothing'} end
+if s[1] ~= 'FAILED' and s[1] ~= 'CANCELED' then return {'running', s[1]} end
+
+local jobs = split(s[2], ',')
+local rerun = {}
+for _, job in ipairs(jobs) do
+  local st = redis.call('HGET', run, job .. '.status')
+  if st == 'FAILED' or st == 'SKIPPED' or st == 'CANCELED' then rerun[job] = true end
+end
+
+for _, job in ipairs(jobs) do
+  if rerun[job] then
+    local f = redis.call('HMGET', run, job .. '.attempt', job .. '.status', job .. '.started',
+      job .. '.finished', job .. '.exit', job .. '.reason', job .. '.attempts', job .. '.deps')
+    local history = cjson.decode(f[7] or '[]')
+    table.insert(history, {attempt = tonumber(f[1]), status = f[2], startedAt = tonumber(f[3]),
+      finishedAt = tonumber(f[4]), exitCode = tonumber(f[5]), reason = f[6]})
+    local wait = 0
+    for dep in string.gmatch(f[8] or '', '([^=;]+)=[^;]+') do
+      if rerun[dep] then wait = wait + 1 end
+    end
+    redis.call('HSET', run, job .. '.attempts', cjson.encode(history), job .. '.attempt', tonumber(f[1]) + 1,
+      job .. '.status', 'PENDING', job .. '.wait', wait)
+    redis.call('HDEL', run, job .. '.started', job .. '.finished', job .. '.exit', job .. '.reason',
+      job .. '.outputs', job .. '.queued')
+    redis.call('HINCRBY', run, 'done', -1)
+  end
+end
+redis.call('HDEL', run, 'failedJobs', 'held', 'finished', 'reason')
+redis.call('HSET', run, 'active', 0)
+set_run_status(s[1], 'RUNNING')
+emit(nil, 'RUNNING', 'retried')
+
+local stack = {}
+for _, job in ipairs(jobs) do
+  if rerun[job] and redis.call('HGET', run, job .. '.wait') == '0' then decide(job, stack) end
+end
+propagate(stack)
+close_if_done()
+table.insert(ctx.result, 1, 'ok')
+return ctx.result
