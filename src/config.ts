@@ -25,6 +25,8 @@ export interface Config {
   prefix: string;
   /** The executor of jobs that name none. */
   defaultExecutor: string;
+  /** Deployment-wide limits of jobs running at once, per executor (`kubernetes=50,local=4`). */
+  executorLimits: Record<string, number>;
   /** Jobs one worker process runs at once. */
   concurrency: number;
   maxJobsPerPipeline: number;
@@ -53,6 +55,24 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+function executorLimits(raw: string | undefined): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const term of (raw ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)) {
+    const [name, value] = term.split('=');
+    const limit = Number(value);
+    if (!name || !Number.isInteger(limit) || limit < 1) {
+      throw new ConfigError(
+        `CHAINR_EXECUTOR_LIMITS: expected executor=limit pairs such as "kubernetes=50,local=4", got "${term}"`,
+      );
+    }
+    limits[name.trim()] = limit;
+  }
+  return limits;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const addrs = nonEmpty(env.REDIS_ADDRS)
     ?.split(',')
@@ -76,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisConfigured: Boolean(redis.url ?? redis.addr ?? redis.addrs),
     prefix: nonEmpty(env.CHAINR_PREFIX) ?? 'chainr:',
     defaultExecutor: nonEmpty(env.CHAINR_EXECUTOR) ?? 'local',
+    executorLimits: executorLimits(env.CHAINR_EXECUTOR_LIMITS),
     concurrency: integer(env, 'CHAINR_CONCURRENCY', 8, 1),
     maxJobsPerPipeline: integer(env, 'CHAINR_MAX_JOBS', 1000, 1),
     bodyLimitBytes: integer(env, 'CHAINR_BODY_LIMIT', 1024 * 1024, 1),

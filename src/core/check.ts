@@ -11,17 +11,22 @@ export interface ValidateOptions {
   maxJobs?: number;
   /** Also accept a submission `{"pipeline": ..., "params": {...}}` (POST /api/runs). */
   submission?: boolean;
+  /** Further fields a submission may carry (e.g. a schedule's `cron`), returned as they are. */
+  envelopeKeys?: string[];
 }
 
 /** A submission split into its pipeline and parameters; a bare pipeline has no parameters. */
 export function splitSubmission(
   value: unknown,
   options: ValidateOptions,
-): { pipeline: unknown; params: unknown; at: Segment[] } {
+): { pipeline: unknown; params: unknown; envelope: Record<string, unknown>; at: Segment[] } {
   if (options.submission && isRecord(value) && Object.hasOwn(value, 'pipeline')) {
-    return { pipeline: value.pipeline, params: value.params, at: ['pipeline'] };
+    const envelope: Record<string, unknown> = {};
+    for (const key of options.envelopeKeys ?? [])
+      if (Object.hasOwn(value, key)) envelope[key] = value[key];
+    return { pipeline: value.pipeline, params: value.params, envelope, at: ['pipeline'] };
   }
-  return { pipeline: value, params: undefined, at: [] };
+  return { pipeline: value, params: undefined, envelope: {}, at: [] };
 }
 
 function submissionIssues(value: unknown, options: ValidateOptions): Issue[] {
@@ -29,10 +34,11 @@ function submissionIssues(value: unknown, options: ValidateOptions): Issue[] {
   if (at.length === 0) return [];
   const issues: Issue[] = [];
   for (const key of Object.keys(value as object)) {
-    if (key !== 'pipeline' && key !== 'params') {
+    const allowed = ['pipeline', 'params', ...(options.envelopeKeys ?? [])];
+    if (!allowed.includes(key)) {
       issues.push({
         path: [],
-        message: `unknown field "${key}" (a submission has pipeline and params)`,
+        message: `unknown field "${key}" (expected ${allowed.join(', ')})`,
         at: [key],
         atKey: true,
       });

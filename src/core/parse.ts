@@ -110,11 +110,12 @@ function result(
 ): ValidationResult {
   const issues = checkPipeline(value, options);
   if (issues.length === 0) {
-    const { pipeline, params } = splitSubmission(value, options);
+    const { pipeline, params, envelope } = splitSubmission(value, options);
     return {
       ok: true,
       pipeline: pipeline as Pipeline,
       ...(params !== undefined && { params: params as Record<string, string> }),
+      envelope,
     };
   }
   const parsed = locator();

@@ -108,6 +108,9 @@ export type ValidationResult =
   | {
       ok: true;
       pipeline: Pipeline;
-      /** Given with a submission. */ params?: Record<string, string>;
+      /** Given with a submission. */
+      params?: Record<string, string>;
+      /** A submission's other fields (ValidateOptions.envelopeKeys). */
+      envelope?: Record<string, unknown>;
     }
   | { ok: false; errors: PipelineError[] };

@@ -7,6 +7,7 @@ import { ExecutorRegistry } from '../executors/registry.ts';
 import { connect } from '../store/connection.ts';
 import { makeKeys } from '../store/keys.ts';
 import { buildSched } from './sched/app.ts';
+import { uiStatic } from './ui-static.ts';
 import { startWork, type WorkService } from './work.ts';
 
 export interface Running {
@@ -47,6 +48,8 @@ export async function runSched(
   app.addHook('onClose', () => {
     commands.disconnect();
   });
+  // The monitoring UI at `/`, beside the API at `/api`.
+  await app.register(uiStatic);
   return { app, url: await listen(app, config) };
 }
 
@@ -56,6 +59,7 @@ export function runWork(config: Config, redis: RedisConfig, logger: Logger): Pro
     keys: makeKeys(config.prefix),
     executors: new ExecutorRegistry([new LocalExecutor()], config.defaultExecutor),
     concurrency: config.concurrency,
+    executorLimits: config.executorLimits,
     maxEvents: config.maxEvents,
     maxLogLines: config.maxLogLines,
     logger,

@@ -9,9 +9,12 @@ import { LogStore } from '../../store/logs.ts';
 import { ReadyQueues } from '../../store/queue.ts';
 import { RunStore } from '../../store/runs.ts';
 import { Transitions } from '../../store/scripts.ts';
+import { ScheduleStore } from '../../store/schedules.ts';
+import { startScheduleTicks } from '../schedules.ts';
 import { Submitter } from '../submit.ts';
 import { installErrorHandling, resource } from './errors.ts';
 import { registerRuns, YAML_TYPES } from './runs.ts';
+import { registerSchedules } from './schedules.ts';
 import { ErrorSchema, JobSchema, RunListSchema, RunSchema } from './schemas.ts';
 import { registerStreams } from './streams.ts';
 
@@ -43,12 +46,22 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   const logs = new LogStore(redis, keys, options.maxLogLines);
   const queues = new ReadyQueues(redis, keys);
   const submitter = new Submitter(runs, queues, options.defaultExecutor);
+  const schedules = new ScheduleStore(redis, keys);
+  const ticks = startScheduleTicks({
+    connection: options.connectBlocking(),
+    keys,
+    schedules,
+    submitter,
+    logger: options.logger,
+  });
   const events = new EventHub(options.connectBlocking(), keys, (err) =>
     options.logger.warn({ err }, 'event stream read failed; retrying'),
   );
   events.start();
   app.addHook('onClose', async () => {
     await events.stop();
+    await ticks.close();
+    await schedules.close();
     await queues.close();
   });
 
@@ -100,10 +113,16 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
         groupVersion: 'v1',
         resources: [
           { name: 'runs', kind: 'Run', verbs: ['create', 'list', 'get'] },
+          { name: 'runs/counts', kind: 'RunCounts', verbs: ['get'] },
           { name: 'runs/cancel', kind: 'Run', verbs: ['create'] },
+          { name: 'runs/retry', kind: 'Run', verbs: ['create'] },
+          { name: 'runs/resubmit', kind: 'Run', verbs: ['create'] },
           { name: 'runs/events', kind: 'Event', verbs: ['watch'] },
           { name: 'runs/jobs/logs', kind: 'Log', verbs: ['get', 'watch'] },
           { name: 'events', kind: 'Event', verbs: ['watch'] },
+          { name: 'schedules', kind: 'Schedule', verbs: ['create', 'list', 'get', 'delete'] },
+          { name: 'schedules/pause', kind: 'Schedule', verbs: ['create'] },
+          { name: 'schedules/resume', kind: 'Schedule', verbs: ['create'] },
           { name: 'schema/pipeline', kind: 'JSONSchema', verbs: ['get'] },
           { name: 'openapi.json', kind: 'OpenAPI', verbs: ['get'] },
         ],
@@ -123,6 +142,7 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   });
 
   registerRuns(app, { runs, transitions, submitter, options });
+  registerSchedules(app, schedules, options.maxJobsPerPipeline);
   registerStreams(app, { runs, logs, events, options });
   return app;
 }

@@ -55,12 +55,13 @@ local function end_job(name, status, reason)
   emit(name, status, reason, redis.call('HGET', run, name .. '.attempt'))
 end
 
--- Queues a ready job, or holds it when the run is at its concurrency limit.
+-- Queues a ready job, or holds it when the run is at its concurrency limit or others are held
+-- already (they go first: release_held hands out the slots in the order jobs became ready).
 local function admit(name)
   local run = ctx.run
   local limit = tonumber(redis.call('HGET', run, 'concurrency') or '0')
-  if limit > 0 and tonumber(redis.call('HGET', run, 'active') or '0') >= limit then
-    local held = redis.call('HGET', run, 'held')
+  local held = redis.call('HGET', run, 'held')
+  if limit > 0 and (held or tonumber(redis.call('HGET', run, 'active') or '0') >= limit) then
     redis.call('HSET', run, 'held', held and (held .. ',' .. name) or name)
     return
   end
@@ -120,12 +121,13 @@ local function propagate(stack)
   end
 end
 
--- Whether a failed job's failure was handled: a dependent that accepts FAILED ran successfully.
+-- Whether a failed job's failure was handled: a fallback (a dependent that runs only when it
+-- FAILED) ran successfully. An `always` dependent (cleanup) runs whatever happened: not a fallback.
 local function handled(name)
   for _, d in ipairs(split(redis.call('HGET', ctx.run, name .. '.next'), ',')) do
     local f = redis.call('HMGET', ctx.run, d .. '.status', d .. '.deps')
     for dep, accepts in string.gmatch(f[2] or '', '([^=;]+)=([^;]+)') do
-      if f[1] == 'SUCCESSFUL' and dep == name and string.find(accepts, 'FAILED', 1, true) then return true end
+      if f[1] == 'SUCCESSFUL' and dep == name and accepts == 'FAILED' then return true end
     end
   end
   return false

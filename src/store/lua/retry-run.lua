@@ -23,9 +23,11 @@ if s[1] ~= 'FAILED' and s[1] ~= 'CANCELED' then return {'running', s[1]} end
 
 local jobs = split(s[2], ',')
 local rerun = {}
+local kept = 0
 for _, job in ipairs(jobs) do
   local st = redis.call('HGET', run, job .. '.status')
-  if st == 'FAILED' or st == 'SKIPPED' or st == 'CANCELED' then rerun[job] = true end
+  if st == 'FAILED' or st == 'SKIPPED' or st == 'CANCELED' then rerun[job] = true
+  else kept = kept + 1 end
 end
 
 for _, job in ipairs(jobs) do
@@ -43,11 +45,12 @@ for _, job in ipairs(jobs) do
       job .. '.status', 'PENDING', job .. '.wait', wait)
     redis.call('HDEL', run, job .. '.started', job .. '.finished', job .. '.exit', job .. '.reason',
       job .. '.outputs', job .. '.queued')
-    redis.call('HINCRBY', run, 'done', -1)
   end
 end
 redis.call('HDEL', run, 'failedJobs', 'held', 'finished', 'reason')
-redis.call('HSET', run, 'active', 0)
+-- `done` counts the jobs kept: cancel-run ends jobs without counting them in `done`, so it cannot
+-- be decremented per re-run job.
+redis.call('HSET', run, 'active', 0, 'done', kept)
 set_run_status(s[1], 'RUNNING')
 emit(nil, 'RUNNING', 'retried')
 

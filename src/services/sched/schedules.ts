@@ -1,0 +1,179 @@
+/** The schedules resource: cron schedules that submit runs of a pipeline. */
+import { CronExpressionParser } from 'cron-parser';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { resolveParams } from '../../core/params.ts';
+import { formatError, parsePipeline } from '../../core/validate.ts';
+import type { ScheduleRecord, ScheduleStore } from '../../store/schedules.ts';
+import { HttpError, resource } from './errors.ts';
+import { YAML_TYPES } from './runs.ts';
+import { errorResponses } from './schemas.ts';
+import { isUid } from './views.ts';
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', description: 'The schedule id' } },
+  required: ['id'],
+} as const;
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+async function scheduleView(schedules: ScheduleStore, s: ScheduleRecord) {
+  return {
+    kind: 'Schedule',
+    metadata: {
+      uid: s.id,
+      selfLink: `/api/schedules/${s.id}`,
+      name: s.name,
+      creationTimestamp: iso(s.createdAt),
+    },
+    cron: s.cron,
+    timezone: s.timezone,
+    paused: s.paused,
+    nextRunAt: s.paused ? undefined : iso(await schedules.nextRunAt(s.id)),
+    runs: `/api/runs?selector=chainr.io/schedule=${s.id}`,
+    params: s.params,
+    pipeline: s.pipeline,
+  };
+}
+
+/** Why a cron expression or time zone is unusable, or undefined when both are fine. */
+function cronProblem(cron: string, timezone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    return `timezone: unknown time zone "${timezone}" (use an IANA name such as "Europe/Paris" or "UTC")`;
+  }
+  try {
+    CronExpressionParser.parse(cron, { tz: timezone, strict: false });
+  } catch (err) {
+    return `cron: "${cron}" is not a cron expression (${err instanceof Error ? err.message : String(err)}); use 5 fields (minute hour day month weekday) or 6 with seconds first`;
+  }
+  return undefined;
+}
+
+function parseScheduleBody(request: FastifyRequest, maxJobs: number) {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const text = typeof request.body === 'string' ? request.body : '';
+  if (text.trim() === '')
+    throw new HttpError(400, 'request body is empty: send {cron, pipeline, ...}');
+  const result = parsePipeline(text, YAML_TYPES.includes(type) ? 'yaml' : 'json', {
+    maxJobs,
+    submission: true,
+    envelopeKeys: ['cron', 'timezone', 'name'],
+  });
+  if (!result.ok) {
+    throw new HttpError(
+      400,
+      `invalid schedule: ${result.errors.map(formatError).join('; ')}`,
+      result.errors,
+    );
+  }
+  const { cron, timezone = 'UTC', name } = result.envelope ?? {};
+  if (typeof cron !== 'string') throw new HttpError(400, 'cron: is required, e.g. "*/5 * * * *"');
+  if (typeof timezone !== 'string') throw new HttpError(400, 'timezone: must be a string');
+  if (name !== undefined && typeof name !== 'string')
+    throw new HttpError(400, 'name: must be a string');
+  const problem = cronProblem(cron, timezone);
+  if (problem) throw new HttpError(400, problem);
+  const params = resolveParams(result.pipeline, result.params);
+  if (!params.ok)
+    throw new HttpError(400, params.errors.map(formatError).join('; '), params.errors);
+  return { pipeline: result.pipeline, params: result.params ?? {}, cron, timezone, name };
+}
+
+function scheduleId(request: FastifyRequest): string {
+  const { id } = request.params as { id: string };
+  if (!isUid(id)) throw new HttpError(404, `schedule ${id} not found`);
+  return id;
+}
+
+export function registerSchedules(
+  app: FastifyInstance,
+  schedules: ScheduleStore,
+  maxJobs: number,
+): void {
+  const found = async (id: string, s: ScheduleRecord | undefined) => {
+    if (!s) throw new HttpError(404, `schedule ${id} not found`);
+    return scheduleView(schedules, s);
+  };
+
+  resource(app, '/api/schedules', {
+    POST: {
+      schema: {
+        summary:
+          'Create a schedule: {"cron": "0 3 * * *", "timezone": "Europe/Paris", "name": ..., "pipeline": ..., "params": {...}}',
+        tags: ['schedules'],
+        response: errorResponses(400, 413, 415, 503),
+      },
+      handler: async (request, reply) => {
+        const fields = parseScheduleBody(request, maxJobs);
+        const created = await schedules.create(fields, Date.now());
+        return reply
+          .code(201)
+          .header('location', `/api/schedules/${created.id}`)
+          .send(await scheduleView(schedules, created));
+      },
+    },
+    GET: {
+      schema: {
+        summary: 'Every schedule, newest first',
+        tags: ['schedules'],
+        response: errorResponses(503),
+      },
+      handler: async () => ({
+        kind: 'ScheduleList',
+        metadata: { selfLink: '/api/schedules' },
+        items: await Promise.all((await schedules.list()).map((s) => scheduleView(schedules, s))),
+      }),
+    },
+  });
+
+  resource(app, '/api/schedules/:id', {
+    GET: {
+      schema: {
+        summary: 'A schedule',
+        tags: ['schedules'],
+        params: idParams,
+        response: errorResponses(404, 503),
+      },
+      handler: async (request) => {
+        const id = scheduleId(request);
+        return found(id, await schedules.get(id));
+      },
+    },
+    DELETE: {
+      schema: {
+        summary: 'Delete a schedule (its runs stay)',
+        tags: ['schedules'],
+        params: idParams,
+        response: errorResponses(404, 503),
+      },
+      handler: async (request) => {
+        const id = scheduleId(request);
+        return found(id, await schedules.delete(id));
+      },
+    },
+  });
+
+  for (const [action, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    resource(app, `/api/schedules/:id/${action}`, {
+      POST: {
+        schema: {
+          summary: paused
+            ? 'Pause a schedule: no run is created until it is resumed'
+            : 'Resume a paused schedule',
+          tags: ['schedules'],
+          params: idParams,
+          response: errorResponses(404, 503),
+        },
+        handler: async (request) => {
+          const id = scheduleId(request);
+          return found(id, await schedules.setPaused(id, paused));
+        },
+      },
+    });
+  }
+}
