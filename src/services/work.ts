@@ -35,6 +35,9 @@ export interface WorkOptions {
 
 const SHUTDOWN = 'worker shutting down';
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface WorkService {
   close(): Promise<void>;
 }
@@ -103,10 +106,16 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       }
       const plan = JSON.parse(started.spec) as JobPlan;
       if (plan.timeoutMs !== undefined) {
-        timer = setTimeout(
-          () => controller.abort(`timed out after ${plan.timeout}`),
-          plan.timeoutMs,
-        );
+        // setTimeout fires at once for delays beyond 2^31-1 ms (~596 h): wait in steps.
+        const deadline = Date.now() + plan.timeoutMs;
+        const arm = () => {
+          const left = deadline - Date.now();
+          timer =
+            left > MAX_TIMER_MS
+              ? setTimeout(arm, MAX_TIMER_MS)
+              : setTimeout(() => controller.abort(`timed out after ${plan.timeout}`), left);
+        };
+        arm();
       }
       const log = new LogBuffer(logs, attempt.uid, attempt.job, (err) =>
         logger.error({ err, attempt }, 'log write failed'),
@@ -142,11 +151,15 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
   }
 
   const workers: Worker<AttemptData>[] = [];
+  /** The workers' own connections: BullMQ does not close a connection it was given. */
+  const connections: Redis[] = [];
   for (const name of executors.names()) {
     const limit = options.executorLimits?.[name];
     if (limit !== undefined) await queues.queue(name).setGlobalConcurrency(limit);
+    const connection = options.connect();
+    connections.push(connection);
     const worker = new Worker<AttemptData>(readyQueueName(name), process, {
-      connection: options.connect(),
+      connection,
       prefix: keys.bullPrefix,
       concurrency: options.concurrency,
       // A worker killed mid-job leaves its lock to expire; the job is then re-delivered.
@@ -169,8 +182,7 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       await drained;
       clearTimeout(timer);
       await queues.close();
-      subscriber.disconnect();
-      commands.disconnect();
+      for (const c of [...connections, subscriber, commands]) c.disconnect();
     },
   };
 }

@@ -47,8 +47,9 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   const queues = new ReadyQueues(redis, keys);
   const submitter = new Submitter(runs, queues, options.defaultExecutor);
   const schedules = new ScheduleStore(redis, keys);
+  const ticksConnection = options.connectBlocking();
   const ticks = startScheduleTicks({
-    connection: options.connectBlocking(),
+    connection: ticksConnection,
     keys,
     schedules,
     submitter,
@@ -61,6 +62,7 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   app.addHook('onClose', async () => {
     await events.stop();
     await ticks.close();
+    ticksConnection.disconnect();
     await schedules.close();
     await queues.close();
   });
