@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config, RedisConfig } from '../config.ts';
 import { LocalExecutor } from '../executors/local.ts';
+import { NoopExecutor } from '../executors/noop.ts';
 import { ExecutorRegistry } from '../executors/registry.ts';
 import { connect } from '../store/connection.ts';
 import { makeKeys } from '../store/keys.ts';
@@ -57,7 +58,10 @@ export function runWork(config: Config, redis: RedisConfig, logger: Logger): Pro
   return startWork({
     connect: () => connect(redis),
     keys: makeKeys(config.prefix),
-    executors: new ExecutorRegistry([new LocalExecutor()], config.defaultExecutor),
+    executors: new ExecutorRegistry(
+      [new LocalExecutor(), new NoopExecutor()],
+      config.defaultExecutor,
+    ),
     concurrency: config.concurrency,
     executorLimits: config.executorLimits,
     maxEvents: config.maxEvents,
