@@ -82,6 +82,8 @@ export class LocalExecutor implements Executor {
         );
       };
       io.signal.addEventListener('abort', stop, { once: true });
+      // An abort while the working directory was being made has already fired: act on it now.
+      if (io.signal.aborted) stop();
 
       const streams = [
         ['stdout', child.stdout],
