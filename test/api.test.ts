@@ -821,7 +821,7 @@ describe('events (SSE)', () => {
     }
   });
 
-  it('sends the snapshot of an ended run and closes', async () => {
+  it('sends the snapshot of an ended run, then end, and closes', async () => {
     const run = await waitForEnd(h.url, (await submit(h.url, SEED)).metadata.uid);
     const stream = await EventStream.open(`${h.url}/api/runs/${run.metadata.uid}/events`);
     try {
@@ -829,6 +829,9 @@ describe('events (SSE)', () => {
       expect(snapshot?.event).toBe('run');
       expect((snapshot?.data as RunBody).status).toBe('SUCCESSFUL');
       expect(statuses(snapshot?.data as RunBody)).toEqual(statuses(run));
+      const end = await stream.next();
+      expect(end?.event).toBe('end');
+      expect(end?.data).toEqual({ uid: run.metadata.uid, status: 'SUCCESSFUL' });
       expect(await stream.next()).toBeUndefined();
     } finally {
       stream.close();

@@ -3,6 +3,7 @@ import { graphIssues } from './graph.ts';
 import type { Issue, Segment } from './issues.ts';
 import { isRecord } from './issues.ts';
 import { sortIssues } from './issues.ts';
+import { durationIssues } from './durations.ts';
 import { paramIssues } from './params.ts';
 import { schemaIssues } from './schema.ts';
 
@@ -29,6 +30,16 @@ export function splitSubmission(
   return { pipeline: value, params: undefined, envelope: {}, at: [] };
 }
 
+/** Every check of a pipeline document: schema, graph, parameters, durations. */
+function pipelineIssues(value: unknown, options: ValidateOptions): Issue[] {
+  return [
+    ...schemaIssues(value),
+    ...graphIssues(value, options.maxJobs),
+    ...paramIssues(value),
+    ...durationIssues(value),
+  ];
+}
+
 function submissionIssues(value: unknown, options: ValidateOptions): Issue[] {
   const { pipeline, params, at } = splitSubmission(value, options);
   if (at.length === 0) return [];
@@ -50,11 +61,7 @@ function submissionIssues(value: unknown, options: ValidateOptions): Issue[] {
   ) {
     issues.push({ path: ['params'], message: 'must be an object of strings' });
   }
-  const inner = [
-    ...schemaIssues(pipeline),
-    ...graphIssues(pipeline, options.maxJobs),
-    ...paramIssues(pipeline),
-  ];
+  const inner = pipelineIssues(pipeline, options);
   return [
     ...issues,
     ...inner.map((i) => ({
@@ -70,11 +77,7 @@ export function checkPipeline(value: unknown, options: ValidateOptions = {}): Is
   try {
     if (splitSubmission(value, options).at.length > 0)
       return sortIssues(submissionIssues(value, options));
-    return sortIssues([
-      ...schemaIssues(value),
-      ...graphIssues(value, options.maxJobs),
-      ...paramIssues(value),
-    ]);
+    return sortIssues(pipelineIssues(value, options));
   } catch (error) {
     // Only exotic values (proxies, throwing getters) get here; JSON and YAML never do.
     const reason = error instanceof Error ? error.message : String(error);

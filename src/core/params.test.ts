@@ -164,8 +164,17 @@ describe('applyParams', () => {
 
   it('turns references in run into double-quoted variable references, never pasting values', () => {
     const job = applyParams(spec, values);
-    expect(job.run).toBe('echo "$CHAINR_PARAM_MESSAGE"; printf %s "$CHAINR_PARAM_TAG" > out');
+    expect(job.run).toBe('echo "${CHAINR_PARAM_MESSAGE}"; printf %s "${CHAINR_PARAM_TAG}" > out');
     expect(job.run).not.toContain('$(id)');
+  });
+
+  it.each([
+    ['echo "say: ${{ params.v }}"', 'echo "say: ${CHAINR_PARAM_V}"'],
+    ["echo 'say: ${{ params.v }}'", `echo 'say: '"\${CHAINR_PARAM_V}"''`],
+    ['echo \\"${{ params.v }}', 'echo \\""${CHAINR_PARAM_V}"'],
+    ['echo "a\\"${{ params.v }}"', 'echo "a\\"${CHAINR_PARAM_V}"'],
+  ])('quotes a reference for where it stands: %s', (run, expected) => {
+    expect(applyParams({ image: 'x', run }, { v: 'value' }).run).toBe(expected);
   });
 
   it('inserts values literally into image and env values', () => {

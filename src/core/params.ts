@@ -9,6 +9,10 @@ import type { JobSpec, Pipeline } from './types.ts';
 /** `${{ params.name }}`, with optional spaces inside the braces. */
 const PARAM_REF = /\$\{\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
+/** The same, matching only at `lastIndex` (a scanner's position); its own object, so that scanning
+ * never disturbs the global one's state. */
+const AT_REF = new RegExp(PARAM_REF.source, 'y');
+
 /** The environment variable a parameter reaches jobs as: `CHAINR_PARAM_<NAME>`. */
 export function paramEnvName(name: string): string {
   return `CHAINR_PARAM_${name.toUpperCase()}`;
@@ -32,6 +36,23 @@ export function paramIssues(value: unknown): Issue[] {
       }
     }
   };
+  const byVariable = new Map<string, string>();
+  for (const name of Object.keys(declared)) {
+    if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
+      issues.push({
+        path: ['params', name],
+        message: `"${name}" is reserved: choose another name`,
+      });
+    }
+    const other = byVariable.get(paramEnvName(name));
+    if (other !== undefined) {
+      issues.push({
+        path: ['params', name],
+        message: `"${name}" and "${other}" would both be ${paramEnvName(name)}: names must differ in more than case`,
+      });
+    }
+    byVariable.set(paramEnvName(name), name);
+  }
   for (const [job, spec] of Object.entries(value.jobs)) {
     if (!isRecord(spec)) continue;
     check(own(spec, 'run'), ['jobs', job, 'run']);
@@ -85,9 +106,36 @@ export interface ResolvedJob {
 }
 
 /**
- * Applies parameter values to a job. In `run`, a reference becomes `"$CHAINR_PARAM_NAME"`: the
- * shell expands the variable, so the value is passed as data and never parsed as code. In `image`
- * and `env` values (no shell involved) the value itself is inserted.
+ * Replaces each parameter reference in a shell script by an expansion of its variable that is
+ * quoted for where it stands: `"${V}"` outside quotes, `${V}` inside double quotes, and
+ * `'"${V}"'` inside single quotes (closing and reopening them). The shell then expands the
+ * variable as one word of data: a value is never parsed as code, split or globbed.
+ */
+function referenceInScript(run: string): string {
+  let out = '';
+  let quote: '' | "'" | '"' = '';
+  for (let i = 0; i < run.length; i++) {
+    AT_REF.lastIndex = i;
+    const ref = run.startsWith('${{', i) ? AT_REF.exec(run) : null;
+    if (ref) {
+      const variable = `\${${paramEnvName(ref[1] as string)}}`;
+      out += quote === '"' ? variable : quote === "'" ? `'"${variable}"'` : `"${variable}"`;
+      i += ref[0].length - 1;
+      continue;
+    }
+    const c = run[i] as string;
+    out += c;
+    if (c === '\\' && quote !== "'" && i + 1 < run.length) out += run[++i] as string;
+    else if (quote === '' && (c === "'" || c === '"')) quote = c;
+    else if (c === quote) quote = '';
+  }
+  return out;
+}
+
+/**
+ * Applies parameter values to a job: in `run`, references become quoted expansions of
+ * `CHAINR_PARAM_<NAME>` (see referenceInScript); in `image` and `env` values (no shell involved)
+ * the value itself is inserted.
  */
 export function applyParams(spec: JobSpec, values: Record<string, string>): ResolvedJob {
   const literal = (text: string) =>
@@ -97,7 +145,7 @@ export function applyParams(spec: JobSpec, values: Record<string, string>): Reso
   for (const [name, value] of Object.entries(spec.env ?? {})) env[name] = literal(value);
   return {
     image: literal(spec.image),
-    run: spec.run.replace(PARAM_REF, (_m, name: string) => `"$${paramEnvName(name)}"`),
+    run: referenceInScript(spec.run),
     env,
   };
 }

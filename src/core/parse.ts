@@ -115,7 +115,7 @@ function result(
       ok: true,
       pipeline: pipeline as Pipeline,
       ...(params !== undefined && { params: params as Record<string, string> }),
-      envelope,
+      ...(Object.keys(envelope).length > 0 && { envelope }),
     };
   }
   const parsed = locator();

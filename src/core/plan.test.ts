@@ -46,7 +46,7 @@ describe('planRun', () => {
   it('applies parameters and carries retries, resources and kubernetes settings', () => {
     expect(plan.jobs.build).toEqual({
       image: 'app:v1',
-      run: 'make "$CHAINR_PARAM_TAG"',
+      run: 'make "${CHAINR_PARAM_TAG}"',
       env: { CHAINR_PARAM_TAG: 'v1', MODE: 'release' },
       executor: 'local',
       timeout: '1h30m',

@@ -86,6 +86,47 @@ export interface PipelineMetadata {
   labels?: Record<string, string>;
 }
 
+/** What a notification rule can be triggered by: a run's transitions, then its jobs'. */
+export const NOTIFICATION_EVENTS = [
+  'start',
+  'success',
+  'failure',
+  'canceled',
+  'end',
+  'job-start',
+  'job-success',
+  'job-failure',
+  'job-skipped',
+  'job-canceled',
+  'job-retry',
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+/** A webhook defined in the pipeline itself (JSON POST, signed when it has a secret). */
+export interface InlineWebhook {
+  url: string;
+  /** Shared secret of the `X-Chainr-Signature` HMAC-SHA256 header. */
+  secret?: string;
+  headers?: Record<string, string>;
+  /** A duration such as `10s`. */
+  timeout?: string;
+}
+
+/** An e-mail defined in the pipeline itself, sent through the deployment's SMTP server. */
+export interface InlineEmail {
+  to: string[];
+  subject?: string;
+}
+
+/** A medium configured for the deployment (by name), or one defined inline. */
+export type NotificationTarget = string | { webhook: InlineWebhook } | { email: InlineEmail };
+
+/** Send a notification to `to` when one of the events in `on` happens in a run. */
+export interface NotificationRule {
+  on: NotificationEvent[];
+  to: NotificationTarget;
+}
+
 export interface Pipeline {
   kind: 'Pipeline';
   metadata?: PipelineMetadata;
@@ -93,6 +134,8 @@ export interface Pipeline {
   /** At most this many jobs of one run at once. */
   concurrency?: number;
   jobs: Record<string, JobSpec>;
+  /** Who is told about the pipeline's runs, and when. */
+  notifications?: NotificationRule[];
 }
 
 /** A problem in a pipeline document, located by its path (`jobs.error.dependsOn[0].job`). */

@@ -120,7 +120,8 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       const log = new LogBuffer(logs, attempt.uid, attempt.job, (err) =>
         logger.error({ err, attempt }, 'log write failed'),
       );
-      const env = { ...plan.env, ...outputsEnv(started.dependencyOutputs) };
+      // The job's own env and parameters win over what its dependencies output.
+      const env = { ...outputsEnv(started.dependencyOutputs), ...plan.env };
       const result = await execute(
         executors.get(plan.executor),
         executors,
@@ -137,7 +138,7 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       }
       const finished = await transitions.finishJob(attempt, result, Date.now());
       if (finished.code === 'retry') {
-        const delay = plan.retries ? retryDelayMs(plan.retries, attempt.attempt) : 0;
+        const delay = plan.retries ? retryDelayMs(plan.retries, finished.retry) : 0;
         await queues.enqueue(attempt.uid, finished.ready, delay);
       } else if (finished.code === 'ok' || finished.code === 'duplicate') {
         await queues.enqueue(attempt.uid, finished.ready);

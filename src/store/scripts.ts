@@ -50,7 +50,9 @@ export type StartResult =
   | { code: 'ended' | 'canceled' | 'stale' | 'missing' };
 
 export type FinishResult =
-  { code: 'ok' | 'duplicate' | 'retry'; ready: ReadyJob[] } | { code: 'ignored' | 'missing' };
+  | { code: 'ok' | 'duplicate'; ready: ReadyJob[] }
+  | { code: 'retry'; ready: ReadyJob[]; retry: number }
+  | { code: 'ignored' | 'missing' };
 
 export type CancelResult =
   { code: 'ok'; running: string[] } | { code: 'ended'; status: string } | { code: 'missing' };
@@ -126,8 +128,9 @@ export class Transitions {
       this.keys.statusIndexPrefix,
       hasOutputs ? JSON.stringify(result.outputs) : '',
     );
-    if (code === 'ok' || code === 'duplicate' || code === 'retry')
-      return { code, ready: ready.map(readyJob) };
+    if (code === 'retry')
+      return { code, ready: ready.slice(0, 1).map(readyJob), retry: Number(ready[1]) };
+    if (code === 'ok' || code === 'duplicate') return { code, ready: ready.map(readyJob) };
     return { code: code as 'ignored' | 'missing' };
   }
 

@@ -13,6 +13,7 @@ import { ScheduleStore } from '../../store/schedules.ts';
 import { startScheduleTicks } from '../schedules.ts';
 import { Submitter } from '../submit.ts';
 import { installErrorHandling, resource } from './errors.ts';
+import { registerNotifications } from './notifications.ts';
 import { registerRuns, YAML_TYPES } from './runs.ts';
 import { registerSchedules } from './schedules.ts';
 import { ErrorSchema, JobSchema, RunListSchema, RunSchema } from './schemas.ts';
@@ -146,5 +147,6 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   registerRuns(app, { runs, transitions, submitter, options });
   registerSchedules(app, schedules, options.maxJobsPerPipeline);
   registerStreams(app, { runs, logs, events, options });
+  registerNotifications(app, redis, keys);
   return app;
 }

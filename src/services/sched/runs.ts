@@ -5,6 +5,7 @@ import { RUN_STATUSES, type RunStatus } from '../../core/types.ts';
 import { formatError, parsePipeline } from '../../core/validate.ts';
 import type { RunStore } from '../../store/runs.ts';
 import type { Transitions } from '../../store/scripts.ts';
+import { SCHEDULE_LABEL } from '../schedules.ts';
 import type { Submitter } from '../submit.ts';
 import type { SchedOptions } from './app.ts';
 import { HttpError, resource } from './errors.ts';
@@ -36,6 +37,11 @@ function parseSubmission(request: FastifyRequest, maxJobs: number) {
   throw new HttpError(400, `invalid pipeline: ${located.join('; ')}`, result.errors);
 }
 
+/** Labels given at submission carry over to a resubmission; a schedule's does not (not a tick). */
+function labelsWithoutSchedule(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([key]) => key !== SCHEDULE_LABEL));
+}
+
 const run202 = { 202: { $ref: 'Run#' } };
 
 export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
@@ -59,7 +65,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         if (!submitted.ok) {
           throw new HttpError(
             400,
-            `invalid parameters: ${submitted.errors.map(formatError).join('; ')}`,
+            `${submitted.errors.every((e) => e.path.startsWith('params')) ? 'invalid parameters' : 'cannot run this pipeline'}: ${submitted.errors.map(formatError).join('; ')}`,
             submitted.errors,
           );
         }
@@ -204,7 +210,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         const submitted = await submitter.submit(
           previous.pipeline,
           previous.params,
-          previous.labels,
+          labelsWithoutSchedule(previous.labels),
         );
         if (!submitted.ok) throw new HttpError(400, submitted.errors.map(formatError).join('; '));
         return reply

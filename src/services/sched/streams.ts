@@ -61,7 +61,10 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         const stream = openSse(request, reply);
         stream.onClose(unsubscribe);
         stream.send('run', runView(run, { withPipeline: false }));
-        if (isTerminalRun(run.status)) return stream.close();
+        if (isTerminalRun(run.status)) {
+          stream.send('end', { uid, status: run.status });
+          return stream.close();
+        }
         deliver = (e) => {
           stream.send(eventName(e), e, e.id);
           if (e.job === undefined && isTerminalRun(e.status as never)) {

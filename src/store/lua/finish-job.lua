@@ -18,8 +18,8 @@
   ARGV[10] outputs as a JSON object, or ''
   Returns {code, ready...} with ready entries "job/attempt/executor", code one of:
     'ok'        recorded; the ready jobs listed must be enqueued
-    'retry'     the attempt failed and will be retried: enqueue the one entry listed after the
-                backoff
+    'retry'     the attempt failed and will be retried: enqueue the entry listed after the
+                backoff of the retry whose number (1 for the first) follows it
     'duplicate' this attempt had already ended; the entries listed are its dependents that are
                 queued but not started (enqueue them again: enqueueing is idempotent)
     'ignored'   the run was canceled, or the attempt is not the current one
@@ -31,7 +31,7 @@ local run, job, attempt, status = ctx.run, ARGV[2], ARGV[3], ARGV[4]
 local exit_code, reason, outputs = ARGV[5], ARGV[6], ARGV[10]
 
 local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.retries',
-  job .. '.started')
+  job .. '.started', job .. '.base')
 if not s[1] then return {'missing'} end
 if s[1] == 'CANCELED' or s[3] ~= attempt then return {'ignored'} end
 
@@ -45,7 +45,9 @@ if s[2] ~= 'RUNNING' then
 end
 
 local number = tonumber(attempt)
-if status == 'FAILED' and number <= tonumber(s[4] or '0') then
+-- Retries count from the job's first attempt of this round (`.base`, moved by retry-run).
+local retry = number - tonumber(s[6] or '1') + 1
+if status == 'FAILED' and retry <= tonumber(s[4] or '0') then
   -- Keep this attempt in the job's history; the next one starts PENDING (and stays active).
   local history = cjson.decode(redis.call('HGET', run, job .. '.attempts') or '[]')
   table.insert(history, {attempt = number, status = status, startedAt = tonumber(s[5]),
@@ -55,7 +57,7 @@ if status == 'FAILED' and number <= tonumber(s[4] or '0') then
     job .. '.status', 'PENDING', job .. '.reason', why)
   redis.call('HDEL', run, job .. '.started', job .. '.finished', job .. '.exit')
   emit(job, 'PENDING', why, number + 1)
-  return {'retry', ready_entry(job)}
+  return {'retry', ready_entry(job), retry}
 end
 
 if exit_code ~= '' then redis.call('HSET', run, job .. '.exit', exit_code) end

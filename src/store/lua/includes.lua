@@ -62,7 +62,8 @@ local function admit(name)
   local limit = tonumber(redis.call('HGET', run, 'concurrency') or '0')
   local held = redis.call('HGET', run, 'held')
   if limit > 0 and (held or tonumber(redis.call('HGET', run, 'active') or '0') >= limit) then
-    redis.call('HSET', run, 'held', held and (held .. ',' .. name) or name)
+    redis.call('HSET', run, 'held', held and (held .. ',' .. name) or name,
+      name .. '.reason', 'waiting for one of the run\'s ' .. limit .. ' concurrency slots')
     return
   end
   redis.call('HINCRBY', run, 'active', 1)

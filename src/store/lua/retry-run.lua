@@ -42,7 +42,7 @@ for _, job in ipairs(jobs) do
       if rerun[dep] then wait = wait + 1 end
     end
     redis.call('HSET', run, job .. '.attempts', cjson.encode(history), job .. '.attempt', tonumber(f[1]) + 1,
-      job .. '.status', 'PENDING', job .. '.wait', wait)
+      job .. '.status', 'PENDING', job .. '.wait', wait, job .. '.base', tonumber(f[1]) + 1)
     redis.call('HDEL', run, job .. '.started', job .. '.finished', job .. '.exit', job .. '.reason',
       job .. '.outputs', job .. '.queued')
   end

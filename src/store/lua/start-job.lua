@@ -41,6 +41,7 @@ end
 if job_status == 'RUNNING' then return with_outputs('restart') end
 if job_status ~= 'PENDING' then return {'ended'} end
 redis.call('HSET', run, job .. '.status', 'RUNNING', job .. '.started', ctx.now)
+redis.call('HDEL', run, job .. '.reason') -- why it waited (a retry, a concurrency slot) is over
 if run_status == 'PENDING' then
   set_run_status(run_status, 'RUNNING')
   redis.call('HSET', run, 'started', ctx.now)

@@ -1,0 +1,135 @@
+/**
+ * `chainr up | sched | work`: the services, started from configuration read here, once. Their
+ * modules are loaded only when a service starts, so that the client commands start fast.
+ */
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type Config, type RedisConfig } from '../../config.ts';
+import type { Running } from '../../services/runtime.ts';
+
+/** Runs a service until SIGTERM or SIGINT, then stops it cleanly. */
+async function serve(
+  name: string,
+  start: (config: Config, logger: Logger) => Promise<Running>,
+): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`chainr: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { makeLogger } = await import('../../services/runtime.ts');
+  const { RedisNotInstalledError } = await import('../private-redis.ts');
+  const logger = makeLogger(config, name);
+  let running: Running;
+  try {
+    running = await start(config, logger);
+  } catch (err) {
+    if (err instanceof RedisNotInstalledError || err instanceof ConfigError) {
+      process.stderr.write(`chainr: ${err.message}\n`);
+      process.exit(err instanceof ConfigError ? 2 : 1);
+    }
+    logger.fatal({ err }, `${name} failed to start`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${name} shutting down`);
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function requireRedis(config: Config): RedisConfig {
+  if (!config.redisConfigured) {
+    throw new ConfigError(
+      'set REDIS_URL (or REDIS_ADDR, or REDIS_ADDRS with REDIS_MASTER) for this service',
+    );
+  }
+  return config.redis;
+}
+
+export function registerServices(program: Command): void {
+  program
+    .command('up')
+    .description(
+      'Run everything in one process: API and worker (and a private Redis when REDIS_URL is unset)',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  PORT=8080 chainr up\n  REDIS_URL=redis://localhost:6379 chainr up',
+    )
+    .action(() =>
+      serve('up', async (config, logger) => {
+        const { runNotif, runSched, runWork } = await import('../../services/runtime.ts');
+        const { startPrivateRedis } = await import('../private-redis.ts');
+        const own = config.redisConfigured ? undefined : await startPrivateRedis(config.dataDir);
+        const redis: RedisConfig = own ? { addr: own.addr, password: own.password } : config.redis;
+        if (own)
+          logger.info({ dataDir: config.dataDir }, `private redis-server started on ${own.addr}`);
+        const work = await runWork(config, redis, logger);
+        const notif = await runNotif(config, redis, logger);
+        const { app, url } = await runSched(config, redis, logger);
+        process.stderr.write(`chainr is up: ${url} (API at ${url}/api)\n`);
+        return {
+          url,
+          async stop() {
+            await app.close();
+            await work.close();
+            await notif.close();
+            await own?.stop();
+          },
+        };
+      }),
+    );
+
+  program
+    .command('sched')
+    .description('Run the HTTP API (needs a shared Redis: REDIS_URL)')
+    .action(() =>
+      serve('sched', async (config, logger) => {
+        const { runSched } = await import('../../services/runtime.ts');
+        const { app, url } = await runSched(config, requireRedis(config), logger);
+        logger.info({ url }, 'sched listening');
+        return { url, stop: () => app.close() };
+      }),
+    );
+
+  program
+    .command('notif')
+    .description(
+      'Run a notifier that delivers notifications by the rules (needs a shared Redis: REDIS_URL; media in CHAINR_NOTIFY_CONFIG)',
+    )
+    .action(() =>
+      serve('notif', async (config, logger) => {
+        const { runNotif } = await import('../../services/runtime.ts');
+        const notif = await runNotif(config, requireRedis(config), logger);
+        return { stop: () => notif.close() };
+      }),
+    );
+
+  program
+    .command('work')
+    .description('Run a worker that executes ready jobs (needs a shared Redis: REDIS_URL)')
+    .action(() =>
+      serve('work', async (config, logger) => {
+        const { runWork } = await import('../../services/runtime.ts');
+        const work = await runWork(config, requireRedis(config), logger);
+        logger.info({ concurrency: config.concurrency }, 'worker started');
+        return { stop: () => work.close() };
+      }),
+    );
+}

@@ -1,0 +1,164 @@
+/**
+ * `chainr runs ...` as a real process against a real sched and worker on a real redis-server:
+ * listing with filters, showing, retrying and resubmitting runs.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInProcess, type Harness } from './fixtures/in-process.ts';
+import { spawnChainr } from './fixtures/processes.ts';
+import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+
+let redis: TestRedis;
+let api: Harness;
+let dir: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  api = await startInProcess(redis.url);
+  dir = mkdtempSync(join(tmpdir(), 'chainr-cli-runs-'));
+});
+afterAll(async () => {
+  await api?.stop();
+  await redis?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function chainr(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // --server rather than CHAINR_SERVER, so that the flag is covered too
+  const proc = spawnChainr([...args, '--server', api.url], { CHAINR_SERVER: 'http://127.0.0.1:1' });
+  let stdout = '';
+  let stderr = '';
+  proc.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { code: await proc.exited, stdout, stderr };
+}
+
+interface RunJson {
+  metadata: { uid: string; name?: string; labels?: Record<string, string> };
+  status: string;
+  jobs: { name: string; status: string; attempt?: number }[];
+}
+
+/** Submits a file with labels, waits for the run's end, and answers the run. */
+async function submitted(name: string, yaml: string, labels: string[] = []): Promise<RunJson> {
+  const path = join(dir, name);
+  writeFileSync(path, yaml);
+  const args = ['submit', '-f', path, '-w', '-o', 'json', ...labels.flatMap((l) => ['-l', l])];
+  const { stdout, stderr } = await chainr(args);
+  if (!stdout) throw new Error(stderr);
+  return JSON.parse(stdout) as RunJson;
+}
+
+const pipeline = (name: string, run: string) =>
+  `kind: Pipeline\nmetadata: { name: ${name} }\njobs:\n  main: { image: busybox, run: '${run}' }\n  then: { image: busybox, run: echo then, dependsOn: [{ job: main }] }\n`;
+
+let etl: RunJson;
+let web: RunJson;
+let flaky: RunJson;
+let marker: string;
+
+beforeAll(async () => {
+  marker = join(dir, 'second-time');
+  // fails the first time, succeeds once the marker exists
+  const flakyRun = `test -f ${marker} || { touch ${marker}; exit 3; }`;
+  [etl, web, flaky] = await Promise.all([
+    submitted('etl.yaml', pipeline('etl', 'true'), ['app=etl', 'tier=prod']),
+    submitted('web.yaml', pipeline('web', 'true'), ['app=web', 'tier=dev']),
+    submitted('flaky.yaml', pipeline('flaky', flakyRun), ['app=etl', 'tier=dev']),
+  ]);
+});
+
+describe('runs list', () => {
+  it('is a table of runs, newest first, with names and labels', async () => {
+    const { code, stdout } = await chainr(['runs', 'list']);
+    expect(code).toBe(0);
+    const [header, ...rows] = stdout.trim().split('\n');
+    expect(header).toMatch(/^UID +NAME +STATUS +JOBS +AGE +DURATION +LABELS$/);
+    expect(rows).toHaveLength(3);
+    expect(rows.find((r) => r.startsWith(flaky.metadata.uid))).toMatch(
+      /^\S+ +flaky +FAILED +2\/2 \(1 failed\) +\d+s +\S+ +app=etl,tier=dev$/,
+    );
+  });
+
+  it('filters by label selector, status and name', async () => {
+    const uids = async (...args: string[]) => {
+      const { stdout } = await chainr(['runs', 'list', '-o', 'json', ...args]);
+      return (JSON.parse(stdout) as { items: RunJson[] }).items.map((r) => r.metadata.uid).sort();
+    };
+    const [byLabel, bySelector, byStatus, byName] = await Promise.all([
+      uids('-l', 'app=etl'),
+      uids('--selector', 'app=etl,tier!=dev'),
+      uids('--status', 'failed'),
+      uids('--name', 'web'),
+    ]);
+    expect(byLabel).toEqual([etl.metadata.uid, flaky.metadata.uid].sort());
+    expect(bySelector).toEqual([etl.metadata.uid]);
+    expect(byStatus).toEqual([flaky.metadata.uid]);
+    expect(byName).toEqual([web.metadata.uid]);
+  });
+
+  it('pages with --limit, and says how to get the next page', async () => {
+    const { stdout, stderr } = await chainr(['runs', 'list', '--limit', '2']);
+    expect(stdout.trim().split('\n')).toHaveLength(3);
+    const next = /--continue (\S+)/.exec(stderr)?.[1];
+    expect(next).toBeDefined();
+    const rest = await chainr(['runs', 'list', '--limit', '2', '--continue', next ?? '']);
+    expect(rest.stdout.trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe('runs get', () => {
+  it('shows the run with its labels, and each job with its status, exit code and reason', async () => {
+    const { code, stdout } = await chainr(['runs', 'get', flaky.metadata.uid]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Run: +[0-9a-f-]{36}$/m);
+    expect(stdout).toMatch(/^Labels: +app=etl,tier=dev$/m);
+    expect(stdout).toMatch(/^Status: +FAILED$/m);
+    expect(stdout).toMatch(/^✗ +main +FAILED +1 +(\d+ms|\d+\.\ds) +3 +exit code 3$/m);
+    expect(stdout).toMatch(/^↷ +then +SKIPPED +1 +dependency/m);
+  });
+
+  it('answers 404 for an unknown run with exit code 3', async () => {
+    const unknown = '01900000-0000-7000-8000-000000000000';
+    expect(await chainr(['runs', 'get', unknown])).toMatchObject({
+      code: 3,
+      stderr: `chainr: run ${unknown} not found\n`,
+    });
+  });
+});
+
+describe('runs retry and resubmit', () => {
+  it('retries the failed jobs of a run in place and follows it to success', async () => {
+    const { code, stdout } = await chainr(['runs', 'retry', flaky.metadata.uid, '--watch']);
+    expect(code, stdout).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^run ${flaky.metadata.uid} retried`));
+    expect(stdout).toMatch(/job main SUCCESSFUL/);
+    const { stdout: json } = await chainr(['runs', 'get', flaky.metadata.uid, '-o', 'json']);
+    const run = JSON.parse(json) as RunJson;
+    expect(run.status).toBe('SUCCESSFUL');
+    expect(run.jobs.find((j) => j.name === 'main')?.attempt).toBe(2);
+    const again = await chainr(['runs', 'retry', flaky.metadata.uid]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/nothing to retry/);
+  });
+
+  it('resubmits a run as a new one with the same labels', async () => {
+    const { code, stdout } = await chainr([
+      'runs',
+      'resubmit',
+      web.metadata.uid,
+      '-w',
+      '-o',
+      'yaml',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^kind: Run$/m);
+    expect(stdout).toMatch(/^ {4}app: web$/m);
+    expect(stdout).toMatch(/^status: SUCCESSFUL$/m);
+    expect(stdout).not.toContain(web.metadata.uid);
+  });
+});

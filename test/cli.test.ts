@@ -1,0 +1,231 @@
+/**
+ * The chainr command line as users run it: `node bin/chainr.js ...` as a real process, against a
+ * real sched and worker (in this process) on a real redis-server.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/cli/private-redis.ts';
+import { startInProcess, type Harness } from './fixtures/in-process.ts';
+import { spawnChainr } from './fixtures/processes.ts';
+import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+
+let redis: TestRedis;
+let api: Harness;
+let dir: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  api = await startInProcess(redis.url);
+  dir = mkdtempSync(join(tmpdir(), 'chainr-cli-test-'));
+});
+afterAll(async () => {
+  await api?.stop();
+  await redis?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `chainr args...` to its end, with CHAINR_SERVER pointing at the test server. */
+async function chainr(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const proc = spawnChainr(args, { CHAINR_SERVER: api.url, ...env });
+  let stdout = '';
+  let stderr = '';
+  proc.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await proc.exited;
+  return { code, stdout, stderr };
+}
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const STAMP = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+/** `42ms`, `1.3s`: short jobs on a busy machine take either. */
+const DURATION = '(\\d+ms|\\d+\\.\\ds)';
+const UID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+function uidOf(text: string): string {
+  const match = UID.exec(text);
+  if (!match) throw new Error(`no run uid in: ${text}`);
+  return match[0];
+}
+
+const FAILING = `kind: Pipeline
+jobs:
+  extract: { image: busybox, run: echo extracting }
+  load: { image: busybox, run: 'echo loading; exit 1', dependsOn: [{ job: extract }] }
+  report: { image: busybox, run: echo report, dependsOn: [{ job: load }] }
+  restore:
+    image: busybox
+    run: echo restoring
+    dependsOn: [{ job: load, conditions: { failure: true } }]
+`;
+
+describe('submit --watch', () => {
+  it('runs the seed pipeline and exits 0, with a timestamped line per transition', async () => {
+    const { code, stdout } = await chainr(['submit', '-f', 'examples/seed.json', '--watch']);
+    expect(code, stdout).toBe(0);
+    const uid = uidOf(stdout);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${STAMP} watching run ${uid}: 4 jobs, \\w+$`));
+    for (const line of [
+      'job first RUNNING',
+      `job second SUCCESSFUL after ${DURATION}`,
+      'job error SKIPPED: .+',
+      `run SUCCESSFUL after ${DURATION}`,
+    ]) {
+      expect(stdout).toMatch(new RegExp(`^${STAMP} ${line}$`, 'm'));
+    }
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^✓ run ${uid} SUCCESSFUL in .+: 3 successful, 1 skipped$`),
+    );
+    expect(stdout).not.toContain('\x1b['); // not a terminal: no redrawing, no colours
+  });
+
+  it('exits 1 when the run fails, naming the failed job and its log', async () => {
+    const { code, stdout } = await chainr(['submit', '-f', file('failing.yaml', FAILING), '-w']);
+    expect(code, stdout).toBe(1);
+    const uid = uidOf(stdout);
+    expect(stdout).toMatch(
+      new RegExp(`^${STAMP} job load FAILED after ${DURATION}: exit code 1$`, 'm'),
+    );
+    expect(stdout).toMatch(new RegExp(`^${STAMP} job restore SUCCESSFUL`, 'm'));
+    expect(stdout).toContain(`✗ run ${uid} FAILED in`);
+    expect(stdout).toContain('  ✗ load: exit code 1');
+    expect(stdout).toContain(`  logs: chainr logs ${uid} load`);
+  });
+
+  it('with --output json, prints the final run on stdout and the progress on stderr', async () => {
+    const { code, stdout, stderr } = await chainr([
+      'submit',
+      '-f',
+      'examples/seed.json',
+      '-w',
+      '-o',
+      'json',
+    ]);
+    expect(code).toBe(0);
+    const run = JSON.parse(stdout) as { kind: string; status: string; jobs: unknown[] };
+    expect(run).toMatchObject({ kind: 'Run', status: 'SUCCESSFUL' });
+    expect(stderr).toContain('run SUCCESSFUL');
+  });
+
+  it('exits 2 when the run is canceled, and 130 (the run going on) when interrupted', async () => {
+    const slow = file(
+      'slow.yaml',
+      'kind: Pipeline\njobs:\n  nap: { image: busybox, run: sleep 30 }\n',
+    );
+    const watch = spawnChainr(['submit', '-f', slow, '--watch'], { CHAINR_SERVER: api.url });
+    const deadline = Date.now() + 20_000;
+    while (!/job nap RUNNING/.test(watch.output()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const uid = uidOf(watch.output());
+    const cancel = await chainr(['runs', 'cancel', uid]);
+    expect(cancel).toMatchObject({ code: 0, stdout: `run ${uid} canceled\n` });
+    expect(await watch.exited).toBe(2);
+    expect(watch.output()).toMatch(
+      new RegExp(`^${STAMP} job nap CANCELED after .+: canceled by request$`, 'm'),
+    );
+
+    const again = await chainr(['runs', 'cancel', uid]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toBe(`chainr: run ${uid} already ended (CANCELED)\n`);
+
+    const second = spawnChainr(['submit', '-f', slow, '--watch'], { CHAINR_SERVER: api.url });
+    while (!/job nap RUNNING/.test(second.output()) && Date.now() < deadline + 20_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await second.kill('SIGINT')).toBe(130);
+    const running = uidOf(second.output());
+    expect(second.output()).toContain(`Follow it again: chainr watch ${running}`);
+    expect((await chainr(['runs', 'cancel', running])).code).toBe(0);
+  });
+});
+
+describe('submit', () => {
+  it('prints the errors the server finds, one per line (unknown parameters here)', async () => {
+    const { code, stderr } = await chainr(['submit', '-f', 'examples/seed.json', '-p', 'nope=1']);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/^chainr: invalid parameters\n {2}params\.nope: unknown parameter/);
+  });
+
+  it('says clearly when no server answers, and exits 3', async () => {
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    const { code, stderr } = await chainr(['submit', '-f', 'examples/seed.json'], {
+      CHAINR_SERVER: nobody,
+    });
+    expect(code).toBe(3);
+    expect(stderr).toBe(
+      `chainr: cannot reach the chainr server at ${nobody} (connection refused). ` +
+        'Start one with `chainr up`, or point --server or CHAINR_SERVER at yours.\n',
+    );
+  });
+});
+
+describe('logs', () => {
+  it('follows every job of a run, each line prefixed with its job, until the run ends', async () => {
+    const chatty = file(
+      'chatty.yaml',
+      `kind: Pipeline
+jobs:
+  ping: { image: busybox, run: 'for i in 1 2 3; do echo ping $i; sleep 0.2; done' }
+  pong-long: { image: busybox, run: 'for i in 1 2 3; do echo pong $i >&2; sleep 0.2; done' }
+  last: { image: busybox, run: echo done, dependsOn: [{ job: ping }, { job: pong-long }] }
+`,
+    );
+    const submitted = await chainr(['submit', '-f', chatty]);
+    const uid = uidOf(submitted.stdout);
+    const { code, stdout } = await chainr(['logs', uid, '-f']);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('ping      | '))).toEqual([
+      'ping      | ping 1',
+      'ping      | ping 2',
+      'ping      | ping 3',
+    ]);
+    expect(lines.filter((l) => l.startsWith('pong-long | '))).toHaveLength(3);
+    expect(lines.at(-1)).toBe('last      | done');
+
+    const one = await chainr(['logs', uid, 'pong-long']);
+    expect(one).toMatchObject({ code: 0, stdout: 'pong 1\npong 2\npong 3\n' });
+    const missing = await chainr(['logs', uid, 'nope']);
+    expect(missing).toMatchObject({ code: 3, stderr: `chainr: run ${uid} has no job "nope"\n` });
+  });
+});
+
+describe.skipIf(spawnSync('script', ['--version']).status !== 0)('on a terminal', () => {
+  it('draws the jobs live, redrawing in place, then the summary', async () => {
+    // Asynchronously: the server answering it runs in this very process.
+    const child = spawn(
+      'script',
+      ['-qec', 'node bin/chainr.js submit -f examples/seed.json -w', '/dev/null'],
+      {
+        // script relays its stdin to the terminal: an open one would keep it waiting
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, CHAINR_SERVER: api.url, LOG_LEVEL: 'warn' },
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const status = await new Promise<number | null>((done) => child.once('exit', done));
+    expect(status, stdout).toBe(0);
+    expect(stdout).toContain('\x1b[?25l'); // the cursor hidden while drawing...
+    // eslint-disable-next-line no-control-regex
+    expect(stdout).toMatch(/\x1b\[\d+A\x1b\[0J/); // ...frames redrawn in place...
+    expect(stdout).toContain('\x1b[?25h'); // ...and shown again
+    expect(stdout).toMatch(/✓.*success.*SUCCESSFUL/);
+    expect(stdout).toMatch(/run [0-9a-f-]{36} .*SUCCESSFUL.* in .+: 3 successful, 1 skipped/);
+  });
+});
