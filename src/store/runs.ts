@@ -27,6 +27,10 @@ export interface JobRecord {
   /** Earlier attempts of this job (retries), oldest first. */
   attempts: AttemptRecord[];
   outputs?: Record<string, string>;
+  /** The executor whose queue the job goes to. */
+  executor: string;
+  /** Handed to the queue (ready and not held back by the run's concurrency limit). */
+  queued: boolean;
 }
 
 export interface RunRecord {
@@ -61,6 +65,8 @@ export function parseRunHash(uid: string, h: Record<string, string>): RunRecord 
     reason: h[`${name}.reason`],
     attempts: json(h[`${name}.attempts`], []),
     outputs: json(h[`${name}.outputs`], undefined),
+    executor: h[`${name}.exec`] ?? '',
+    queued: h[`${name}.queued`] === '1',
   }));
   return {
     uid,
@@ -242,6 +248,32 @@ export class RunStore {
     if (filter.status !== undefined && run.status !== filter.status) return false;
     if (filter.name !== undefined && run.name !== filter.name) return false;
     return matches(filter.selector ?? [], run.labels);
+  }
+
+  /** Uids in an index, oldest first, after `after` (exclusive). */
+  async oldest(index: string, count: number, after?: string): Promise<string[]> {
+    return this.redis.zrange(
+      index,
+      after === undefined ? '-' : `(${after}`,
+      '+',
+      'BYLEX',
+      'LIMIT',
+      0,
+      count,
+    );
+  }
+
+  /** Deletes an ended run with its logs and index entries (retention). */
+  async delete(run: RunRecord): Promise<void> {
+    const multi = this.redis
+      .multi()
+      .del(this.keys.run(run.uid), ...run.jobs.map((j) => this.keys.log(run.uid, j.name)))
+      .zrem(this.keys.runs, run.uid)
+      .zrem(this.keys.runsByStatus(run.status), run.uid);
+    if (run.name !== undefined) multi.zrem(this.keys.runsByName(run.name), run.uid);
+    for (const [k, v] of Object.entries(run.labels))
+      multi.zrem(this.keys.runsByLabel(k, v), run.uid);
+    await multi.exec();
   }
 
   /** How many runs are in each status. */

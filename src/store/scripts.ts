@@ -15,6 +15,7 @@ const SOURCES = {
   finishJob: lua('finish-job'),
   cancelRun: lua('cancel-run'),
   retryRun: lua('retry-run'),
+  repairRun: lua('repair-run'),
 };
 
 type ScriptName = keyof typeof SOURCES;
@@ -61,6 +62,9 @@ export type RetryResult =
   | { code: 'ok'; ready: ReadyJob[] }
   | { code: 'running'; status: string }
   | { code: 'nothing' | 'missing' };
+
+export type RepairResult =
+  { code: 'ok'; repairs: number; ready: ReadyJob[] } | { code: 'ended' | 'missing' };
 
 export interface Attempt {
   uid: string;
@@ -159,5 +163,17 @@ export class Transitions {
     if (code === 'ok') return { code, ready: rest.map(readyJob) };
     if (code === 'running') return { code, status: rest[0] ?? '' };
     return { code: code as 'nothing' | 'missing' };
+  }
+
+  async repairRun(uid: string, now: number): Promise<RepairResult> {
+    const [code, repairs, ...ready] = await this.redis.repairRun(
+      ...this.run(uid),
+      uid,
+      now,
+      this.maxEvents,
+      this.keys.statusIndexPrefix,
+    );
+    if (code === 'ok') return { code, repairs: Number(repairs), ready: ready.map(readyJob) };
+    return { code: code as 'ended' | 'missing' };
   }
 }

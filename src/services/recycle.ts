@@ -1,0 +1,154 @@
+/**
+ * recycle: a level-triggered reconciler. Every cycle it looks at what should be true and repairs
+ * what is not — idempotently, so any number of recycle replicas may run:
+ * - a run that stopped advancing (counters off, a job ended but its dependents were never
+ *   decided, all jobs ended but the run not closed): repair-run.lua;
+ * - an attempt that should be in its queue but is not (lost between a transition and the
+ *   enqueue, or given up by BullMQ after repeated infrastructure errors): enqueued again. An
+ *   attempt held by a live worker is left alone; a worker that died while holding one is BullMQ's
+ *   stalled-job recovery's to handle (its lock expires and the job is re-delivered);
+ * - retention: ended runs older than the retention period are deleted with their logs.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
+import { isTerminalRun } from '../core/types.ts';
+import { attemptId, type Keys } from '../store/keys.ts';
+import { ReadyQueues } from '../store/queue.ts';
+import { RunStore, type RunRecord } from '../store/runs.ts';
+import { Transitions, type ReadyJob } from '../store/scripts.ts';
+
+export const repairsTotal = new Counter({
+  name: 'chainr_recycle_repairs_total',
+  help: 'Repairs made by recycle, by kind',
+  labelNames: ['kind'] as const,
+});
+
+export interface RecycleOptions {
+  connect: () => Redis;
+  keys: Keys;
+  maxEvents: number;
+  logger: Logger;
+  /** Time between cycles. */
+  intervalMs: number;
+  /** Runs younger than this are left to the normal path. */
+  graceMs: number;
+  /** Ended runs are deleted this long after they ended; 0 keeps them forever. */
+  retentionMs: number;
+}
+
+const BATCH = 500;
+
+export interface CycleReport {
+  runsRepaired: number;
+  requeued: number;
+  deleted: number;
+}
+
+export class Recycler {
+  private readonly runs: RunStore;
+  private readonly transitions: Transitions;
+  private readonly queues: ReadyQueues;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: RecycleOptions,
+  ) {
+    this.runs = new RunStore(redis, options.keys, options.maxEvents);
+    this.transitions = new Transitions(redis, options.keys, options.maxEvents);
+    this.queues = new ReadyQueues(redis, options.keys);
+  }
+
+  async cycle(now = Date.now()): Promise<CycleReport> {
+    const report: CycleReport = { runsRepaired: 0, requeued: 0, deleted: 0 };
+    for (const status of ['PENDING', 'RUNNING'] as const) {
+      for (const uid of await this.runs.oldest(this.options.keys.runsByStatus(status), BATCH)) {
+        const run = await this.runs.get(uid);
+        if (!run || now - run.createdAt < this.options.graceMs) continue;
+        await this.repair(run, now, report);
+      }
+    }
+    if (this.options.retentionMs > 0) report.deleted = await this.expire(now);
+    return report;
+  }
+
+  private async repair(run: RunRecord, now: number, report: CycleReport): Promise<void> {
+    const log = this.options.logger;
+    const repaired = await this.transitions.repairRun(run.uid, now);
+    if (repaired.code === 'ok' && repaired.repairs > 0) {
+      report.runsRepaired += 1;
+      repairsTotal.inc({ kind: 'run' });
+      log.warn(
+        { run: run.uid, repairs: repaired.repairs },
+        'recycle: repaired a run that stopped advancing',
+      );
+      await this.queues.enqueue(run.uid, repaired.ready);
+    }
+    if (repaired.code !== 'ok') return;
+    const fresh = (await this.runs.get(run.uid)) ?? run;
+    for (const job of fresh.jobs) {
+      const inQueue = (job.status === 'PENDING' && job.queued) || job.status === 'RUNNING';
+      if (!inQueue) continue;
+      const queue = this.queues.queue(job.executor);
+      const id = attemptId(run.uid, job.name, job.attempt);
+      const state = await queue.getJobState(id);
+      if (state !== 'unknown' && state !== 'failed' && state !== 'completed') continue;
+      // Nobody will run this attempt: hand it to the queue again (start-job.lua decides, when
+      // it is picked up, whether to start it or run it again after a dead worker).
+      if (state !== 'unknown') await queue.remove(id);
+      const ready: ReadyJob = { job: job.name, attempt: job.attempt, executor: job.executor };
+      await this.queues.enqueue(run.uid, [ready]);
+      report.requeued += 1;
+      repairsTotal.inc({ kind: 'requeue' });
+      log.warn(
+        { run: run.uid, job: job.name, attempt: job.attempt, state },
+        'recycle: re-enqueued a lost attempt',
+      );
+    }
+  }
+
+  /** Deletes ended runs past retention, oldest first, stopping at the first run too young. */
+  private async expire(now: number): Promise<number> {
+    const cutoff = now - this.options.retentionMs;
+    let deleted = 0;
+    for (const uid of await this.runs.oldest(this.options.keys.runs, BATCH)) {
+      const run = await this.runs.get(uid);
+      if (!run) continue;
+      if (run.createdAt > cutoff) break; // uids are time-ordered: every later run is younger
+      if (!isTerminalRun(run.status) || (run.finishedAt ?? now) > cutoff) continue;
+      await this.runs.delete(run);
+      deleted += 1;
+      repairsTotal.inc({ kind: 'retention' });
+    }
+    if (deleted > 0) this.options.logger.info({ deleted }, 'recycle: deleted runs past retention');
+    return deleted;
+  }
+
+  close(): Promise<void> {
+    return this.queues.close();
+  }
+}
+
+export function startRecycle(options: RecycleOptions): { close(): Promise<void> } {
+  const redis = options.connect();
+  const recycler = new Recycler(redis, options);
+  let stopped = false;
+  let current: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    if (stopped) return;
+    current = recycler
+      .cycle()
+      .catch((err: unknown) =>
+        options.logger.warn({ err }, 'recycle cycle failed; next one retries'),
+      );
+  }, options.intervalMs);
+  return {
+    async close() {
+      stopped = true;
+      clearInterval(timer);
+      await current;
+      await recycler.close();
+      redis.disconnect();
+    },
+  };
+}
