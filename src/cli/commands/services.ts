@@ -74,15 +74,20 @@ export function registerServices(program: Command): void {
     )
     .action(() =>
       serve('up', async (config, logger) => {
-        const { runNotif, runSched, runWork } = await import('../../services/runtime.ts');
+        const { runNotif, runRecycle, runSched, runWork } =
+          await import('../../services/runtime.ts');
         const { startPrivateRedis } = await import('../private-redis.ts');
+        // Auth settings first: refuse an exposed, unauthenticated API before starting anything.
+        const { loadSecurity } = await import('../../services/gate/security.ts');
+        const security = loadSecurity(config);
         const own = config.redisConfigured ? undefined : await startPrivateRedis(config.dataDir);
         const redis: RedisConfig = own ? { addr: own.addr, password: own.password } : config.redis;
         if (own)
           logger.info({ dataDir: config.dataDir }, `private redis-server started on ${own.addr}`);
         const work = await runWork(config, redis, logger);
         const notif = await runNotif(config, redis, logger);
-        const { app, url } = await runSched(config, redis, logger);
+        const recycle = runRecycle(config, redis, logger);
+        const { app, url } = await runSched(config, redis, logger, security);
         process.stderr.write(`chainr is up: ${url} (API at ${url}/api)\n`);
         return {
           url,
@@ -90,9 +95,24 @@ export function registerServices(program: Command): void {
             await app.close();
             await work.close();
             await notif.close();
+            await recycle.close();
             await own?.stop();
           },
         };
+      }),
+    );
+
+  program
+    .command('recycle')
+    .description(
+      'Run the reconciler: repairs runs that stopped advancing, re-enqueues lost attempts, applies retention (needs REDIS_URL)',
+    )
+    .action(() =>
+      serve('recycle', async (config, logger) => {
+        const { runRecycle } = await import('../../services/runtime.ts');
+        const recycle = runRecycle(config, requireRedis(config), logger);
+        logger.info({ intervalMs: config.recycleIntervalMs }, 'recycle started');
+        return { stop: () => recycle.close() };
       }),
     );
 
@@ -104,6 +124,25 @@ export function registerServices(program: Command): void {
         const { runSched } = await import('../../services/runtime.ts');
         const { app, url } = await runSched(config, requireRedis(config), logger);
         logger.info({ url }, 'sched listening');
+        return { url, stop: () => app.close() };
+      }),
+    );
+
+  program
+    .command('gate')
+    .description(
+      'Run the entry point: /api to the sched instances in CHAINR_UPSTREAMS, the rest to the UI; auth, limits, headers',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  CHAINR_UPSTREAMS=http://sched-a:8080,http://sched-b:8080 CHAINR_TOKENS_FILE=tokens.yaml HOST=0.0.0.0 chainr gate',
+    )
+    .action(() =>
+      serve('gate', async (config, logger) => {
+        const { loadSecurity } = await import('../../services/gate/security.ts');
+        const { runGate } = await import('../../services/gate/service.ts');
+        const { app, url } = await runGate(config, logger, loadSecurity(config));
+        logger.info({ url, upstreams: config.gate.upstreams }, 'gate listening');
         return { url, stop: () => app.close() };
       }),
     );

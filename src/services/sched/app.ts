@@ -12,7 +12,7 @@ import { Transitions } from '../../store/scripts.ts';
 import { ScheduleStore } from '../../store/schedules.ts';
 import { startScheduleTicks } from '../schedules.ts';
 import { Submitter } from '../submit.ts';
-import { installErrorHandling, resource } from './errors.ts';
+import { HttpError, installErrorHandling, resource } from './errors.ts';
 import { registerNotifications } from './notifications.ts';
 import { registerRuns, YAML_TYPES } from './runs.ts';
 import { registerSchedules } from './schedules.ts';
@@ -70,10 +70,18 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
 
   installErrorHandling(app, options.bodyLimitBytes);
   app.removeAllContentTypeParsers();
+  // Bodies are decoded strictly: invalid UTF-8 is refused rather than silently replaced.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   app.addContentTypeParser(
     ['application/json', ...YAML_TYPES],
-    { parseAs: 'string' },
-    (_req, body, done) => done(null, body),
+    { parseAs: 'buffer' },
+    (_req, body, done) => {
+      try {
+        done(null, utf8.decode(body as Buffer));
+      } catch {
+        done(new HttpError(400, 'request body is not valid UTF-8'), undefined);
+      }
+    },
   );
   for (const schema of [JobSchema, RunSchema, RunListSchema, ErrorSchema]) app.addSchema(schema);
   await app.register(swagger, {
@@ -126,6 +134,7 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
           { name: 'schedules', kind: 'Schedule', verbs: ['create', 'list', 'get', 'delete'] },
           { name: 'schedules/pause', kind: 'Schedule', verbs: ['create'] },
           { name: 'schedules/resume', kind: 'Schedule', verbs: ['create'] },
+          { name: 'notifications', kind: 'Notification', verbs: ['list'] },
           { name: 'schema/pipeline', kind: 'JSONSchema', verbs: ['get'] },
           { name: 'openapi.json', kind: 'OpenAPI', verbs: ['get'] },
         ],

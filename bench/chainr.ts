@@ -1,0 +1,149 @@
+/**
+ * chainr under test: sched and work in this process (buildSched + startWork, as `chainr up` composes
+ * them), or sched here and `chainr work` child processes. Jobs run on the noop executor; the
+ * in-process one notes when each attempt ran, which is how hops are timed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.ts';
+import type { ExecutionRequest, ExecutionResult, Executor } from '../src/executors/executor.ts';
+import { NoopExecutor } from '../src/executors/noop.ts';
+import { ExecutorRegistry } from '../src/executors/registry.ts';
+import { buildSched } from '../src/services/sched/app.ts';
+import { startWork, type WorkService } from '../src/services/work.ts';
+import { connect } from '../src/store/connection.ts';
+import { makeKeys, readyQueueName, type Keys } from '../src/store/keys.ts';
+import { startClient, type Client } from './client-link.ts';
+import { sleep } from './stats.ts';
+
+export const PREFIX = 'chainr:';
+/** The product's defaults (CHAINR_MAX_EVENTS, CHAINR_MAX_LOG_LINES, ...), as `chainr up` has them. */
+const defaults = loadConfig({});
+
+/** The noop executor, noting when each attempt ran: a noop job starts and ends at one instant. */
+export class TimedNoop implements Executor {
+  readonly name = 'noop';
+  /** performance.now() of each `<uid>/<job>` that ran. */
+  readonly at = new Map<string, number>();
+  private readonly noop = new NoopExecutor();
+
+  run(request: ExecutionRequest): Promise<ExecutionResult> {
+    this.at.set(`${request.uid}/${request.job}`, performance.now());
+    return this.noop.run();
+  }
+}
+
+export interface ChainrBench {
+  url: string;
+  keys: Keys;
+  timings: TimedNoop;
+  /** Submits runs through the API from another process, and sees them end. */
+  client: Client;
+  stop(): Promise<void>;
+}
+
+export async function startChainr(
+  redisUrl: string,
+  options: { work: boolean; concurrency: number },
+): Promise<ChainrBench> {
+  const keys = makeKeys(PREFIX);
+  const logger = pino({ level: 'silent' });
+  const redis = { url: redisUrl };
+  const commands = connect(redis, { failFast: true });
+  const app = await buildSched({
+    redis: commands,
+    connectBlocking: () => connect(redis),
+    keys,
+    maxEvents: defaults.maxEvents,
+    maxLogLines: defaults.maxLogLines,
+    maxJobsPerPipeline: 5000,
+    defaultExecutor: 'noop',
+    bodyLimitBytes: defaults.bodyLimitBytes,
+    logger,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const timings = new TimedNoop();
+  let work: WorkService | undefined;
+  if (options.work) {
+    work = await startWork({
+      connect: () => connect(redis),
+      keys,
+      executors: new ExecutorRegistry([timings], 'noop'),
+      concurrency: options.concurrency,
+      maxEvents: defaults.maxEvents,
+      maxLogLines: defaults.maxLogLines,
+      logger,
+      shutdownGraceMs: 1000,
+    });
+  }
+  const client = await startClient(redisUrl, keys.events);
+  return {
+    url,
+    keys,
+    timings,
+    client,
+    async stop() {
+      await client.stop();
+      await app.close();
+      await work?.close();
+      commands.disconnect();
+    },
+  };
+}
+
+/** `chainr work` child processes on the noop executor; resolves once all are taking jobs. */
+export async function spawnChainrWorkers(
+  redisUrl: string,
+  count: number,
+  concurrency: number,
+): Promise<{ pids: number[]; stop(): Promise<void> }> {
+  const bin = fileURLToPath(new URL('../bin/chainr.js', import.meta.url));
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    const env = { ...process.env, REDIS_URL: redisUrl, CHAINR_PREFIX: PREFIX };
+    Object.assign(env, { CHAINR_EXECUTOR: 'noop', CHAINR_CONCURRENCY: String(concurrency) });
+    children.push(
+      spawn(process.execPath, [bin, 'work'], {
+        env: { ...env, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
+    );
+  }
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((done) => {
+            if (c.exitCode !== null || c.signalCode !== null) return done();
+            c.once('exit', () => done());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(readyQueueName('noop'), {
+    connection,
+    prefix: makeKeys(PREFIX).bullPrefix,
+  });
+  try {
+    const deadline = Date.now() + 180_000; // tsx compiles the sources at start: slow when loaded
+    while ((await queue.getWorkersCount()) < count) {
+      const dead = children.find((c) => c.exitCode !== null);
+      if (dead || Date.now() > deadline) {
+        await stop();
+        throw new Error(`chainr work did not start (exit code ${dead?.exitCode ?? 'none'})`);
+      }
+      await sleep(100);
+    }
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+  return { pids: children.map((c) => c.pid ?? 0), stop };
+}

@@ -1,0 +1,36 @@
+/** `npm run bench`: chainr against a bare BullMQ baseline. See docs/BENCHMARKS.md. */
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { table } from './report.ts';
+import { runBench, WORKLOADS } from './run.ts';
+
+const program = new Command('bench')
+  .description('Measure chainr against a bare BullMQ baseline on the same Redis')
+  .option('--quick', 'a smoke version: smaller workloads, fewer repetitions (about a minute)')
+  .option(
+    '--only <workloads...>',
+    `run only these (comma-separated or repeated): ${Object.keys(WORKLOADS).join(', ')}`,
+  )
+  .option(
+    '--out <dir>',
+    'where the report goes',
+    fileURLToPath(new URL('./results', import.meta.url)),
+  )
+  .option(
+    '--cpu-prof',
+    'also profile an extra diamond repetition of each system and the API requests (into --out)',
+  )
+  .parse();
+
+const opts = program.opts<{ quick?: boolean; only?: string[]; out: string; cpuProf?: boolean }>();
+const report = await runBench({
+  quick: opts.quick ?? false,
+  only: opts.only?.flatMap((o) => o.split(',')).filter(Boolean),
+  outDir: opts.out,
+  cpuProf: opts.cpuProf ?? false,
+  log: (m) => process.stderr.write(`${m}\n`),
+});
+process.stdout.write(`${table(report)}\n\nreport: ${opts.out}/latest.json\n`);
+const failed = Object.values(report.workloads).some((w) => 'error' in w.chainr);
+// Lingering client sockets (BullMQ, undici keep-alive) must not keep the command alive.
+process.exit(failed ? 1 : 0);

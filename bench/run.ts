@@ -1,0 +1,65 @@
+/** Runs the selected workloads and writes the report (bench/main.ts is the command line). */
+import os from 'node:os';
+import type { BenchContext, Workload, WorkloadResult } from './batch.ts';
+import { machine, writeReport, type Report } from './report.ts';
+import { apiWorkload } from './workloads/api.ts';
+import { chainHopWorkload } from './workloads/chain-hop.ts';
+import { commandsWorkload } from './workloads/commands.ts';
+import { diamondWorkload } from './workloads/diamond.ts';
+import { fanInWorkload } from './workloads/fan-in.ts';
+import { memoryWorkload } from './workloads/memory.ts';
+import { multiProcessWorkload } from './workloads/multi-process.ts';
+
+export const WORKLOADS: Record<string, Workload> = {
+  diamond: diamondWorkload,
+  'chain-hop': chainHopWorkload,
+  'fan-in': fanInWorkload,
+  api: apiWorkload,
+  memory: memoryWorkload,
+  'multi-process': multiProcessWorkload,
+  commands: commandsWorkload,
+};
+
+export interface BenchOptions {
+  quick: boolean;
+  only?: string[];
+  outDir: string;
+  cpuProf?: boolean;
+  log?: (message: string) => void;
+}
+
+export async function runBench(options: BenchOptions): Promise<Report> {
+  const names = options.only?.length ? options.only : Object.keys(WORKLOADS);
+  const unknown = names.filter((n) => !(n in WORKLOADS));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown workload ${unknown.join(', ')}: one of ${Object.keys(WORKLOADS).join(', ')}`,
+    );
+  }
+  const ctx: BenchContext = {
+    quick: options.quick,
+    outDir: options.outDir,
+    cpuProf: options.cpuProf ?? false,
+    log: options.log ?? (() => undefined),
+  };
+  const started = performance.now();
+  const workloads: Record<string, WorkloadResult> = {};
+  const report: Report = { machine: machine(options.quick), workloads };
+  for (const name of names) {
+    ctx.log(`— ${name}`);
+    const t0 = performance.now();
+    try {
+      Object.assign(workloads, await (WORKLOADS[name] as Workload)(ctx));
+      ctx.log(`  ${name}: ${Math.round((performance.now() - t0) / 1000)} s`);
+    } catch (err) {
+      // Keep the other workloads' figures; the failure is in the report and fails the command.
+      ctx.log(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      const error = err instanceof Error ? err.message : String(err);
+      workloads[name] = { chainr: { error }, baseline: null, ratio: null, ratio_of: null };
+    }
+  }
+  report.machine.load_average_1m_at_end = Number(os.loadavg()[0]?.toFixed(2));
+  report.machine.duration_s = Math.round((performance.now() - started) / 1000);
+  await writeReport(report, options.outDir);
+  return report;
+}

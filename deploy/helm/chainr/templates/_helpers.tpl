@@ -1,0 +1,56 @@
+{{/* Names and labels. */}}
+{{- define "chainr.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}{{ .Release.Name | trunc 40 | trimSuffix "-" }}{{- else -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 40 | trimSuffix "-" }}{{- end -}}
+{{- end -}}
+
+{{- define "chainr.labels" -}}
+app.kubernetes.io/name: chainr
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/part-of: chainr
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "chainr.selector" -}}
+app.kubernetes.io/name: chainr
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "chainr.tokensSecret" -}}
+{{- if .Values.auth.existingSecret -}}{{ .Values.auth.existingSecret }}{{- else -}}{{ include "chainr.fullname" . }}-tokens{{- end -}}
+{{- end -}}
+
+{{- define "chainr.redisSecret" -}}
+{{- if .Values.redis.existingSecret -}}{{ .Values.redis.existingSecret }}{{- else -}}{{ include "chainr.fullname" . }}-redis{{- end -}}
+{{- end -}}
+
+{{/* Redis settings of every chainr service (docs/CONFIGURATION.md, "Redis"). */}}
+{{- define "chainr.redisEnv" -}}
+{{- $r := .Values.redis -}}
+{{- if $r.enabled }}
+- name: REDIS_ADDR
+  value: {{ include "chainr.fullname" . }}-redis:6379
+- name: REDIS_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ include "chainr.redisSecret" . }}, key: password } }
+{{- else if $r.external.url }}
+- name: REDIS_URL
+  value: {{ $r.external.url | quote }}
+{{- else }}
+{{- if $r.external.sentinels }}
+- name: REDIS_ADDRS
+  value: {{ join "," $r.external.sentinels | quote }}
+- name: REDIS_MASTER
+  value: {{ required "redis.external.master is required with sentinels" $r.external.master | quote }}
+{{- else }}
+- name: REDIS_ADDR
+  value: {{ required "set redis.enabled, or redis.external.url, addr or sentinels" $r.external.addr | quote }}
+{{- end }}
+- name: REDIS_DB
+  value: {{ $r.external.db | quote }}
+{{- if $r.external.passwordSecret }}
+- name: REDIS_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ $r.external.passwordSecret }}, key: password } }
+{{- end }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,191 @@
+/**
+ * The container executor: each attempt runs in a docker or podman container named from its
+ * identity. A worker that takes over an attempt finds the container (running or exited) and
+ * follows it instead of starting another. The container is not run with `--rm`: an exited
+ * container keeps its exit code until its worker (or the next one) has read it, then it is
+ * removed.
+ * Cancel and timeout stop it (SIGTERM, SIGKILL after the grace period); a worker shutting down
+ * leaves it running for the next worker.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseOutputs } from '../../core/outputs.ts';
+import type { ExecutionIO, ExecutionRequest, ExecutionResult, Executor } from '../executor.ts';
+import { formatDuration } from '../kubernetes/assess.ts';
+import { containerName, createArgs } from './args.ts';
+import { capture, engineSpawner, type SpawnEngine } from './engine.ts';
+
+/** The abort reason of a worker stopping without the attempt being over (services/work.ts). */
+export const WORKER_SHUTDOWN_REASON = 'worker shutting down';
+
+export interface ContainerExecutorOptions {
+  /** `podman`, `docker` or a path to one of them. */
+  engine: string;
+  /** Parent of the per-attempt directories mounted at /chainr (outputs). */
+  workRoot?: string;
+  /** Seconds between SIGTERM and SIGKILL when a job is stopped. */
+  stopGraceSeconds?: number;
+  /** Give containers the engine's default network instead of none. */
+  network?: boolean;
+  /** How the engine's CLI is started (tests wrap it). */
+  spawn?: SpawnEngine;
+}
+
+const failed = (reason: string, exitCode: number | null = null): ExecutionResult => ({
+  status: 'FAILED',
+  exitCode,
+  reason,
+});
+
+const reasonText = (reason: unknown): string =>
+  typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'canceled';
+
+export class ContainerExecutor implements Executor {
+  readonly name = 'container';
+  private readonly spawn: SpawnEngine;
+  private readonly workRoot: string;
+
+  constructor(private readonly options: ContainerExecutorOptions) {
+    this.spawn = options.spawn ?? engineSpawner(options.engine);
+    this.workRoot = options.workRoot ?? join(tmpdir(), 'chainr-containers');
+  }
+
+  async run(request: ExecutionRequest, io: ExecutionIO): Promise<ExecutionResult> {
+    if (io.signal.aborted) return failed('canceled before start');
+    const name = containerName(request);
+    const dir = join(this.workRoot, name);
+    let attached = (await this.status(name)) !== undefined;
+    if (!attached) {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'outputs'), '');
+      await chmod(join(dir, 'outputs'), 0o666); // the image's user may not be root
+      const network = this.options.network ?? false;
+      const { args, env } = createArgs(request, { outputsDir: dir, network });
+      const created = await capture(this.spawn(args, env));
+      if (created.code !== 0) {
+        // Another worker created it between our look and our create: follow that one.
+        if (!/already in use|Conflict/i.test(created.stderr)) {
+          await rm(dir, { recursive: true, force: true });
+          return failed(`could not start the container: ${lastLine(created.stderr)}`);
+        }
+        attached = true;
+      }
+    }
+    if (attached) io.onLog(`chainr: re-attached to the running container ${name}`, 'stderr');
+    // Started attached, its output streams as it comes (stdout and stderr apart, in order);
+    // re-attached, its log is read from the start.
+    const output = this.spawn(attached ? ['logs', '--follow', name] : ['start', '--attach', name]);
+    return this.follow(name, dir, request, io, output, attached);
+  }
+
+  /** The container's status (`running`, `exited`...), undefined when it does not exist. */
+  private async status(name: string): Promise<string | undefined> {
+    const r = await capture(
+      this.spawn(['container', 'inspect', '--format', '{{.State.Status}}', name]),
+    );
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  }
+
+  private async follow(
+    name: string,
+    dir: string,
+    request: ExecutionRequest,
+    io: ExecutionIO,
+    output: ChildProcess,
+    attached: boolean,
+  ): Promise<ExecutionResult> {
+    const streamed = new Promise<void>((done) => {
+      let open = 2;
+      for (const [stream, source] of [
+        ['stdout', output.stdout],
+        ['stderr', output.stderr],
+      ] as const) {
+        if (!source) continue;
+        createInterface({ input: source, crlfDelay: Infinity }).on('line', (l) =>
+          io.onLog(l, stream),
+        );
+        source.on('close', () => (open -= 1) === 0 && done());
+      }
+    });
+    let stopReason: string | undefined;
+    let detach: () => void = () => undefined;
+    const detached = new Promise<'detached'>((resolve) => (detach = () => resolve('detached')));
+    const stop = (reason: string) => {
+      if (stopReason !== undefined) return;
+      stopReason = reason;
+      void capture(this.spawn(['stop', '-t', String(this.options.stopGraceSeconds ?? 10), name]));
+    };
+    const onAbort = () => {
+      const reason = reasonText(io.signal.reason);
+      if (reason === WORKER_SHUTDOWN_REASON) detach();
+      else stop(reason);
+    };
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    const timeout =
+      request.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => stop(`timed out after ${formatDuration(request.timeoutMs ?? 0)}`),
+            request.timeoutMs,
+          );
+    // Attached, the container has ended when its output ends; re-attached, `wait` says when.
+    const waiter = attached ? this.spawn(['wait', name]) : undefined;
+    const ended = await Promise.race([waiter ? capture(waiter) : streamed, detached]);
+    io.signal.removeEventListener('abort', onAbort);
+    clearTimeout(timeout);
+    if (ended === 'detached') {
+      // SIGKILL: a catchable signal would be passed on to the container by the CLI.
+      output.kill('SIGKILL');
+      waiter?.kill('SIGKILL');
+      return failed(WORKER_SHUTDOWN_REASON);
+    }
+    const drainTimer = setTimeout(() => output.kill('SIGKILL'), 5000);
+    await streamed;
+    clearTimeout(drainTimer);
+    const exit = await capture(this.spawn(['wait', name]));
+    const result = await this.result(name, dir, exit, stopReason);
+    await capture(this.spawn(['rm', '--force', name]));
+    await rm(dir, { recursive: true, force: true });
+    return result;
+  }
+
+  private async result(
+    name: string,
+    dir: string,
+    waited: { code: number | null; stdout: string; stderr: string },
+    stopReason: string | undefined,
+  ): Promise<ExecutionResult> {
+    if (stopReason !== undefined) return failed(stopReason);
+    const exitCode = Number(waited.stdout.trim().split('\n').pop());
+    if (waited.code !== 0 || !Number.isInteger(exitCode))
+      return failed(`lost the container ${name}: ${lastLine(waited.stderr)}`);
+    const oom = await capture(
+      this.spawn(['container', 'inspect', '--format', '{{.State.OOMKilled}}', name]),
+    );
+    if (oom.stdout.trim() === 'true')
+      return failed(`OOMKilled: the container exceeded its memory limit (exit code ${exitCode})`);
+    if (exitCode !== 0) return failed(`exit code ${exitCode}`, exitCode);
+    const outputs = parseOutputs(await readFile(join(dir, 'outputs'), 'utf8').catch(() => ''));
+    if (!outputs.ok) return failed(outputs.error, 0);
+    const found = Object.keys(outputs.outputs).length > 0;
+    return {
+      status: 'SUCCESSFUL',
+      exitCode: 0,
+      reason: '',
+      ...(found && { outputs: outputs.outputs }),
+    };
+  }
+}
+
+function lastLine(text: string): string {
+  return (
+    text
+      .trim()
+      .split('\n')
+      .pop()
+      ?.replace(/^Error:\s*/, '') || 'no message'
+  );
+}

@@ -1,0 +1,217 @@
+import type { V1ContainerState, V1Job, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { assess, formatDuration, mergeProblem } from './assess.ts';
+
+const request = { image: 'busybox:1.36', timeoutMs: 90_000 };
+
+function job(...conditions: [type: string, reason: string, message?: string][]): V1Job {
+  return {
+    spec: { template: {}, activeDeadlineSeconds: 90 },
+    status: {
+      conditions: conditions.map(([type, reason, message]) => ({
+        type,
+        status: 'True',
+        reason,
+        message,
+      })),
+    },
+  };
+}
+
+function pod(
+  name: string,
+  state?: V1ContainerState,
+  extra: {
+    conditions?: V1PodCondition[];
+    reason?: string;
+    message?: string;
+    created?: string;
+  } = {},
+): V1Pod {
+  return {
+    metadata: { name, creationTimestamp: new Date(extra.created ?? '2024-05-01T00:00:00Z') },
+    status: {
+      ...(extra.reason && { phase: 'Failed' }),
+      ...(extra.conditions && { conditions: extra.conditions }),
+      ...(extra.reason && { reason: extra.reason, message: extra.message }),
+      ...(state && {
+        containerStatuses: [
+          { name: 'job', image: 'busybox', imageID: '', ready: false, restartCount: 0, state },
+        ],
+      }),
+    },
+  };
+}
+
+const terminated = (
+  exitCode: number,
+  reason = exitCode === 0 ? 'Completed' : 'Error',
+  message?: string,
+) => ({
+  terminated: { exitCode, reason, ...(message !== undefined && { message }) },
+});
+
+describe('assess', () => {
+  it.each<[string, V1Job | undefined, V1Pod[], ReturnType<typeof assess>]>([
+    ['a Job just created, no pod yet', job(), [], {}],
+    [
+      'a pod waiting for its container',
+      job(),
+      [pod('p', { waiting: { reason: 'ContainerCreating' } })],
+      {},
+    ],
+    ['a running container: stream its log', job(), [pod('p', { running: {} })], { logPod: 'p' }],
+    [
+      'a Job complete: success with the outputs of the termination message',
+      job(['SuccessCriteriaMet', 'CompletionsReached'], ['Complete', 'CompletionsReached']),
+      [pod('p', terminated(0, 'Completed', 'tag=v1\nurl=a=b\n'))],
+      {
+        logPod: 'p',
+        result: {
+          status: 'SUCCESSFUL',
+          exitCode: 0,
+          reason: '',
+          outputs: { tag: 'v1', url: 'a=b' },
+        },
+      },
+    ],
+    [
+      'a Job complete whose outputs were too large',
+      job(['Complete', 'CompletionsReached']),
+      [pod('p', terminated(0, 'Completed', '!outputs-too-large 5000'))],
+      {
+        logPod: 'p',
+        result: {
+          status: 'FAILED',
+          exitCode: 0,
+          reason: 'outputs are 5000 bytes, more than the limit of 4096',
+        },
+      },
+    ],
+    [
+      'a Job failed by the exit code of its container',
+      job(['FailureTarget', 'BackoffLimitExceeded'], ['Failed', 'BackoffLimitExceeded']),
+      [pod('p', terminated(3))],
+      { logPod: 'p', result: { status: 'FAILED', exitCode: 3, reason: 'exit code 3' } },
+    ],
+    [
+      'a container killed for memory',
+      job(['Failed', 'BackoffLimitExceeded']),
+      [pod('p', terminated(137, 'OOMKilled'))],
+      {
+        logPod: 'p',
+        result: {
+          status: 'FAILED',
+          exitCode: null,
+          reason: 'OOMKilled: the container exceeded its memory limit (exit code 137)',
+        },
+      },
+    ],
+    [
+      'a Job past its deadline: the pipeline timeout, whatever the pod reports',
+      job(['Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline']),
+      [pod('p', { running: {} })],
+      {
+        logPod: 'p',
+        result: { status: 'FAILED', exitCode: null, reason: 'timed out after 1m30s' },
+      },
+    ],
+    [
+      'an evicted pod',
+      job(['Failed', 'BackoffLimitExceeded']),
+      [
+        pod('p', undefined, {
+          reason: 'Evicted',
+          message: 'The node was low on resource: memory.',
+        }),
+      ],
+      {
+        result: {
+          status: 'FAILED',
+          exitCode: null,
+          reason: 'pod Evicted: The node was low on resource: memory.',
+        },
+      },
+    ],
+    [
+      'a Job deleted by someone else',
+      undefined,
+      [],
+      {
+        result: {
+          status: 'FAILED',
+          exitCode: null,
+          reason: 'the Kubernetes Job was deleted before it finished',
+        },
+      },
+    ],
+  ])('%s', (_name, j, pods, expected) => {
+    expect(assess(j, pods, request)).toEqual(expected);
+  });
+
+  it('waits for the pod to report how it ended when the Job is seen finished first', () => {
+    const a = assess(job(['Complete', 'CompletionsReached']), [pod('p', { running: {} })], request);
+    expect(a.podReportPending).toBe(true);
+    expect(a.result?.status).toBe('SUCCESSFUL');
+  });
+
+  it('follows the newest pod', () => {
+    const pods = [
+      pod('new', { running: {} }, { created: '2024-05-01T00:00:10Z' }),
+      pod('old', terminated(1), { created: '2024-05-01T00:00:00Z' }),
+    ];
+    expect(assess(job(), pods, request).logPod).toBe('new');
+  });
+
+  it('says why a pod is pending', () => {
+    const unschedulable = pod('p', undefined, {
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: '0/3 nodes are available: 3 Insufficient cpu.',
+        },
+      ],
+    });
+    expect(assess(job(), [unschedulable], request).pending).toEqual({
+      kind: 'unschedulable',
+      reason: 'Unschedulable',
+      message: 'the pod cannot be scheduled: 0/3 nodes are available: 3 Insufficient cpu.',
+    });
+    const pull = pod('p', { waiting: { reason: 'ErrImagePull', message: 'pull access denied' } });
+    expect(assess(job(), [pull], request).pending).toEqual({
+      kind: 'image',
+      reason: 'ErrImagePull',
+      message: 'the image "busybox:1.36" cannot be pulled: ErrImagePull: pull access denied',
+    });
+    const secret = pod('p', {
+      waiting: { reason: 'CreateContainerConfigError', message: 'secret "x" not found' },
+    });
+    expect(assess(job(), [secret], request).pending?.kind).toBe('container-config');
+  });
+
+  it("keeps the kubelet's pull error over the uninformative back-off message", () => {
+    const pulled = { kind: 'image' as const, reason: 'ErrImagePull', message: 'why' };
+    const backoff = {
+      kind: 'image' as const,
+      reason: 'ImagePullBackOff',
+      message: 'Back-off pulling image',
+    };
+    expect(mergeProblem(pulled, backoff)).toBe(pulled);
+    expect(mergeProblem(undefined, backoff)).toBe(backoff);
+  });
+});
+
+describe('formatDuration', () => {
+  it('writes milliseconds as a pipeline duration', () => {
+    expect([1000, 90_000, 3_600_000, 5_430_000, 1500, 0].map(formatDuration)).toEqual([
+      '1s',
+      '1m30s',
+      '1h',
+      '1h30m30s',
+      '1500ms',
+      '0s',
+    ]);
+  });
+});

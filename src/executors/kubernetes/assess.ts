@@ -1,0 +1,200 @@
+/**
+ * What the observed Job and its pods say about the attempt: still pending (and why), which pod's
+ * log to stream, or the result. Pure: the executor feeds it every change it watches.
+ */
+import type { V1ContainerStateTerminated, V1Job, V1Pod } from '@kubernetes/client-node';
+import { parseOutputs } from '../../core/outputs.ts';
+import type { ExecutionResult } from '../executor.ts';
+import { MAX_OUTPUTS_BYTES, OUTPUTS_TOO_LARGE } from './manifest.ts';
+
+export interface PendingProblem {
+  /** Each kind has its own grace period before the attempt fails. */
+  kind: 'image' | 'unschedulable' | 'container-config';
+  /** The waiting reason or condition reason Kubernetes reported. */
+  reason: string;
+  message: string;
+}
+
+export interface Assessment {
+  /** The pod whose log to stream, once its container has started. */
+  logPod?: string;
+  /** Why the pod does not run yet. */
+  pending?: PendingProblem;
+  result?: ExecutionResult;
+  /** The result is known from the Job, but its pod has not reported how it ended yet. */
+  podReportPending?: boolean;
+}
+
+const IMAGE_REASONS = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull'];
+const CONFIG_REASONS = ['CreateContainerConfigError', 'CreateContainerError'];
+
+/** `90000` → `1m30s`, `1500` → `1500ms`: how a timeout is written in pipelines. */
+export function formatDuration(ms: number): string {
+  if (ms % 1000 !== 0) return `${ms}ms`;
+  const s = ms / 1000;
+  const parts = [
+    [Math.floor(s / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'm'],
+    [s % 60, 's'],
+  ] as const;
+  return parts.map(([n, unit]) => (n > 0 ? `${n}${unit}` : '')).join('') || '0s';
+}
+
+const isTrue = (job: V1Job, type: string) =>
+  job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+
+/** The attempt's pod: the newest one (a Job with backoffLimit 0 has one, unless replaced). */
+function currentPod(pods: V1Pod[]): V1Pod | undefined {
+  // Watched objects carry times as strings, listed ones as Dates: Date() reads both.
+  const created = (p: V1Pod) => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
+  return [...pods].sort((a, b) => created(a) - created(b)).at(-1);
+}
+
+function outputsOf(terminated: V1ContainerStateTerminated | undefined) {
+  const message = terminated?.message ?? '';
+  if (message.startsWith(OUTPUTS_TOO_LARGE)) {
+    const size = message.slice(OUTPUTS_TOO_LARGE.length);
+    return {
+      ok: false as const,
+      error: `outputs are ${size} bytes, more than the limit of ${MAX_OUTPUTS_BYTES}`,
+    };
+  }
+  return parseOutputs(message);
+}
+
+function succeeded(terminated: V1ContainerStateTerminated | undefined): ExecutionResult {
+  const outputs = outputsOf(terminated);
+  if (!outputs.ok) return { status: 'FAILED', exitCode: 0, reason: outputs.error };
+  const found = Object.keys(outputs.outputs).length > 0;
+  return {
+    status: 'SUCCESSFUL',
+    exitCode: 0,
+    reason: '',
+    ...(found && { outputs: outputs.outputs }),
+  };
+}
+
+function failed(
+  job: V1Job,
+  pod: V1Pod | undefined,
+  timeoutMs: number | undefined,
+): ExecutionResult {
+  const condition = isTrue(job, 'Failed');
+  if (condition?.reason === 'DeadlineExceeded') {
+    const ms = timeoutMs ?? (job.spec?.activeDeadlineSeconds ?? 0) * 1000;
+    return { status: 'FAILED', exitCode: null, reason: `timed out after ${formatDuration(ms)}` };
+  }
+  const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
+  if (terminated?.reason === 'OOMKilled')
+    return {
+      status: 'FAILED',
+      exitCode: null,
+      reason: `OOMKilled: the container exceeded its memory limit (exit code ${terminated.exitCode})`,
+    };
+  if (terminated?.reason === 'StartError' || terminated?.reason === 'ContainerCannotRun')
+    return {
+      status: 'FAILED',
+      exitCode: null,
+      reason: `could not start: ${terminated.message ?? terminated.reason}`,
+    };
+  if (terminated && terminated.exitCode !== 0)
+    return {
+      status: 'FAILED',
+      exitCode: terminated.exitCode,
+      reason: `exit code ${terminated.exitCode}`,
+    };
+  if (pod?.status?.reason)
+    return {
+      status: 'FAILED',
+      exitCode: null,
+      reason: `pod ${pod.status.reason}: ${pod.status.message ?? ''}`.trim(),
+    };
+  return {
+    status: 'FAILED',
+    exitCode: null,
+    reason: `Kubernetes Job failed: ${condition?.reason ?? 'unknown reason'}${condition?.message ? `: ${condition.message}` : ''}`,
+  };
+}
+
+function pendingProblem(pod: V1Pod, image: string): PendingProblem | undefined {
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable')
+    return {
+      kind: 'unschedulable',
+      reason: scheduled.reason,
+      message: `the pod cannot be scheduled: ${scheduled.message ?? scheduled.reason}`,
+    };
+  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  const reason = waiting?.reason ?? '';
+  if (IMAGE_REASONS.includes(reason))
+    return {
+      kind: 'image',
+      reason,
+      message: `the image "${image}" cannot be pulled: ${reason}: ${waiting?.message ?? ''}`.trim(),
+    };
+  if (CONFIG_REASONS.includes(reason))
+    return {
+      kind: 'container-config',
+      reason,
+      message: `the container cannot be created: ${reason}: ${waiting?.message ?? ''}`.trim(),
+    };
+  return undefined;
+}
+
+/**
+ * `job` undefined means the Job no longer exists: someone deleted it before it finished.
+ * `timeoutMs` words a DeadlineExceeded failure as the pipeline's timeout.
+ */
+export function assess(
+  job: V1Job | undefined,
+  pods: V1Pod[],
+  request: { image: string; timeoutMs?: number },
+): Assessment {
+  const pod = currentPod(pods);
+  const state = pod?.status?.containerStatuses?.[0]?.state;
+  const logPod = state?.running || state?.terminated ? pod?.metadata?.name : undefined;
+  const withLog = logPod === undefined ? {} : { logPod };
+  if (!job)
+    return {
+      ...withLog,
+      result: {
+        status: 'FAILED',
+        exitCode: null,
+        reason: 'the Kubernetes Job was deleted before it finished',
+      },
+    };
+  const complete = isTrue(job, 'Complete');
+  const failure = isTrue(job, 'Failed');
+  if (complete || failure) {
+    // The Job and its pod are watched apart: the pod's last report (exit code, termination
+    // message) may arrive after the Job's. The result waits for it, unless it cannot come.
+    const phase = pod?.status?.phase;
+    const reported =
+      !pod ||
+      Boolean(state?.terminated) ||
+      phase === 'Succeeded' ||
+      phase === 'Failed' ||
+      failure?.reason === 'DeadlineExceeded';
+    const result = complete ? succeeded(state?.terminated) : failed(job, pod, request.timeoutMs);
+    return { ...withLog, result, ...(!reported && { podReportPending: true }) };
+  }
+  const pending = pod && !logPod ? pendingProblem(pod, request.image) : undefined;
+  return { ...withLog, ...(pending && { pending }) };
+}
+
+/**
+ * The problem to show: ImagePullBackOff says only "Back-off pulling image", so the kubelet's
+ * ErrImagePull message seen before is kept, since it says why.
+ */
+export function mergeProblem(
+  previous: PendingProblem | undefined,
+  next: PendingProblem,
+): PendingProblem {
+  if (
+    next.reason === 'ImagePullBackOff' &&
+    previous?.kind === 'image' &&
+    previous.reason === 'ErrImagePull'
+  )
+    return previous;
+  return next;
+}

@@ -1,0 +1,192 @@
+/**
+ * The kubernetes executor: one batch/v1 Job per attempt.
+ *
+ * The Job's name comes from the attempt's identity (naming.ts), so creating it is idempotent: a
+ * worker that takes over an attempt whose Job exists (409 AlreadyExists, e.g. after its previous
+ * worker died) follows that Job instead of starting a second one. Cancel deletes the Job and its
+ * pods; a worker shutting down leaves the Job running for the worker that takes the attempt over.
+ */
+import type { V1Job } from '@kubernetes/client-node';
+import type { ExecutionIO, ExecutionRequest, ExecutionResult, Executor } from '../executor.ts';
+import { backoffDelay, sleep } from './backoff.ts';
+import type { KubernetesClient } from './client.ts';
+import { classifyApiError } from './errors.ts';
+import { followAttempt, type Timing, type WarnLogger } from './follow.ts';
+import { buildJobManifest } from './manifest.ts';
+import { LABELS } from './naming.ts';
+
+/**
+ * The abort reason of a worker that stops without the attempt being over (mirrors `SHUTDOWN` in
+ * services/work.ts): the Job keeps running and the attempt's next worker re-attaches to it.
+ */
+export const WORKER_SHUTDOWN_REASON = 'worker shutting down';
+
+export interface KubernetesExecutorOptions {
+  client: KubernetesClient;
+  /** Seconds a finished Job is kept before Kubernetes deletes it. */
+  ttlSecondsAfterFinished?: number;
+  /** Value of the chainr.io/instance label. */
+  instance?: string;
+  timing?: Partial<Timing>;
+  /** How many times a delete is retried while the API server is unreachable. */
+  deleteRetries?: number;
+  logger?: WarnLogger;
+}
+
+const DEFAULT_TIMING: Timing = {
+  imagePullGraceMs: 120_000,
+  unschedulableGraceMs: 300_000,
+  backoff: { initialMs: 250, maxMs: 10_000 },
+  watchTimeoutSeconds: 300,
+  logDrainMs: 5_000,
+};
+
+const failed = (reason: string): ExecutionResult => ({ status: 'FAILED', exitCode: null, reason });
+
+/** An abort reason as words: the signal's reason is `unknown`. */
+const reasonText = (reason: unknown): string =>
+  typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'canceled';
+
+type Created = { attached: boolean } | { result: ExecutionResult };
+
+export class KubernetesExecutor implements Executor {
+  readonly name = 'kubernetes';
+  private readonly timing: Timing;
+
+  constructor(private readonly options: KubernetesExecutorOptions) {
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+  }
+
+  async run(request: ExecutionRequest, io: ExecutionIO): Promise<ExecutionResult> {
+    if (io.signal.aborted) return failed('canceled before start');
+    const { client } = this.options;
+    const manifest = buildJobManifest(request, {
+      namespace: client.namespace,
+      ttlSecondsAfterFinished: this.options.ttlSecondsAfterFinished ?? 3600,
+      ...(this.options.instance !== undefined && { instance: this.options.instance }),
+    });
+    const name = manifest.metadata?.name ?? '';
+    const created = await this.createOrAttach(manifest, request, io.signal);
+    if ('result' in created) {
+      // Canceled while the API server was unreachable: the create may have been applied.
+      if (io.signal.aborted && !this.isShutdown(io.signal)) await this.deleteJob(name);
+      return created.result;
+    }
+    if (created.attached)
+      io.onLog(
+        `chainr: re-attached to the running Kubernetes Job ${client.namespace}/${name}`,
+        'stderr',
+      );
+    const out = await followAttempt({
+      client,
+      name,
+      request,
+      io,
+      timing: this.timing,
+      ...(this.options.instance !== undefined && { instance: this.options.instance }),
+      ...(this.options.logger && { logger: this.options.logger }),
+    });
+    if (out.kind === 'result') {
+      if (out.abandon) await this.deleteJob(name);
+      return out.result;
+    }
+    if (!this.isShutdown(io.signal)) await this.deleteJob(name);
+    return failed(reasonText(out.reason));
+  }
+
+  private isShutdown(signal: AbortSignal): boolean {
+    return signal.reason === WORKER_SHUTDOWN_REASON;
+  }
+
+  /** Creates the Job, or finds this attempt's Job already there; retries while unreachable. */
+  private async createOrAttach(
+    job: V1Job,
+    request: ExecutionRequest,
+    signal: AbortSignal,
+  ): Promise<Created> {
+    const { batch, namespace } = this.options.client;
+    const name = job.metadata?.name ?? '';
+    for (let retry = 0; ; retry += 1) {
+      if (signal.aborted) return { result: failed(reasonText(signal.reason)) };
+      try {
+        await batch.createNamespacedJob({ namespace, body: job, fieldValidation: 'Strict' });
+        return { attached: false };
+      } catch (err) {
+        const failure = classifyApiError(err);
+        if (failure.kind === 'exists') {
+          const owner = await this.ownerCheck(name, request, signal);
+          if (owner !== 'retry') return owner;
+        } else if (failure.kind !== 'retry')
+          return {
+            result: failed(
+              `could not create the Kubernetes Job ${namespace}/${name}: ${failure.message}`,
+            ),
+          };
+        else
+          this.options.logger?.warn(
+            { job: name, message: failure.message },
+            'creating the Kubernetes Job failed: retrying',
+          );
+      }
+      await sleep(backoffDelay(this.timing.backoff, retry), signal);
+    }
+  }
+
+  /** The existing Job must be this attempt's: the name is a hash, so this guards a collision. */
+  private async ownerCheck(
+    name: string,
+    request: ExecutionRequest,
+    signal: AbortSignal,
+  ): Promise<Created | 'retry'> {
+    const { batch, namespace } = this.options.client;
+    if (signal.aborted) return 'retry';
+    try {
+      const existing = await batch.readNamespacedJob({ name, namespace });
+      const labels = existing.metadata?.labels ?? {};
+      if (
+        labels[LABELS.run] === request.uid &&
+        labels[LABELS.job] === request.job &&
+        labels[LABELS.attempt] === String(request.attempt)
+      )
+        return { attached: true };
+      return {
+        result: failed(
+          `the Kubernetes Job ${namespace}/${name} exists but belongs to another attempt (labels ${JSON.stringify(labels)})`,
+        ),
+      };
+    } catch (err) {
+      const failure = classifyApiError(err);
+      // Deleted between the 409 and this read, or unreachable: create again.
+      if (failure.kind === 'retry' || failure.kind === 'not-found') return 'retry';
+      return {
+        result: failed(
+          `could not read the existing Kubernetes Job ${namespace}/${name}: ${failure.message}`,
+        ),
+      };
+    }
+  }
+
+  /** Deletes the Job and (through the garbage collector) its pods; gone already is fine. */
+  private async deleteJob(name: string): Promise<void> {
+    const { batch, namespace } = this.options.client;
+    const retries = this.options.deleteRetries ?? 5;
+    for (let retry = 0; retry <= retries; retry += 1) {
+      try {
+        await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' });
+        return;
+      } catch (err) {
+        const failure = classifyApiError(err);
+        if (failure.kind === 'not-found') return;
+        if (failure.kind !== 'retry' || retry === retries) {
+          // Left for garbage collection (collectOrphans) once the run has ended.
+          this.options.logger?.warn(
+            { job: name, message: failure.message },
+            'could not delete the Kubernetes Job',
+          );
+          return;
+        }
+      }
+      await sleep(backoffDelay(this.timing.backoff, retry));
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The container executor beyond the conformance suite: its configuration, an image that cannot
+ * be had, and what cancel and shutdown leave behind. With podman; skipped where it is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { containerName } from '../../src/executors/container/args.ts';
+import { detectEngine, engineSpawner } from '../../src/executors/container/engine.ts';
+import {
+  ContainerExecutor,
+  WORKER_SHUTDOWN_REASON,
+} from '../../src/executors/container/executor.ts';
+import type { ExecutionRequest } from '../../src/executors/executor.ts';
+import { podmanAvailable, startPodman, type TestEngine } from './podman.ts';
+
+describe('container executor configuration', () => {
+  it('is on unless CHAINR_CONTAINER=0, and required when asked for', () => {
+    expect(loadConfig({}).container).toEqual({
+      explicit: false,
+      engine: undefined,
+      stopGraceSeconds: 10,
+      network: false,
+    });
+    expect(loadConfig({ CHAINR_CONTAINER: '0' }).container).toBeUndefined();
+    expect(loadConfig({ CHAINR_CONTAINER_ENGINE: 'docker' }).container).toMatchObject({
+      explicit: true,
+      engine: 'docker',
+    });
+    expect(
+      loadConfig({ CHAINR_EXECUTOR: 'container', CHAINR_CONTAINER_STOP_GRACE: '3s' }).container,
+    ).toMatchObject({ explicit: true, stopGraceSeconds: 3 });
+  });
+
+  it('uses only an engine that answers', () => {
+    expect(detectEngine('no-such-engine-here')).toBeUndefined();
+  });
+});
+
+const available = podmanAvailable();
+let engine: TestEngine | undefined;
+beforeAll(() => {
+  if (available) engine = startPodman();
+}, 120_000);
+afterAll(() => engine?.stop());
+
+/** The container's state, or nothing when it does not exist. */
+function containers(name: string): string[] {
+  const r = spawnSync('podman', ['container', 'inspect', '--format', '{{.State.Status}}', name], {
+    env: engine?.env(),
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? [r.stdout.trim()] : [];
+}
+
+function request(run: string, image = 'localhost/busybox'): ExecutionRequest {
+  return { uid: randomUUID(), job: 'job', attempt: 1, image, run, env: {} };
+}
+
+describe.skipIf(!available)('container executor with podman', () => {
+  const executor = () =>
+    new ContainerExecutor({
+      engine: 'podman',
+      ...(engine && { workRoot: engine.workRoot }),
+      stopGraceSeconds: 1,
+      spawn: engineSpawner('podman', engine?.env()),
+    });
+
+  it('fails clearly when the image cannot be had', async () => {
+    const result = await executor().run(request('true', 'localhost/no-such-image'), {
+      onLog: () => undefined,
+      signal: new AbortController().signal,
+    });
+    expect(result.status).toBe('FAILED');
+    expect(result.reason).toMatch(/^could not start the container: .*no-such-image/);
+  });
+
+  it('on cancel, stops and removes the container', async () => {
+    const r = request('echo started; sleep 30');
+    const controller = new AbortController();
+    const result = await executor().run(r, {
+      onLog: (line) => line === 'started' && controller.abort('canceled'),
+      signal: controller.signal,
+    });
+    expect(result).toEqual({ status: 'FAILED', exitCode: null, reason: 'canceled' });
+    expect(containers(containerName(r))).toEqual([]);
+  });
+
+  it('on worker shutdown, leaves the container running for the next worker', async () => {
+    const r = request('echo started; sleep 30');
+    const controller = new AbortController();
+    const result = await executor().run(r, {
+      onLog: (line) => line === 'started' && controller.abort(WORKER_SHUTDOWN_REASON),
+      signal: controller.signal,
+    });
+    expect(result.reason).toBe(WORKER_SHUTDOWN_REASON);
+    expect(containers(containerName(r))).toEqual(['running']);
+    spawnSync('podman', ['rm', '--force', '--time', '0', containerName(r)], { env: engine?.env() });
+  });
+});

@@ -1,0 +1,91 @@
+/** Pipelines the browser tests run. */
+import { readFileSync } from 'node:fs';
+
+export const seedText = readFileSync(new URL('../../examples/seed.json', import.meta.url), 'utf8');
+
+/** The seed with a typo on line 10: `frist`. */
+export const typoText = `kind: Pipeline
+jobs:
+  first:
+    image: busybox
+    run: exit 0
+  error:
+    image: busybox
+    run: exit 0
+    dependsOn:
+      - job: frist
+`;
+
+/** A job whose log has colours, many lines and a word to search for, then a follower. */
+export const loggingPipeline = {
+  kind: 'Pipeline',
+  metadata: { name: 'colourful-logs', labels: { app: 'etl', tier: 'dev' } },
+  jobs: {
+    talk: {
+      image: 'busybox',
+      run: `printf '\\033[1;32mPASS\\033[0m suite starts\\n'; for i in $(seq 1 300); do echo "line $i"; done; printf '\\033[31mwarning\\033[0m: needle in the haystack\\n'; echo rows=300 >> "$CHAINR_OUTPUTS"`,
+    },
+    trickle: {
+      image: 'busybox',
+      run: 'for i in $(seq 1 12); do echo "tick $i"; sleep 0.5; done',
+      dependsOn: [{ job: 'talk' }],
+    },
+  },
+};
+
+export const slowPipeline = {
+  kind: 'Pipeline',
+  metadata: { name: 'slow-count' },
+  jobs: {
+    count: { image: 'busybox', run: 'for i in $(seq 1 120); do echo "tick $i"; sleep 1; done' },
+    report: { image: 'busybox', run: 'echo counted', dependsOn: [{ job: 'count' }] },
+  },
+};
+
+export const failingPipeline = {
+  kind: 'Pipeline',
+  metadata: { name: 'nightly-load', labels: { app: 'warehouse' } },
+  jobs: {
+    extract: { image: 'busybox', run: 'echo extracting' },
+    load: { image: 'busybox', run: 'echo loading; exit 3', dependsOn: [{ job: 'extract' }] },
+    report: { image: 'busybox', run: 'echo report', dependsOn: [{ job: 'load' }] },
+    restore: {
+      image: 'busybox',
+      run: 'echo restoring',
+      dependsOn: [{ job: 'load', conditions: { failure: true } }],
+    },
+    cleanup: {
+      image: 'busybox',
+      run: 'echo cleanup',
+      dependsOn: [{ job: 'restore', conditions: { always: true } }],
+    },
+  },
+};
+
+/**
+ * `n` jobs: a `gate` that waits until the file `flag` exists, then `n - 1` jobs in layers of
+ * `width` that complete at once (the noop executor), each depending on one or two jobs of the
+ * layer before — so the test decides when the burst of transitions starts.
+ */
+export function bigPipeline(n: number, flag: string, width = 25) {
+  type Spec = { image: string; run: string; executor?: string; dependsOn?: { job: string }[] };
+  const jobs: Record<string, Spec> = {
+    gate: { image: 'busybox', run: `while [ ! -f '${flag}' ]; do sleep 0.1; done` },
+  };
+  for (let i = 0; i < n - 1; i++) {
+    const layer = Math.floor(i / width);
+    const parents =
+      layer === 0
+        ? ['gate']
+        : [...new Set([(i * 7) % width, (i * 3 + 1) % width])].map(
+            (p) => `step-${p + (layer - 1) * width}`,
+          );
+    jobs[`step-${i}`] = {
+      image: 'busybox',
+      run: 'true',
+      executor: 'noop',
+      dependsOn: parents.map((job) => ({ job })),
+    };
+  }
+  return { kind: 'Pipeline', metadata: { name: `big-${n}` }, jobs };
+}

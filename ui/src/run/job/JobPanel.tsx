@@ -1,0 +1,184 @@
+/** A job's details (status, reason, exit code, attempts, outputs, timing, spec) and its log. */
+import { useEffect, useRef } from 'react';
+import { Link } from '../../app/router.tsx';
+import { runHref, type RunView } from '../../app/routes.ts';
+import { elapsed, formatClock, formatDuration, formatTimestamp } from '../../shared/format.ts';
+import { StatusBadge } from '../../shared/StatusBadge.tsx';
+import type { Job, JobAttempt, Run } from '../../shared/types.ts';
+import { useNow } from '../../shared/use-now.ts';
+import { neighbours, type PipelineGraph } from '../graph/build-graph.ts';
+import { JobLog } from './JobLog.tsx';
+
+export interface JobPanelProps {
+  run: Run;
+  job: Job;
+  graph: PipelineGraph;
+  view: RunView;
+  onClose: () => void;
+}
+
+const CONDITION_TEXT = { success: 'on success', failure: 'on failure', always: 'always' } as const;
+
+function Attempts({ attempts, now }: { attempts: JobAttempt[]; now: number }) {
+  return (
+    <table className="table table-compact">
+      <caption>Attempts</caption>
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Status</th>
+          <th scope="col">Started</th>
+          <th scope="col" className="numeric">
+            Took
+          </th>
+          <th scope="col" className="numeric">
+            Exit
+          </th>
+          <th scope="col">Reason</th>
+        </tr>
+      </thead>
+      <tbody>
+        {attempts.map((a) => (
+          <tr key={a.attempt}>
+            <td className="numeric">{a.attempt}</td>
+            <td>
+              <StatusBadge status={a.status} />
+            </td>
+            <td>{formatTimestamp(a.startedAt)}</td>
+            <td className="numeric">
+              {formatDuration(elapsed(a.startedAt, a.finishedAt, now) ?? NaN)}
+            </td>
+            <td className="numeric">{a.exitCode ?? '—'}</td>
+            <td>{a.reason ?? ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function JobPanel({ run, job, graph, view, onClose }: JobPanelProps) {
+  const now = useNow(job.status === 'RUNNING');
+  const spec = run.pipeline?.jobs[job.name];
+  const { upstream, downstream } = neighbours(graph, job.name);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const uid = run.metadata.uid;
+  useEffect(() => {
+    heading.current?.focus();
+  }, [job.name]);
+  const took = elapsed(job.startedAt, job.finishedAt, now);
+  const phase =
+    job.status === 'PENDING' ? 'pending' : job.status === 'RUNNING' ? 'running' : 'ended';
+  const outputs = Object.entries(job.outputs ?? {});
+  const jobLink = (name: string) => runHref(uid, { job: name, view });
+
+  return (
+    <aside className="job-panel" aria-labelledby="job-panel-title" data-job={job.name}>
+      <header className="job-panel-header">
+        <StatusBadge status={job.status} />
+        <h2 id="job-panel-title" ref={heading} tabIndex={-1}>
+          {job.name}
+        </h2>
+        <div className="spacer" />
+        <button
+          type="button"
+          className="icon-button"
+          onClick={onClose}
+          aria-label="Close the job panel (Escape)"
+          title="Close (Esc)"
+        >
+          ×
+        </button>
+      </header>
+      {job.reason && (
+        <p className={`job-reason ${job.status === 'FAILED' ? 'job-reason-failed' : ''}`}>
+          {job.reason}
+        </p>
+      )}
+      <dl className="stats">
+        <div>
+          <dt>Exit code</dt>
+          <dd className="mono">{job.exitCode ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Attempt</dt>
+          <dd>{job.attempt ?? 1}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd title={formatTimestamp(job.startedAt)}>{formatClock(job.startedAt, now)}</dd>
+        </div>
+        <div>
+          <dt>Finished</dt>
+          <dd title={formatTimestamp(job.finishedAt)}>{formatClock(job.finishedAt, now)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{took === undefined ? '—' : formatDuration(took)}</dd>
+        </div>
+      </dl>
+      <dl className="facts">
+        {spec && (
+          <>
+            <dt>Image</dt>
+            <dd className="mono">{spec.image}</dd>
+            <dt>Command</dt>
+            <dd>
+              <pre className="command">{spec.run}</pre>
+            </dd>
+          </>
+        )}
+        {upstream.length > 0 && (
+          <>
+            <dt>Depends on</dt>
+            <dd className="job-links">
+              {upstream.map((e) => (
+                <Link key={e.id} href={jobLink(e.source)} replace>
+                  {e.source}
+                  {e.kind !== 'success' && (
+                    <span className="muted"> ({CONDITION_TEXT[e.kind]})</span>
+                  )}
+                </Link>
+              ))}
+            </dd>
+          </>
+        )}
+        {downstream.length > 0 && (
+          <>
+            <dt>Needed by</dt>
+            <dd className="job-links">
+              {downstream.map((e) => (
+                <Link key={e.id} href={jobLink(e.target)} replace>
+                  {e.target}
+                </Link>
+              ))}
+            </dd>
+          </>
+        )}
+      </dl>
+      {job.attempts && job.attempts.length > 1 && <Attempts attempts={job.attempts} now={now} />}
+      {outputs.length > 0 && (
+        <table className="table table-compact outputs">
+          <caption>Outputs</caption>
+          <tbody>
+            {outputs.map(([key, value]) => (
+              <tr key={key}>
+                <th scope="row" className="mono">
+                  {key}
+                </th>
+                <td className="mono">{value}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <JobLog
+        key={`${uid}/${job.name}`}
+        uid={uid}
+        job={job.name}
+        phase={phase}
+        attempt={job.attempt}
+      />
+    </aside>
+  );
+}

@@ -1,0 +1,174 @@
+/**
+ * A log's lines, windowed: only the lines in view are in the page, so a log of 100,000 lines
+ * scrolls as smoothly as one of ten. While following, it stays at the end unless scrolled up.
+ */
+import type { RefObject } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { Segment } from './ansi.ts';
+import { styleProps } from './ansi.ts';
+import { markSegments, type Match } from './log-search.ts';
+
+export const LINE_HEIGHT = 18;
+const OVERSCAN = 20;
+
+export interface LogViewProps {
+  segments: readonly Segment[][];
+  /** Number of the first line (1 unless older lines were dropped). */
+  firstLineNumber?: number;
+  matches?: readonly Match[];
+  current?: number;
+  /** Keep the end in view as lines arrive (until the user scrolls up). */
+  follow?: boolean;
+}
+
+function useViewportHeight(ref: RefObject<HTMLElement | null>): number {
+  const [height, setHeight] = useState(400);
+  useLayoutEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    if (element.clientHeight > 0) setHeight(element.clientHeight);
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (element.clientHeight > 0) setHeight(element.clientHeight);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [ref]);
+  return height;
+}
+
+function LogLine({
+  number,
+  segments,
+  ranges,
+}: {
+  number: number;
+  segments: readonly Segment[];
+  ranges: { start: number; end: number; current?: boolean }[];
+}) {
+  return (
+    <div className="log-line" data-line={number}>
+      <span className="log-number" aria-hidden="true">
+        {number}
+      </span>
+      <span className="log-text">
+        {markSegments(segments, ranges).map((part, i) => {
+          const { className, color, background } = styleProps(part.style);
+          const style = color || background ? { color, background } : undefined;
+          const content = (
+            <span key={i} className={className} style={style}>
+              {part.text}
+            </span>
+          );
+          return part.mark ? (
+            <mark
+              key={i}
+              className={`log-mark ${part.mark === 'current' ? 'log-mark-current' : ''}`}
+            >
+              {content}
+            </mark>
+          ) : (
+            content
+          );
+        })}
+      </span>
+    </div>
+  );
+}
+
+export function LogView({
+  segments,
+  firstLineNumber = 1,
+  matches = [],
+  current,
+  follow = false,
+}: LogViewProps) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const height = useViewportHeight(scroller);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [pinned, setPinned] = useState(true);
+  const total = segments.length;
+
+  const first = Math.max(0, Math.floor(scrollTop / LINE_HEIGHT) - OVERSCAN);
+  const last = Math.min(total, Math.ceil((scrollTop + height) / LINE_HEIGHT) + OVERSCAN);
+
+  const rangesByLine = useMemo(() => {
+    const map = new Map<number, { start: number; end: number; current?: boolean }[]>();
+    matches.forEach((m, i) => {
+      if (m.line < first || m.line >= last) return;
+      const list = map.get(m.line) ?? [];
+      list.push({ start: m.start, end: m.end, current: i === current });
+      map.set(m.line, list);
+    });
+    return map;
+  }, [matches, current, first, last]);
+
+  // Following: stay at the end as lines arrive, unless the user scrolled away from it.
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (!element || !follow || !pinned) return;
+    element.scrollTop = element.scrollHeight;
+    setScrollTop(element.scrollTop);
+  }, [total, follow, pinned]);
+
+  // Searching: bring the current match into view.
+  const currentMatch = current === undefined ? undefined : matches[current];
+  useEffect(() => {
+    const element = scroller.current;
+    if (!element || !currentMatch) return;
+    const top = currentMatch.line * LINE_HEIGHT;
+    if (top < element.scrollTop || top + LINE_HEIGHT > element.scrollTop + element.clientHeight) {
+      element.scrollTop = Math.max(0, top - element.clientHeight / 2);
+      setPinned(false);
+    }
+  }, [currentMatch]);
+
+  const rows = [];
+  for (let i = first; i < last; i++) {
+    rows.push(
+      <LogLine
+        key={i}
+        number={firstLineNumber + i}
+        segments={segments[i] ?? []}
+        ranges={rangesByLine.get(i) ?? []}
+      />,
+    );
+  }
+
+  return (
+    <div className="log-view-wrap">
+      <div
+        ref={scroller}
+        className="log-view"
+        tabIndex={0}
+        role="log"
+        aria-label="Log"
+        aria-live="off"
+        onScroll={(event) => {
+          const element = event.currentTarget;
+          setScrollTop(element.scrollTop);
+          setPinned(element.scrollTop + element.clientHeight >= element.scrollHeight - LINE_HEIGHT);
+        }}
+      >
+        <div className="log-spacer" style={{ height: total * LINE_HEIGHT }}>
+          <div className="log-window" style={{ transform: `translateY(${first * LINE_HEIGHT}px)` }}>
+            {rows}
+          </div>
+        </div>
+      </div>
+      {follow && !pinned && (
+        <button
+          type="button"
+          className="button button-small log-jump"
+          onClick={() => {
+            const element = scroller.current;
+            if (element) element.scrollTop = element.scrollHeight;
+            setPinned(true);
+          }}
+        >
+          ↓ Follow
+        </button>
+      )}
+    </div>
+  );
+}
