@@ -56,6 +56,13 @@ export interface Executor {
   run(request: ExecutionRequest, io: ExecutionIO): Promise<ExecutionResult>;
 }
 
+/**
+ * The abort reason of a worker that stops without the attempt being over: not the job's outcome.
+ * Executors that can leave the job running (Kubernetes, containers) detach so that the attempt's
+ * next worker re-attaches; the worker then records nothing for the attempt.
+ */
+export const WORKER_SHUTDOWN_REASON = 'worker shutting down';
+
 /** The environment every job gets, whatever the executor. */
 export function jobEnvironment(request: ExecutionRequest): Record<string, string> {
   return {

@@ -9,7 +9,11 @@ import type { Logger } from 'pino';
 import { retryDelayMs } from '../core/durations.ts';
 import { outputsEnv } from '../core/outputs.ts';
 import type { JobPlan } from '../core/plan.ts';
-import type { ExecutionResult, Executor } from '../executors/executor.ts';
+import {
+  WORKER_SHUTDOWN_REASON,
+  type ExecutionResult,
+  type Executor,
+} from '../executors/executor.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
 import { readyQueueName, type Keys } from '../store/keys.ts';
 import { LogStore } from '../store/logs.ts';
@@ -32,8 +36,6 @@ export interface WorkOptions {
   /** How long SIGTERM waits for running jobs before handing them back. */
   shutdownGraceMs?: number;
 }
-
-const SHUTDOWN = 'worker shutting down';
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -132,9 +134,9 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
         controller.signal,
       );
       await log.flush();
-      if (controller.signal.reason === SHUTDOWN) {
+      if (controller.signal.reason === WORKER_SHUTDOWN_REASON) {
         // Not the job's outcome: leave the attempt RUNNING for another worker to take over.
-        throw new Error(SHUTDOWN);
+        throw new Error(WORKER_SHUTDOWN_REASON);
       }
       const finished = await transitions.finishJob(attempt, result, Date.now());
       if (finished.code === 'retry') {
@@ -178,7 +180,7 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       const grace = options.shutdownGraceMs ?? 10_000;
       const drained = Promise.all(workers.map((w) => w.close()));
       const timer = setTimeout(() => {
-        for (const set of running.values()) for (const c of set) c.abort(SHUTDOWN);
+        for (const set of running.values()) for (const c of set) c.abort(WORKER_SHUTDOWN_REASON);
       }, grace);
       await drained;
       clearTimeout(timer);

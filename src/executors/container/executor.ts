@@ -18,8 +18,9 @@ import { formatDuration } from '../kubernetes/assess.ts';
 import { containerName, createArgs } from './args.ts';
 import { capture, engineSpawner, type SpawnEngine } from './engine.ts';
 
-/** The abort reason of a worker stopping without the attempt being over (services/work.ts). */
-export const WORKER_SHUTDOWN_REASON = 'worker shutting down';
+import { WORKER_SHUTDOWN_REASON } from '../executor.ts';
+
+export { WORKER_SHUTDOWN_REASON };
 
 export interface ContainerExecutorOptions {
   /** `podman`, `docker` or a path to one of them. */

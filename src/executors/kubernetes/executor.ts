@@ -15,11 +15,9 @@ import { followAttempt, type Timing, type WarnLogger } from './follow.ts';
 import { buildJobManifest } from './manifest.ts';
 import { LABELS } from './naming.ts';
 
-/**
- * The abort reason of a worker that stops without the attempt being over (mirrors `SHUTDOWN` in
- * services/work.ts): the Job keeps running and the attempt's next worker re-attaches to it.
- */
-export const WORKER_SHUTDOWN_REASON = 'worker shutting down';
+import { WORKER_SHUTDOWN_REASON } from '../executor.ts';
+
+export { WORKER_SHUTDOWN_REASON };
 
 export interface KubernetesExecutorOptions {
   client: KubernetesClient;
