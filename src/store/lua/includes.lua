@@ -55,16 +55,24 @@ local function end_job(name, status, reason)
   emit(name, status, reason, redis.call('HGET', run, name .. '.attempt'))
 end
 
+-- The run's concurrency limit (0: none), read once per script.
+local function concurrency_limit()
+  if not ctx.limit then ctx.limit = tonumber(redis.call('HGET', ctx.run, 'concurrency') or '0') end
+  return ctx.limit
+end
+
 -- Queues a ready job, or holds it when the run is at its concurrency limit or others are held
 -- already (they go first: release_held hands out the slots in the order jobs became ready).
 local function admit(name)
   local run = ctx.run
-  local limit = tonumber(redis.call('HGET', run, 'concurrency') or '0')
-  local held = redis.call('HGET', run, 'held')
-  if limit > 0 and (held or tonumber(redis.call('HGET', run, 'active') or '0') >= limit) then
-    redis.call('HSET', run, 'held', held and (held .. ',' .. name) or name,
-      name .. '.reason', 'waiting for one of the run\'s ' .. limit .. ' concurrency slots')
-    return
+  local limit = concurrency_limit()
+  if limit > 0 then
+    local held = redis.call('HGET', run, 'held')
+    if held or tonumber(redis.call('HGET', run, 'active') or '0') >= limit then
+      redis.call('HSET', run, 'held', held and (held .. ',' .. name) or name,
+        name .. '.reason', 'waiting for one of the run\'s ' .. limit .. ' concurrency slots')
+      return
+    end
   end
   redis.call('HINCRBY', run, 'active', 1)
   redis.call('HSET', run, name .. '.queued', '1')
@@ -74,7 +82,7 @@ end
 -- Hands the slots freed by ended jobs to the jobs held longest.
 local function release_held()
   local run = ctx.run
-  local limit = tonumber(redis.call('HGET', run, 'concurrency') or '0')
+  local limit = concurrency_limit()
   local held = split(redis.call('HGET', run, 'held'), ',')
   if limit == 0 or #held == 0 then return end
   while #held > 0 and tonumber(redis.call('HGET', run, 'active')) < limit do

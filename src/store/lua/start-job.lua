@@ -26,13 +26,17 @@ if not run_status then return {'missing'} end
 if run_status == 'CANCELED' then return {'canceled'} end
 if current ~= attempt or wait ~= '0' then return {'stale'} end
 
+-- One read for every dependency's outputs.
 local function with_outputs(code)
   local result = {code, spec}
-  for dep in string.gmatch(deps or '', '([^=;]+)=[^;]+') do
-    local outputs = redis.call('HGET', run, dep .. '.outputs')
-    if outputs then
-      table.insert(result, dep)
-      table.insert(result, outputs)
+  local names = {}
+  for dep in string.gmatch(deps or '', '([^=;]+)=[^;]+') do table.insert(names, dep .. '.outputs') end
+  if #names == 0 then return result end
+  local outputs = redis.call('HMGET', run, unpack(names))
+  for i, field in ipairs(names) do
+    if outputs[i] then
+      table.insert(result, string.sub(field, 1, -9))
+      table.insert(result, outputs[i])
     end
   end
   return result
