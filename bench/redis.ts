@@ -7,31 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../src/cli/private-redis.ts';
+import { freePort, redisAnswers } from '../src/cli/private-redis.ts';
 
 export interface BenchRedis {
   url: string;
   /** A connection for the harness's own reads (INFO, SLOWLOG, CONFIG). */
   admin: Redis;
   stop(): Promise<void>;
-}
-
-async function answers(port: number): Promise<boolean> {
-  const probe = new Redis({
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => undefined); // a refused connection is the answer here
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
 }
 
 export async function startBenchRedis(): Promise<BenchRedis> {
@@ -42,7 +24,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const deadline = Date.now() + 10_000;
-  while (!(await answers(port))) {
+  while (!(await redisAnswers(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`redis-server did not start on port ${port} (is it on PATH?)`);

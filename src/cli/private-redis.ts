@@ -51,6 +51,27 @@ function stopStale(pidFile: string): void {
   }
 }
 
+/** Whether a redis-server answers on a loopback port (one attempt, no retries). */
+export async function redisAnswers(port: number, password?: string): Promise<boolean> {
+  const probe = new Redis({
+    port,
+    host: '127.0.0.1',
+    ...(password !== undefined && { password }),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined); // a refused connection is the answer here
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
 async function waitUntilReady(
   child: ChildProcess,
   port: number,
@@ -60,24 +81,8 @@ async function waitUntilReady(
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited at start:\n${output()}`);
-    const probe = new Redis({
-      port,
-      host: '127.0.0.1',
-      password,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => undefined); // a refused connection is the answer here
-    try {
-      await probe.connect();
-      await probe.ping();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      probe.disconnect();
-    }
+    if (await redisAnswers(port, password)) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`redis-server did not answer within 15 s:\n${output()}`);
 }
