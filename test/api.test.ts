@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRun, statuses, submit, waitForEnd, type RunBody } from './fixtures/api.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+import { until, isRunning } from './fixtures/wait.ts';
 
 const SEED = {
   kind: 'Pipeline',
@@ -120,21 +121,6 @@ function pipeline(jobs: Record<string, { run: string; dependsOn?: unknown[] }>) 
   };
 }
 
-async function until<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function jobRunning(base: string, uid: string, job: string): Promise<void> {
   await until(async () => {
     const run = await getRun(base, uid);
@@ -142,21 +128,6 @@ async function jobRunning(base: string, uid: string, job: string): Promise<void>
     if (status !== 'PENDING' && status !== 'RUNNING') throw new Error(`job ${job} is ${status}`);
     return status === 'RUNNING' ? true : undefined;
   }, `job ${job} to run`);
-}
-
-/** A process is gone when signal 0 fails, or it is a zombie waiting to be reaped. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -639,11 +610,7 @@ describe('cancel', () => {
     expect(body.status).toBe('CANCELED');
     expect(statuses(body)).toEqual({ sleeper: 'CANCELED', after: 'CANCELED' });
 
-    await until(
-      () => Promise.resolve(isRunning(pid) ? undefined : true),
-      'the job process to be gone',
-      5000,
-    );
+    await until(() => !isRunning(pid), 'the job process to be gone', 5000);
     expect(Date.now() - canceledAt).toBeLessThan(5000);
     const ended = await getRun(h.url, uid);
     expect(ended.status).toBe('CANCELED');

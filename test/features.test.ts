@@ -13,6 +13,7 @@ import { LocalExecutor } from '../src/executors/local.ts';
 import { getRun, statuses, waitForEnd, type RunBody } from './fixtures/api.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+import { until, isRunning } from './fixtures/wait.ts';
 
 interface Attempt {
   attempt: number;
@@ -129,42 +130,12 @@ async function logOf(base: string, uid: string, job: string): Promise<string> {
   return res.text();
 }
 
-async function until<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 async function jobRunning(base: string, uid: string, job: string): Promise<void> {
   await until(async () => {
     const status = jobOf(await get(base, uid), job).status;
     if (status !== 'PENDING' && status !== 'RUNNING') throw new Error(`job ${job} is ${status}`);
     return status === 'RUNNING' ? true : undefined;
   }, `job ${job} to run`);
-}
-
-/** A process is gone when signal 0 fails, or it is a zombie waiting to be reaped. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** The most intervals [start, finish) open at once; a finish at the time of a start comes first. */
@@ -287,7 +258,7 @@ describe('timeout', () => {
 
     const pid = Number(readFileSync(join(d, 'pid'), 'utf8'));
     expect(pid).toBeGreaterThan(0);
-    await until(() => (isRunning(pid) ? undefined : true), `sleep (pid ${pid}) to be gone`, 5000);
+    await until(() => !isRunning(pid), `sleep (pid ${pid}) to be gone`, 5000);
   });
 });
 

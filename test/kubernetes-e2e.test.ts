@@ -27,6 +27,7 @@ import { spawnChainr } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 import { realCluster } from './executors/real-cluster.ts';
 import { FAST_TIMING, SimHarness } from './kube-sim/harness.ts';
+import { until } from './fixtures/wait.ts';
 
 let redis: TestRedis;
 let scratch: string;
@@ -184,6 +185,7 @@ describe.skipIf(realCluster)('a worker SIGKILLed while its Kubernetes job runs',
       await until(
         async () => (await logOf(sched.url, uid, 'slow')).includes('started'),
         () => `the job to start:\n${first.output()}`,
+        60_000,
       );
       await first.kill('SIGKILL');
       await expireLock(prefix, `${uid}/slow/1`);
@@ -192,10 +194,7 @@ describe.skipIf(realCluster)('a worker SIGKILLed while its Kubernetes job runs',
       // After its create is answered 409, the executor reads the Job to check it is the attempt's.
       const reattached = () =>
         sim.requests.some((r) => r.verb === 'get' && r.resource === 'jobs' && r.name === slowJob);
-      await until(
-        () => Promise.resolve(reattached()),
-        () => 'the new worker to find the Job',
-      );
+      await until(reattached, () => 'the new worker to find the Job', 60_000);
       const pods = sim.store.list('pods', (p) => p.metadata.labels?.['chainr.io/run'] === uid);
       expect(pods.map((p) => p.status?.phase)).toEqual(['Running']); // re-attached while it runs
       writeFileSync(go, '');
@@ -213,18 +212,6 @@ describe.skipIf(realCluster)('a worker SIGKILLed while its Kubernetes job runs',
     }
   }, 120_000); // starting a `chainr work` process takes long on a loaded machine
 });
-
-async function until(
-  condition: () => Promise<boolean>,
-  what: () => string,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * What 30 s of waiting would do: the dead worker's BullMQ lock expires and the stalled-job check

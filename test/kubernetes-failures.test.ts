@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_SHUTDOWN_REASON } from '../src/executors/kubernetes/executor.ts';
 import { jobLines, notes, SimHarness } from './kube-sim/harness.ts';
+import { until, isRunning } from './fixtures/wait.ts';
 
 let h: SimHarness;
 let scratch: string;
@@ -24,24 +25,6 @@ afterAll(async () => {
 const jobExists = (name: string) => h.sim.store.get('jobs', 'default', name) !== undefined;
 const podsOf = (name: string) =>
   h.sim.store.list('pods', (p) => p.metadata.name.startsWith(`${name}-`));
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('kubernetes executor: jobs that cannot run', () => {
   it('fails after the grace period when the image cannot be pulled, naming the image and why', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionRequest, ExecutionResult } from '../src/executors/executor.ts';
 import { LocalExecutor } from '../src/executors/local.ts';
+import { until, isRunning } from './fixtures/wait.ts';
 
 interface Logged {
   line: string;
@@ -46,33 +47,6 @@ async function execute(
     signal: options.signal ?? new AbortController().signal,
   });
   return { result, logs };
-}
-
-/**
- * Whether a process still runs. A killed process whose parent died first stays a zombie until
- * PID 1 reaps it, and the PID 1 of some sandboxes never does: a zombie is not running.
- */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function readPid(file: string): Promise<number> {
