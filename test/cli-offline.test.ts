@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/cli/private-redis.ts';
-import { spawnChainr } from './fixtures/processes.ts';
+import { runChainr, type CliResult } from './fixtures/cli.ts';
 
 let dir: string;
 /** Where no chainr listens: nothing here may need one. */
@@ -19,15 +19,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function chainr(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawnChainr(args, { CHAINR_SERVER: nowhere });
-  let stdout = '';
-  let stderr = '';
-  proc.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { code: await proc.exited, stdout, stderr };
+function chainr(args: string[]): Promise<CliResult> {
+  return runChainr(args, { CHAINR_SERVER: nowhere });
 }
 
 function file(name: string, text: string): string {

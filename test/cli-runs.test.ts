@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
-import { spawnChainr } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+import { runChainr, type CliResult } from './fixtures/cli.ts';
 
 let redis: TestRedis;
 let api: Harness;
@@ -25,16 +25,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function chainr(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function chainr(args: string[]): Promise<CliResult> {
   // --server rather than CHAINR_SERVER, so that the flag is covered too
-  const proc = spawnChainr([...args, '--server', api.url], { CHAINR_SERVER: 'http://127.0.0.1:1' });
-  let stdout = '';
-  let stderr = '';
-  proc.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { code: await proc.exited, stdout, stderr };
+  return runChainr([...args, '--server', api.url], { CHAINR_SERVER: 'http://127.0.0.1:1' });
 }
 
 interface RunJson {

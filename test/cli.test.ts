@@ -11,6 +11,7 @@ import { freePort } from '../src/cli/private-redis.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { spawnChainr } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+import { runChainr, type CliResult } from './fixtures/cli.ts';
 
 let redis: TestRedis;
 let api: Harness;
@@ -27,21 +28,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `chainr args...` to its end, with CHAINR_SERVER pointing at the test server. */
-async function chainr(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  const proc = spawnChainr(args, { CHAINR_SERVER: api.url, ...env });
-  let stdout = '';
-  let stderr = '';
-  proc.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await proc.exited;
-  return { code, stdout, stderr };
+function chainr(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runChainr(args, { CHAINR_SERVER: api.url, ...env });
 }
 
 function file(name: string, text: string): string {
