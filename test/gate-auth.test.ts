@@ -1,38 +1,14 @@
 /** Auth, roles, headers and rate limits on a real `chainr sched` process with tokens configured. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChainrProcess } from './fixtures/processes.ts';
-import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
-import {
-  START_TIMEOUT_MS,
-  TOKENS,
-  bearer,
-  startService,
-  writeTokensFile,
-} from './gate-fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { TOKENS, bearer, schedWithTokens } from './gate-fixtures.ts';
 
 const PIPELINE = { kind: 'Pipeline', jobs: { a: { image: 'busybox', run: 'exit 0' } } };
 const SCHEDULE = { cron: '0 3 * * *', pipeline: PIPELINE };
 
-let redis: TestRedis;
-let sched: ChainrProcess & { url: string };
-
-beforeAll(async () => {
-  redis = await startRedis();
-  sched = await startService('sched', {
-    REDIS_URL: redis.url,
-    CHAINR_TOKENS_FILE: writeTokensFile(),
-    CHAINR_PREFIX: 'gate-auth:',
-    LOG_LEVEL: 'trace',
-  });
-}, 2 * START_TIMEOUT_MS);
-
-afterAll(async () => {
-  await sched?.kill();
-  await redis?.stop();
-});
+const sched = schedWithTokens({ CHAINR_PREFIX: 'gate-auth:', LOG_LEVEL: 'trace' });
 
 const post = (path: string, body: unknown, token?: string) =>
-  fetch(`${sched.url}${path}`, {
+  fetch(`${sched().url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token && bearer(token)) },
     body: JSON.stringify(body),
@@ -40,7 +16,7 @@ const post = (path: string, body: unknown, token?: string) =>
 
 describe('auth on (CHAINR_TOKENS_FILE)', () => {
   it('answers anonymous API requests 401 with an Error object and WWW-Authenticate: Bearer', async () => {
-    for (const res of [await fetch(`${sched.url}/api/runs`), await post('/api/runs', PIPELINE)]) {
+    for (const res of [await fetch(`${sched().url}/api/runs`), await post('/api/runs', PIPELINE)]) {
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="chainr"/);
       expect(await res.json()).toEqual({ kind: 'Error', error: expect.any(String) as string });
@@ -48,16 +24,16 @@ describe('auth on (CHAINR_TOKENS_FILE)', () => {
   });
 
   it('answers an unknown token 401 and keeps the discovery document public', async () => {
-    const res = await fetch(`${sched.url}/api/runs`, { headers: bearer('not-a-token') });
+    const res = await fetch(`${sched().url}/api/runs`, { headers: bearer('not-a-token') });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
-    expect((await fetch(`${sched.url}/api`)).status).toBe(200);
+    expect((await fetch(`${sched().url}/api`)).status).toBe(200);
   });
 
   it('lets a viewer read but not submit (403)', async () => {
-    expect((await fetch(`${sched.url}/api/runs`, { headers: bearer(TOKENS.viewer) })).status).toBe(
-      200,
-    );
+    expect(
+      (await fetch(`${sched().url}/api/runs`, { headers: bearer(TOKENS.viewer) })).status,
+    ).toBe(200);
     const res = await post('/api/runs', PIPELINE, TOKENS.viewer);
     expect(res.status).toBe(403);
     expect(res.headers.get('www-authenticate')).toContain('insufficient_scope');
@@ -80,12 +56,12 @@ describe('auth on (CHAINR_TOKENS_FILE)', () => {
 
   it('sends the security headers on every answer, streams included, and no CORS by default', async () => {
     const answers = [
-      await fetch(`${sched.url}/api`),
-      await fetch(`${sched.url}/api/runs`),
-      await fetch(`${sched.url}/`),
+      await fetch(`${sched().url}/api`),
+      await fetch(`${sched().url}/api/runs`),
+      await fetch(`${sched().url}/`),
     ];
     const controller = new AbortController();
-    const sse = await fetch(`${sched.url}/api/events`, {
+    const sse = await fetch(`${sched().url}/api/events`, {
       headers: bearer(TOKENS.viewer),
       signal: controller.signal,
     });
@@ -98,12 +74,12 @@ describe('auth on (CHAINR_TOKENS_FILE)', () => {
       expect(res.headers.get('referrer-policy')).toBe('same-origin');
     }
     controller.abort();
-    const cors = await fetch(`${sched.url}/api`, { headers: { origin: 'https://evil.example' } });
+    const cors = await fetch(`${sched().url}/api`, { headers: { origin: 'https://evil.example' } });
     expect(cors.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('never writes a token to the logs', () => {
-    const output = sched.output();
+    const output = sched().output();
     for (const token of Object.values(TOKENS)) expect(output).not.toContain(token);
     expect(output).not.toContain('not-a-token');
   });

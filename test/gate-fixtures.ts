@@ -1,11 +1,13 @@
-/** Helpers of the gate tests: token files, raw HTTP (no URL normalization), waiting for a port. */
+/** Helpers of the gate tests: token files, raw HTTP (no URL normalization), services with auth on. */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../src/cli/private-redis.ts';
+import { afterAll, beforeAll } from 'vitest';
 import { spawnChainr, type ChainrProcess } from './fixtures/processes.ts';
+import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 
 export const TOKENS = {
   viewer: 'viewer-secret-0a1b2c3d4e5f',
@@ -75,3 +77,30 @@ export async function startService(
 }
 
 export const startGate = (env: Record<string, string>) => startService('gate', env);
+
+/**
+ * For one test file: a redis-server and a `chainr sched` with the test tokens (and `env`), started
+ * before its tests and stopped after them. The returned function gives the running sched.
+ */
+export function schedWithTokens(
+  env: Record<string, string>,
+): () => ChainrProcess & { url: string } {
+  let redis: TestRedis | undefined;
+  let sched: (ChainrProcess & { url: string }) | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    sched = await startService('sched', {
+      REDIS_URL: redis.url,
+      CHAINR_TOKENS_FILE: writeTokensFile(),
+      ...env,
+    });
+  }, 2 * START_TIMEOUT_MS);
+  afterAll(async () => {
+    await sched?.kill();
+    await redis?.stop();
+  });
+  return () => {
+    if (!sched) throw new Error('sched has not started');
+    return sched;
+  };
+}

@@ -1,36 +1,22 @@
 /** Rate limits (429 with Retry-After, then recovery) and the refusal to listen unauthenticated. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnChainr, type ChainrProcess } from './fixtures/processes.ts';
-import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+import { describe, expect, it } from 'vitest';
+import { spawnChainr } from './fixtures/processes.ts';
 import {
   START_TIMEOUT_MS,
   TOKENS,
   bearer,
   startGate,
-  startService,
+  schedWithTokens,
   writeTokensFile,
 } from './gate-fixtures.ts';
 
-let redis: TestRedis;
-let sched: ChainrProcess & { url: string };
-
-beforeAll(async () => {
-  redis = await startRedis();
-  sched = await startService('sched', {
-    REDIS_URL: redis.url,
-    CHAINR_TOKENS_FILE: writeTokensFile(),
-    CHAINR_PREFIX: 'gate-limits:',
-    CHAINR_RATE_LIMIT: '1',
-    CHAINR_RATE_BURST: '3',
-  });
-}, 2 * START_TIMEOUT_MS);
-
-afterAll(async () => {
-  await sched?.kill();
-  await redis?.stop();
+const sched = schedWithTokens({
+  CHAINR_PREFIX: 'gate-limits:',
+  CHAINR_RATE_LIMIT: '1',
+  CHAINR_RATE_BURST: '3',
 });
 
-const get = (token: string) => fetch(`${sched.url}/api/runs?limit=1`, { headers: bearer(token) });
+const get = (token: string) => fetch(`${sched().url}/api/runs?limit=1`, { headers: bearer(token) });
 
 describe('rate limits', () => {
   // Requests are sent at once: on a loaded machine, one after another could take longer than
@@ -53,7 +39,9 @@ describe('rate limits', () => {
   it('limits anonymous callers per address, failed logins included', async () => {
     await new Promise((r) => setTimeout(r, 3100)); // a full bucket
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () => fetch(`${sched.url}/api/runs`, { headers: bearer('guess') })),
+      Array.from({ length: 8 }, () =>
+        fetch(`${sched().url}/api/runs`, { headers: bearer('guess') }),
+      ),
     );
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 401).length, statuses.join()).toBeGreaterThanOrEqual(3);
@@ -85,7 +73,7 @@ describe('exposure', () => {
       const gate = await startGate({
         HOST: '0.0.0.0',
         CHAINR_TOKENS_FILE: writeTokensFile(),
-        CHAINR_UPSTREAMS: sched.url,
+        CHAINR_UPSTREAMS: sched().url,
       });
       try {
         const res = await fetch(`${gate.url}/api/runs?limit=1`, { headers: bearer(TOKENS.admin) });
