@@ -107,6 +107,8 @@ export async function spawnChainrWorkers(
   for (let i = 0; i < count; i++) {
     const env = { ...process.env, REDIS_URL: redisUrl, CHAINR_PREFIX: PREFIX };
     Object.assign(env, { CHAINR_EXECUTOR: 'noop', CHAINR_CONCURRENCY: String(concurrency) });
+    // Several workers on one machine: each takes a free port for its health and metrics.
+    Object.assign(env, { CHAINR_OPS_PORT: '0' });
     children.push(
       spawn(process.execPath, [bin, 'work'], {
         env: { ...env, LOG_LEVEL: 'warn' },

@@ -4,10 +4,11 @@ import { planRun } from '../core/plan.ts';
 import type { Pipeline } from '../core/types.ts';
 import type { ReadyQueues } from '../store/queue.ts';
 import type { ReadyJob } from '../store/scripts.ts';
-import type { RunStore } from '../store/runs.ts';
+import type { RunRecord, RunStore } from '../store/runs.ts';
 
 export type SubmitResult =
-  { ok: true; uid: string } | { ok: false; errors: { path: string; message: string }[] };
+  | { ok: true; uid: string; run: RunRecord }
+  | { ok: false; errors: { path: string; message: string }[] };
 
 export class Submitter {
   constructor(
@@ -28,7 +29,7 @@ export class Submitter {
       defaultExecutor: this.defaultExecutor,
       labels,
     });
-    const { uid, queued } = await this.runs.create(plan, Date.now());
+    const { uid, queued, run } = await this.runs.create(plan, Date.now());
     await this.queues.enqueue(
       uid,
       queued.map((job) => ({
@@ -37,7 +38,7 @@ export class Submitter {
         executor: plan.jobs[job]?.executor ?? this.defaultExecutor,
       })),
     );
-    return { ok: true, uid };
+    return { ok: true, uid, run };
   }
 
   /**

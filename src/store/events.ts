@@ -33,6 +33,12 @@ function toEvent([id, fields]: [string, string[]]): ChainrEvent {
 /**
  * Fans the event stream out to in-process listeners from one blocking reader, so that any
  * number of SSE clients costs one Redis connection.
+ *
+ * The reader stays current even when nobody listens, so that a listener gets every event
+ * written after it subscribed and at most the few of a read then in flight, which the snapshot
+ * a route reads right after subscribing already shows. A reader that paused while idle, or
+ * started with its first listener, would hand a new listener older events or lose newer ones.
+ * With nobody listening, it only keeps its position: the events are not parsed.
  */
 export class EventHub {
   private readonly listeners = new Set<(e: ChainrEvent) => void>();
@@ -100,8 +106,10 @@ export class EventHub {
           this.keys.events,
           last,
         );
-        for (const entry of reply?.[0]?.[1] ?? []) {
-          last = entry[0];
+        const entries = reply?.[0]?.[1] ?? [];
+        last = entries[entries.length - 1]?.[0] ?? last;
+        if (this.listeners.size === 0) continue;
+        for (const entry of entries) {
           const event = toEvent(entry);
           for (const listener of this.listeners) listener(event);
         }

@@ -21,15 +21,23 @@ export const READY_JOB_OPTIONS = {
 
 export class ReadyQueues {
   private readonly queues = new Map<string, Queue<AttemptData>>();
+  /**
+   * The queues' own connection, opened with the first queue. BullMQ defines its scripts (dozens)
+   * on the connection it is given, and ioredis copies every script defined on a connection into
+   * each pipeline and MULTI made on it: on the caller's connection, every pipeline the caller
+   * makes (a worker's log writes, for one) would pay for BullMQ's scripts.
+   */
+  private connection: Redis | undefined;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly base: Redis,
     private readonly keys: Keys,
   ) {}
 
   queue(executor: string): Queue<AttemptData> {
     let queue = this.queues.get(executor);
     if (!queue) {
+      this.connection ??= this.base.duplicate();
       queue = new Queue<AttemptData>(readyQueueName(executor), {
         connection: this.connection,
         prefix: this.keys.bullPrefix,
@@ -45,19 +53,24 @@ export class ReadyQueues {
     const byExecutor = new Map<string, ReadyJob[]>();
     for (const r of ready) byExecutor.set(r.executor, [...(byExecutor.get(r.executor) ?? []), r]);
     await Promise.all(
-      [...byExecutor].map(([executor, jobs]) =>
-        this.queue(executor).addBulk(
-          jobs.map(({ job, attempt }) => ({
-            name: job,
-            data: { uid, job, attempt },
-            opts: { jobId: attemptId(uid, job, attempt), ...(delayMs > 0 && { delay: delayMs }) },
-          })),
-        ),
-      ),
+      [...byExecutor].map(([executor, jobs]) => {
+        const entries = jobs.map(({ job, attempt }) => ({
+          name: job,
+          data: { uid, job, attempt },
+          opts: { jobId: attemptId(uid, job, attempt), ...(delayMs > 0 && { delay: delayMs }) },
+        }));
+        const queue = this.queue(executor);
+        // One job (every hop of a chain) is one script call; addBulk would wrap it in a pipeline.
+        const [only] = entries;
+        return entries.length === 1 && only
+          ? queue.add(only.name, only.data, only.opts)
+          : queue.addBulk(entries);
+      }),
     );
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.connection?.disconnect();
   }
 }

@@ -33,7 +33,8 @@ export interface JobRecord {
   queued: boolean;
 }
 
-export interface RunRecord {
+/** A run without its pipeline: what a list page shows. */
+export interface RunSummary {
   uid: string;
   status: RunStatus;
   reason?: string;
@@ -43,8 +44,11 @@ export interface RunRecord {
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
-  pipeline: Pipeline;
   jobs: JobRecord[];
+}
+
+export interface RunRecord extends RunSummary {
+  pipeline: Pipeline;
 }
 
 const optionalNumber = (v: string | undefined): number | undefined =>
@@ -53,7 +57,7 @@ const optionalNumber = (v: string | undefined): number | undefined =>
 const json = <T>(v: string | undefined, fallback: T): T =>
   v === undefined ? fallback : (JSON.parse(v) as T);
 
-export function parseRunHash(uid: string, h: Record<string, string>): RunRecord | undefined {
+function parseSummary(uid: string, h: Record<string, string>): RunSummary | undefined {
   if (h.status === undefined) return undefined;
   const jobs = (h.jobs ?? '').split(',').map((name): JobRecord => ({
     name,
@@ -78,9 +82,13 @@ export function parseRunHash(uid: string, h: Record<string, string>): RunRecord 
     createdAt: Number(h.created),
     startedAt: optionalNumber(h.started),
     finishedAt: optionalNumber(h.finished),
-    pipeline: json(h.pipeline, { kind: 'Pipeline', jobs: {} }),
     jobs,
   };
+}
+
+export function parseRunHash(uid: string, h: Record<string, string>): RunRecord | undefined {
+  const summary = parseSummary(uid, h);
+  return summary && { ...summary, pipeline: json(h.pipeline, { kind: 'Pipeline', jobs: {} }) };
 }
 
 /** The hash fields of a new run: the compiled DAG, every job PENDING at attempt 1. */
@@ -142,16 +150,21 @@ export class RunStore {
   ) {}
 
   /**
-   * Creates the run, its index entries and its first event in one atomic step. Returns its uid
-   * and the roots to enqueue now (the others wait for the run's concurrency limit).
+   * Creates the run, its index entries and its first event in one atomic step. Returns its uid,
+   * the roots to enqueue now (the others wait for the run's concurrency limit), and the run as
+   * written (what reading it back would give, without the round trip).
    */
-  async create(plan: RunPlan, now: number): Promise<{ uid: string; queued: string[] }> {
+  async create(
+    plan: RunPlan,
+    now: number,
+  ): Promise<{ uid: string; queued: string[]; run: RunRecord }> {
     const uid = uuidv7();
     const limit = plan.pipeline.concurrency ?? Infinity;
     const queued = plan.compiled.roots.slice(0, limit);
+    const fields = initialFields(plan, queued, now);
     const multi = this.redis
       .multi()
-      .hset(this.keys.run(uid), initialFields(plan, queued, now))
+      .hset(this.keys.run(uid), fields)
       .zadd(this.keys.runs, 0, uid)
       .zadd(this.keys.runsByStatus('PENDING'), 0, uid);
     if (plan.pipeline.metadata?.name)
@@ -173,7 +186,9 @@ export class RunStore {
         now,
       )
       .exec();
-    return { uid, queued };
+    const written = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));
+    const run = parseSummary(uid, written) as RunSummary; // defined: `status` was written
+    return { uid, queued, run: { ...run, pipeline: plan.pipeline } };
   }
 
   async get(uid: string): Promise<RunRecord | undefined> {
@@ -204,7 +219,7 @@ export class RunStore {
     limit: number,
     after?: string,
     filter: RunFilter = {},
-  ): Promise<{ runs: RunRecord[]; next?: string }> {
+  ): Promise<{ runs: RunSummary[]; next?: string }> {
     const filtered =
       filter.status !== undefined ||
       filter.name !== undefined ||
@@ -225,14 +240,15 @@ export class RunStore {
     const pipeline = this.redis.pipeline();
     for (const uid of candidates) pipeline.hgetall(this.keys.run(uid));
     const hashes = (await pipeline.exec()) ?? [];
-    const runs: RunRecord[] = [];
+    const runs: RunSummary[] = [];
     let last: string | undefined;
     let stoppedAt = -1;
     for (const [i, [err, h]] of hashes.entries()) {
       const uid = candidates[i];
       if (err || uid === undefined) continue;
       last = uid;
-      const run = parseRunHash(uid, h as Record<string, string>);
+      // A page shows no pipeline: it is left unparsed.
+      const run = parseSummary(uid, h as Record<string, string>);
       if (run && this.accepts(run, filter)) runs.push(run);
       if (runs.length === limit) {
         stoppedAt = i;
@@ -244,7 +260,7 @@ export class RunStore {
     return { runs, next: more ? last : undefined };
   }
 
-  private accepts(run: RunRecord, filter: RunFilter): boolean {
+  private accepts(run: RunSummary, filter: RunFilter): boolean {
     if (filter.status !== undefined && run.status !== filter.status) return false;
     if (filter.name !== undefined && run.name !== filter.name) return false;
     return matches(filter.selector ?? [], run.labels);

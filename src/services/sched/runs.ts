@@ -69,10 +69,11 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
             submitted.errors,
           );
         }
+        // The run as just written: no need to read it back.
         return reply
           .code(202)
           .header('location', `/api/runs/${submitted.uid}`)
-          .send(await accepted(submitted.uid));
+          .send(runView(submitted.run, { withPipeline: false }));
       },
     },
     GET: {
@@ -216,7 +217,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         return reply
           .code(202)
           .header('location', `/api/runs/${submitted.uid}`)
-          .send(await accepted(submitted.uid));
+          .send(runView(submitted.run, { withPipeline: false }));
       },
     },
   });

@@ -1,36 +1,48 @@
 /** The wire format of API objects (Kubernetes-style, compatible with the original chainr). */
-import type { JobRecord, RunRecord } from '../../store/runs.ts';
+import type { JobRecord, RunRecord, RunSummary } from '../../store/runs.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 export const runLink = (uid: string) => `/api/runs/${uid}`;
 
 function jobView(j: JobRecord) {
+  // Built field by field rather than spread from a shared object: a list page renders hundreds.
+  const startedAt = iso(j.startedAt);
+  const finishedAt = iso(j.finishedAt);
   const current = {
     attempt: j.attempt,
-    startedAt: iso(j.startedAt),
-    finishedAt: iso(j.finishedAt),
+    startedAt,
+    finishedAt,
     exitCode: j.exitCode,
     reason: j.reason,
+    status: j.status,
   };
   return {
     name: j.name,
     status: j.status,
-    ...current,
+    attempt: j.attempt,
+    startedAt,
+    finishedAt,
+    exitCode: j.exitCode,
+    reason: j.reason,
     outputs: j.outputs,
     // Every attempt, the current one last (its status is the job's).
-    attempts: [
-      ...j.attempts.map((a) => ({
-        ...a,
-        startedAt: iso(a.startedAt),
-        finishedAt: iso(a.finishedAt),
-      })),
-      { ...current, status: j.status },
-    ],
+    attempts:
+      j.attempts.length === 0
+        ? [current]
+        : [
+            ...j.attempts.map((a) => ({
+              ...a,
+              startedAt: iso(a.startedAt),
+              finishedAt: iso(a.finishedAt),
+            })),
+            current,
+          ],
   };
 }
 
-export function runView(run: RunRecord, options: { withPipeline: boolean }) {
+/** A run's view; `withPipeline` needs the whole record, a summary (a list page's) has none. */
+export function runView(run: RunSummary & Partial<RunRecord>, options: { withPipeline: boolean }) {
   return {
     kind: 'Run' as const,
     metadata: {

@@ -63,7 +63,7 @@ end
 if exit_code ~= '' then redis.call('HSET', run, job .. '.exit', exit_code) end
 if outputs ~= '' then redis.call('HSET', run, job .. '.outputs', outputs) end
 redis.call('HINCRBY', run, 'active', -1)
-end_job(job, status, reason)
+end_job(job, status, reason, attempt)
 propagate({job})
 release_held()
 close_if_done()

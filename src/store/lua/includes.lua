@@ -41,18 +41,22 @@ local function ready_entry(job)
   return job .. '/' .. f[1] .. '/' .. (f[2] or '')
 end
 
--- Records a job's final status.
-local function end_job(name, status, reason)
+-- Records a job's final status. `attempt` is the job's current attempt, read when not given.
+local function end_job(name, status, reason, attempt)
   local run = ctx.run
-  redis.call('HSET', run, name .. '.status', status, name .. '.finished', ctx.now)
-  if reason ~= '' then redis.call('HSET', run, name .. '.reason', reason)
-  else redis.call('HDEL', run, name .. '.reason') end
+  if reason ~= '' then
+    redis.call('HSET', run, name .. '.status', status, name .. '.finished', ctx.now,
+      name .. '.reason', reason)
+  else
+    redis.call('HSET', run, name .. '.status', status, name .. '.finished', ctx.now)
+    redis.call('HDEL', run, name .. '.reason')
+  end
   if status == 'FAILED' then
     local failed = redis.call('HGET', run, 'failedJobs')
     redis.call('HSET', run, 'failedJobs', failed and (failed .. ',' .. name) or name)
   end
   redis.call('HINCRBY', run, 'done', 1)
-  emit(name, status, reason, redis.call('HGET', run, name .. '.attempt'))
+  emit(name, status, reason, attempt or redis.call('HGET', run, name .. '.attempt'))
 end
 
 -- The run's concurrency limit (0: none), read once per script.
@@ -83,8 +87,9 @@ end
 local function release_held()
   local run = ctx.run
   local limit = concurrency_limit()
+  if limit == 0 then return end -- nothing is ever held
   local held = split(redis.call('HGET', run, 'held'), ',')
-  if limit == 0 or #held == 0 then return end
+  if #held == 0 then return end
   while #held > 0 and tonumber(redis.call('HGET', run, 'active')) < limit do
     local name = table.remove(held, 1)
     redis.call('HINCRBY', run, 'active', 1)
@@ -98,8 +103,17 @@ end
 -- The rule of src/core/dag.ts `decide` for a job whose dependencies have all ended: nil when it
 -- may run, else the reason it is skipped (`<job>.deps` = "dep=ACCEPTED|ACCEPTED;...").
 local function skip_reason(name)
+  local deps, accepted, fields = {}, {}, {}
   for dep, accepts in string.gmatch(redis.call('HGET', ctx.run, name .. '.deps') or '', '([^=;]+)=([^;]+)') do
-    local dep_status = redis.call('HGET', ctx.run, dep .. '.status')
+    table.insert(deps, dep)
+    table.insert(accepted, accepts)
+    table.insert(fields, dep .. '.status')
+  end
+  if #deps == 0 then return nil end
+  -- Every dependency's status in one read (a join has many).
+  local statuses = redis.call('HMGET', ctx.run, unpack(fields))
+  for i, dep in ipairs(deps) do
+    local dep_status, accepts = statuses[i], accepted[i]
     if string.find('|' .. accepts .. '|', '|' .. dep_status .. '|', 1, true) == nil then
       return 'dependency "' .. dep .. '" ended ' .. dep_status ..
         '; this job runs only when it is ' .. string.gsub(accepts, '|', ' or ')
