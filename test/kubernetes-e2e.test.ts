@@ -2,9 +2,9 @@
  * chainr end to end on the kubernetes executor, with a real redis-server: the conformance
  * pipelines (the seed example first) through sched and work, outputs passed to a dependent job,
  * and a `chainr work` process SIGKILLed mid-job whose successor re-attaches to the running Job —
- * one Kubernetes Job per attempt, whatever dies. Against the simulator, or with
- * `KUBECONFIG=... npm run test:k8s` against a real cluster (all but the SIGKILL test, which
- * needs the simulator's counters and pods running on this host).
+ * one Kubernetes Job per attempt and each of its log lines recorded once, whatever dies. Against
+ * the simulator, or with `KUBECONFIG=... npm run test:k8s` against a real cluster (all but the
+ * SIGKILL test, which needs the simulator's counters and pods running on this host).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -154,11 +154,12 @@ describe('chainr on the kubernetes executor, in process', () => {
 });
 
 describe.skipIf(realCluster)('a worker SIGKILLed while its Kubernetes job runs', () => {
-  it('is replaced by a worker that re-attaches to the running Job: one Job for the attempt', async () => {
+  it('is replaced by a worker that re-attaches to the running Job: one Job, each log line once', async () => {
     const { sim } = simulator();
     const prefix = `s${randomUUID().slice(0, 8)}:`;
     const sched = await startSched(prefix);
-    // The job runs until the test creates this file (the simulator's pods run on this host).
+    // The job writes numbered lines until the test creates this file (the simulator's pods run
+    // on this host): before the kill, while no worker follows it, and after the re-attach.
     const go = join(scratch, `go-${prefix}`);
     const env = {
       REDIS_URL: redis.url,
@@ -174,7 +175,7 @@ describe.skipIf(realCluster)('a worker SIGKILLed while its Kubernetes job runs',
         jobs: {
           slow: {
             image: 'busybox',
-            run: 'echo started; while [ ! -f "$GO" ]; do sleep 0.05; done; echo finished',
+            run: 'echo started; i=0; while [ ! -f "$GO" ]; do i=$((i+1)); echo "line $i"; sleep 0.05; done; echo finished',
             env: { GO: go },
           },
           after: { image: 'busybox', run: 'echo after', dependsOn: [{ job: 'slow' }] },
@@ -183,11 +184,12 @@ describe.skipIf(realCluster)('a worker SIGKILLed while its Kubernetes job runs',
       const uid = run.metadata.uid;
       const slowJob = kubernetesJobName({ uid, job: 'slow', attempt: 1 });
       await until(
-        async () => (await logOf(sched.url, uid, 'slow')).includes('started'),
+        async () => (await logOf(sched.url, uid, 'slow')).includes('line 3'),
         () => `the job to start:\n${first.output()}`,
         60_000,
       );
       await first.kill('SIGKILL');
+      const recordedByFirst = (await logOf(sched.url, uid, 'slow')).length;
       await expireLock(prefix, `${uid}/slow/1`);
       // Its successor (here in this process: the dead one is what had to be a real process).
       second = await startWorker(prefix);
@@ -197,14 +199,26 @@ describe.skipIf(realCluster)('a worker SIGKILLed while its Kubernetes job runs',
       await until(reattached, () => 'the new worker to find the Job', 60_000);
       const pods = sim.store.list('pods', (p) => p.metadata.labels?.['chainr.io/run'] === uid);
       expect(pods.map((p) => p.status?.phase)).toEqual(['Running']); // re-attached while it runs
+      // Lines from after the kill recorded by the successor, then the end.
+      await until(
+        async () => (await logOf(sched.url, uid, 'slow')).length > recordedByFirst + 20,
+        () => 'the new worker to record the lines written since the kill',
+        60_000,
+      );
       writeFileSync(go, '');
       const ended = await waitForEnd(sched.url, uid, 30_000);
       expect(statuses(ended)).toEqual({ slow: 'SUCCESSFUL', after: 'SUCCESSFUL' });
       expect(sim.jobsCreated(slowJob)).toBe(1);
       expect(sim.jobsCreated(kubernetesJobName({ uid, job: 'after', attempt: 1 }))).toBe(1);
       const log = await logOf(sched.url, uid, 'slow');
-      expect(log).toContain(`chainr: re-attached to the running Kubernetes Job default/${slowJob}`);
-      expect(log.at(-1)).toBe('finished');
+      const reattachedAt = log.indexOf(
+        `chainr: re-attached to the running Kubernetes Job default/${slowJob}`,
+      );
+      expect(reattachedAt).toBeGreaterThanOrEqual(recordedByFirst);
+      // Each line the job wrote exactly once, in order, whichever worker recorded it.
+      const lines = log.filter((l) => !l.startsWith('chainr: '));
+      const numbered = lines.slice(1, -1).map((_, i) => `line ${i + 1}`);
+      expect(lines).toEqual(['started', ...numbered, 'finished']);
     } finally {
       await first.kill('SIGKILL');
       await second?.close();

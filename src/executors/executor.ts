@@ -36,7 +36,14 @@ export interface KubernetesJobSettings {
 }
 
 export interface ExecutionIO {
-  onLog(line: string, stream: 'stdout' | 'stderr'): void;
+  /**
+   * A line of the job's log. `position`, from an executor that can re-attach to a job that
+   * outlived its worker, says (in its own terms) where the job's log stands once this line is
+   * recorded; it is recorded in the same write as the line, so it never covers an unrecorded line.
+   */
+  onLog(line: string, stream: 'stdout' | 'stderr', position?: string): void;
+  /** The `position` recorded with the job's latest line that has one, by any worker. */
+  recordedPosition?(): Promise<string | undefined>;
   /** Aborted when the run is canceled or the worker shuts down: stop the job at once. */
   signal: AbortSignal;
 }

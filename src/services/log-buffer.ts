@@ -1,7 +1,7 @@
 /** Batches a running job's log lines into few Redis round trips, keeping their order. */
 import type { LogStore } from '../store/logs.ts';
 
-type Line = { line: string; stream: 'stdout' | 'stderr' };
+type Line = { line: string; stream: 'stdout' | 'stderr'; position?: string };
 
 export class LogBuffer {
   private pending: Line[] = [];
@@ -17,8 +17,9 @@ export class LogBuffer {
     private readonly maxBatch = 500,
   ) {}
 
-  push(line: string, stream: 'stdout' | 'stderr'): void {
-    this.pending.push({ line, stream });
+  /** `position`: where the job's log stands with this line (ExecutionIO.onLog), kept with it. */
+  push(line: string, stream: 'stdout' | 'stderr', position?: string): void {
+    this.pending.push({ line, stream, position });
     if (this.pending.length >= this.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
   }
@@ -33,5 +34,11 @@ export class LogBuffer {
       .then(() => this.logs.append(this.uid, this.job, batch))
       .catch(this.onError);
     return this.chain;
+  }
+
+  /** The latest position recorded for the job, by this worker or an earlier one. */
+  async lastPosition(): Promise<string | undefined> {
+    await this.flush();
+    return this.logs.lastPosition(this.uid, this.job);
   }
 }

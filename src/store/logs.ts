@@ -25,8 +25,15 @@ export class LogStore {
     private readonly maxLines: number,
   ) {}
 
-  /** Appends lines in one round trip. Entries are `o <line>` (stdout) or `e <line>` (stderr). */
-  async append(uid: string, job: string, lines: { line: string; stream: 'stdout' | 'stderr' }[]) {
+  /**
+   * Appends lines in one round trip. Entries are `o <line>` (stdout) or `e <line>` (stderr),
+   * followed by `p <position>` for a line given one (see lastPosition).
+   */
+  async append(
+    uid: string,
+    job: string,
+    lines: { line: string; stream: 'stdout' | 'stderr'; position?: string }[],
+  ) {
     if (lines.length === 0) return;
     const key = this.keys.log(uid, job);
     const pipeline = this.redis.pipeline();
@@ -39,6 +46,7 @@ export class LogStore {
         '*',
         l.stream === 'stderr' ? 'e' : 'o',
         l.line,
+        ...(l.position === undefined ? [] : ['p', l.position]),
       );
     }
     await pipeline.exec();
@@ -66,6 +74,23 @@ export class LogStore {
       const last = page[page.length - 1];
       if (!last || page.length < 1000) return lines;
       after = last.id;
+    }
+  }
+
+  /**
+   * The position recorded with the newest line that has one: where an executor that re-attaches
+   * to a job resumes its log. It is kept in the line's own entry, written by the same XADD, so it
+   * is exact whatever the cap trimmed and wherever a writer died; a count of entries would not be.
+   */
+  async lastPosition(uid: string, job: string): Promise<string | undefined> {
+    const key = this.keys.log(uid, job);
+    for (let before = '+'; ;) {
+      const page = (await this.redis.xrevrange(key, before, '-', 'COUNT', 100)) as StreamEntries;
+      const found = page.find(([, fields]) => fields[2] === 'p');
+      if (found) return found[1][3];
+      const oldest = page[page.length - 1];
+      if (!oldest || page.length < 100) return undefined;
+      before = `(${oldest[0]}`;
     }
   }
 

@@ -81,7 +81,10 @@ function selectLines(lines: LogLine[], params: URLSearchParams): LogLine[] {
   const sinceTime = params.get('sinceTime');
   const sinceSeconds = params.get('sinceSeconds');
   let since: bigint | undefined;
-  if (sinceTime) since = parseRfc3339(sinceTime);
+  // The API server hands sinceTime to the kubelet re-encoded as a metav1.Time, to the second: a
+  // fraction is dropped, and the whole second's lines are sent.
+  const sinceNs = sinceTime ? parseRfc3339(sinceTime) : undefined;
+  if (sinceNs !== undefined) since = sinceNs - (sinceNs % 1_000_000_000n);
   else if (sinceSeconds) since = BigInt(Date.now() - Number(sinceSeconds) * 1000) * 1_000_000n;
   let selected = since === undefined ? lines : lines.filter((l) => l.ns >= since);
   const tail = params.get('tailLines');

@@ -13,6 +13,8 @@ import { KubeSim, type KubeSimOptions } from './simulator.ts';
 export interface Logged {
   line: string;
   stream: 'stdout' | 'stderr';
+  /** The position the executor gave with the line (ExecutionIO.onLog). */
+  position?: string;
 }
 
 export interface Execution {
@@ -68,15 +70,21 @@ export class SimHarness {
     return kubernetesJobName(request);
   }
 
-  start(request: ExecutionRequest, executor: KubernetesExecutor = this.executor()): Execution {
+  /** `recordedPosition`: the worker's log store (ExecutionIO), for a re-attach to resume from. */
+  start(
+    request: ExecutionRequest,
+    executor: KubernetesExecutor = this.executor(),
+    recordedPosition?: () => Promise<string | undefined>,
+  ): Execution {
     const logs: Logged[] = [];
     const waiters: { line: string; done: () => void }[] = [];
     const controller = new AbortController();
     const result = executor.run(request, {
-      onLog: (line, stream) => {
-        logs.push({ line, stream });
+      onLog: (line, stream, position) => {
+        logs.push({ line, stream, ...(position !== undefined && { position }) });
         for (const w of waiters.filter((x) => x.line === line)) w.done();
       },
+      ...(recordedPosition && { recordedPosition }),
       signal: controller.signal,
     });
     return {

@@ -149,7 +149,7 @@ describe('kube-sim: the Job controller and the pods', () => {
     expect(podsOf('deadline')).toEqual([]);
   });
 
-  it('serves logs: 400 while waiting, then followed to the end with timestamps, and from sinceTime', async () => {
+  it('serves logs: 400 while waiting, then followed to the end with timestamps, and from the second of sinceTime', async () => {
     sim.faults.failImagePull('slow-image');
     await createJob('logs', 'echo one; sleep 0.3; echo two', {}, 'slow-image');
     const pod = await until(() => podsOf('logs')[0]?.metadata.name, 'the pod');
@@ -176,8 +176,12 @@ describe('kube-sim: the Job controller and the pods', () => {
     const lines = followed.text.trimEnd().split('\n');
     expect(lines.map((l) => l.split(' ')[1])).toEqual(['one', 'two']);
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z one$/);
-    const since = lines[1]?.split(' ')[0] ?? '';
-    expect((await raw(sim, 'GET', `${PODS}/${pod}/log?sinceTime=${since}`)).text).toBe('two\n');
+    // sinceTime is honoured to the second, as the API server forwards it: the fraction (here
+    // after the stamp of `two`) is dropped, and every line of that second or later comes.
+    const second = lines[1]?.slice(0, 19) ?? '';
+    const fromSecond = lines.filter((l) => l.slice(0, 19) >= second).map((l) => l.split(' ')[1]);
+    const since = await raw(sim, 'GET', `${PODS}/${pod}/log?sinceTime=${second}.999999999Z`);
+    expect(since.text).toBe(fromSecond.map((l) => `${l}\n`).join(''));
     expect((await raw(sim, 'GET', `${PODS}/${pod}/log?container=other`)).status).toBe(400);
   });
 });

@@ -3,8 +3,9 @@
  *
  * The Job's name comes from the attempt's identity (naming.ts), so creating it is idempotent: a
  * worker that takes over an attempt whose Job exists (409 AlreadyExists, e.g. after its previous
- * worker died) follows that Job instead of starting a second one. Cancel deletes the Job and its
- * pods; a worker shutting down leaves the Job running for the worker that takes the attempt over.
+ * worker died) follows that Job instead of starting a second one, reading its pod's log on from
+ * where the log recorded for the attempt ends. Cancel deletes the Job and its pods; a worker
+ * shutting down leaves the Job running for the worker that takes the attempt over.
  */
 import type { V1Job } from '@kubernetes/client-node';
 import type { ExecutionIO, ExecutionRequest, ExecutionResult, Executor } from '../executor.ts';
@@ -12,6 +13,7 @@ import { backoffDelay, sleep } from './backoff.ts';
 import type { KubernetesClient } from './client.ts';
 import { classifyApiError } from './errors.ts';
 import { followAttempt, type Timing, type WarnLogger } from './follow.ts';
+import { parsePosition, type PodLogPosition } from './log-cursor.ts';
 import { buildJobManifest } from './manifest.ts';
 import { LABELS } from './naming.ts';
 
@@ -70,17 +72,21 @@ export class KubernetesExecutor implements Executor {
       if (io.signal.aborted && !this.isShutdown(io.signal)) await this.deleteJob(name);
       return created.result;
     }
-    if (created.attached)
+    let resume: PodLogPosition | undefined;
+    if (created.attached) {
       io.onLog(
         `chainr: re-attached to the running Kubernetes Job ${client.namespace}/${name}`,
         'stderr',
       );
+      resume = await this.recordedPosition(io);
+    }
     const out = await followAttempt({
       client,
       name,
       request,
       io,
       timing: this.timing,
+      ...(resume && { resume }),
       ...(this.options.instance !== undefined && { instance: this.options.instance }),
       ...(this.options.logger && { logger: this.options.logger }),
     });
@@ -90,6 +96,24 @@ export class KubernetesExecutor implements Executor {
     }
     if (!this.isShutdown(io.signal)) await this.deleteJob(name);
     return failed(reasonText(out.reason));
+  }
+
+  /**
+   * Where the log recorded for the attempt ends, so that its pod's log is read on from there: the
+   * previous worker's lines are not recorded twice. The position names its pod, so one recorded
+   * for an earlier attempt of the job (another Job, another pod) is not applied to this one.
+   */
+  private async recordedPosition(io: ExecutionIO): Promise<PodLogPosition | undefined> {
+    try {
+      const recorded = await io.recordedPosition?.();
+      return recorded === undefined ? undefined : parsePosition(recorded);
+    } catch (err) {
+      io.onLog(
+        `chainr: could not read where the recorded log ends (${String(err)}): reading it from the start`,
+        'stderr',
+      );
+      return undefined;
+    }
   }
 
   private isShutdown(signal: AbortSignal): boolean {

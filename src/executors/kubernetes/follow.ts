@@ -10,6 +10,7 @@ import { assess, mergeProblem, type PendingProblem } from './assess.ts';
 import { sleep, type Backoff } from './backoff.ts';
 import type { KubernetesClient } from './client.ts';
 import type { ApiFailure } from './errors.ts';
+import { formatPosition, type PodLogPosition } from './log-cursor.ts';
 import { CONTAINER_NAME } from './manifest.ts';
 import { attemptLabels, selectorOf } from './naming.ts';
 import { followPodLog } from './pod-log.ts';
@@ -40,6 +41,8 @@ export interface FollowOptions {
   request: ExecutionRequest;
   io: ExecutionIO;
   timing: Timing;
+  /** Where the attempt's recorded log ends (re-attaching): the pod's log is read on from there. */
+  resume?: PodLogPosition;
   instance?: string;
   logger?: WarnLogger;
 }
@@ -91,7 +94,8 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
       namespace: client.namespace,
       pod,
       container: CONTAINER_NAME,
-      onLine: (line) => io.onLog(line, 'stdout'),
+      ...(o.resume?.pod === pod && { from: o.resume }),
+      onLine: (line, at) => io.onLog(line, 'stdout', at && formatPosition({ ...at, pod })),
       containerEnded: () =>
         settled ||
         seen.pods.some(

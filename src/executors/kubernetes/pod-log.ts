@@ -8,18 +8,20 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { createInterface } from 'node:readline';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { backoffDelay, sleep, type Backoff } from './backoff.ts';
 import { classifyApiError, type ApiFailure } from './errors.ts';
-import { LogCursor } from './log-cursor.ts';
+import { LogCursor, type LogPosition } from './log-cursor.ts';
 
 export interface PodLogOptions {
   kubeConfig: KubeConfig;
   namespace: string;
   pod: string;
   container: string;
-  onLine(text: string): void;
+  /** Where an earlier reader of this log stopped (a worker re-attaching): read on from there. */
+  from?: LogPosition;
+  /** A line, and where the log stands once it is delivered. */
+  onLine(text: string, position: LogPosition | undefined): void;
   /** Whether the container has ended (then a cleanly ended stream is the whole log). */
   containerEnded(): boolean;
   /** The log cannot be read (403...): said once, then following stops. */
@@ -57,15 +59,24 @@ async function streamOnce(o: PodLogOptions, cursor: LogCursor, signal: AbortSign
     });
   }
   cursor.resume();
+  const deliver = (line: string) => {
+    const text = cursor.accept(line);
+    if (text !== undefined) o.onLine(text, cursor.position());
+  };
+  // Lines end with \n only (a \r is part of a line, as in progress bars), and a line cut off by a
+  // broken connection is not delivered: it is read whole from the resumed position.
+  let partial = '';
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) deliver(line);
+  });
   await new Promise<void>((resolve, reject) => {
-    createInterface({ input: response, crlfDelay: Infinity })
-      .on('line', (line) => {
-        const text = cursor.accept(line);
-        if (text !== undefined) o.onLine(text);
-      })
-      // readline re-emits the response's errors (a cut connection): unhandled, they would throw.
-      .on('error', reject);
-    response.on('end', resolve);
+    response.on('end', () => {
+      if (partial !== '') deliver(partial);
+      resolve();
+    });
     response.on('error', reject);
     // A connection cut mid-body: 'aborted' (and no 'end').
     response.on('aborted', () => reject(new Error('log stream interrupted')));
@@ -77,7 +88,7 @@ async function streamOnce(o: PodLogOptions, cursor: LogCursor, signal: AbortSign
 
 /** Follows the log until the container has ended and its log is read, or `signal` aborts. */
 export async function followPodLog(o: PodLogOptions): Promise<void> {
-  const cursor = new LogCursor();
+  const cursor = new LogCursor(o.from);
   let failures = 0;
   while (!o.signal.aborted) {
     try {
