@@ -2,6 +2,8 @@
  * Every Redis key chainr writes, under one configurable prefix.
  *
  * - `run:<uid>`        hash: the run and all its jobs' state (fields `<job>.status`, ...)
+ * - `run:<uid>:spec`   hash: what the run was created with and a list page never shows: the
+ *                      pipeline (`pipeline`) and each job's spec (`<job>.spec`); never changed
  * - `runs`             sorted set of run uids, all scored 0: uids are time-ordered (UUIDv7),
  *                      so lexicographic order is creation order
  * - `runs:status:<S>`  the same, for runs in status S (kept by the Lua transitions)
@@ -11,12 +13,16 @@
  * - `log:<uid>:<job>`  stream of one job's log lines
  * - `cancel`           pub/sub channel: uid of a run just canceled, for workers to stop its jobs
  * - `schedules`        hash: schedule id → definition
+ * - `instance:<id>`    string (JSON): one live service instance, expiring unless its heartbeat renews it
+ * - `instances`        sorted set of instance ids scored by when their key expires, so that listing
+ *                      them needs no SCAN
  * - `bull:*`           BullMQ's queues: ready attempts per executor, schedule ticks
  */
 export function makeKeys(prefix: string) {
   return {
     prefix,
     run: (uid: string) => `${prefix}run:${uid}`,
+    runSpec: (uid: string) => `${prefix}run:${uid}:spec`,
     runs: `${prefix}runs`,
     /** Prefix of the per-status indexes; the Lua scripts append the status. */
     statusIndexPrefix: `${prefix}runs:status:`,
@@ -27,6 +33,8 @@ export function makeKeys(prefix: string) {
     events: `${prefix}events`,
     log: (uid: string, job: string) => `${prefix}log:${uid}:${job}`,
     cancelChannel: `${prefix}cancel`,
+    instance: (id: string) => `${prefix}instance:${id}`,
+    instances: `${prefix}instances`,
     /** BullMQ's own prefix (it appends `:<queue>:...`). */
     bullPrefix: `${prefix}bull`,
   };

@@ -6,9 +6,13 @@ import type { Role } from './tokens.ts';
 
 const OPERATOR_POSTS = [/^\/api\/runs$/, /^\/api\/runs\/[^/]+\/(cancel|retry|resubmit)$/];
 
-/** Answers without any token even when auth is on: the discovery document, the UI's files. */
+/**
+ * Answers without any token even when auth is on: the discovery document, the probes (/healthz,
+ * /readyz) and the UI's files. /metrics is for viewers: it tells how much runs where.
+ */
 export function isPublic(method: string, path: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
+  if (path === '/metrics') return false;
   return path === '/api' || path === '/healthz' || !(path === '/api' || path.startsWith('/api/'));
 }
 

@@ -7,6 +7,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../../config.ts';
 import { installErrorHandling } from '../sched/errors.ts';
+import { registry } from '../ops/metrics.ts';
+import { registerOpsRoutes } from '../ops/routes.ts';
 import { uiStatic } from '../ui-static.ts';
 import { gate } from './plugin.ts';
 import { proxyHandler } from './proxy.ts';
@@ -45,11 +47,15 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   await app.register(gate, options.security);
 
-  app.get('/healthz', { schema: { hide: true } }, () => ({
-    status: 'ok',
-    // In CHAINR_UPSTREAMS order; addresses are not shown to the public.
-    upstreams: pool.upstreams.map((u) => ({ healthy: u.healthy, requests: u.requests })),
-  }));
+  registerOpsRoutes(app, {
+    // Ready while it has an upstream to send /api to.
+    checks: { upstreams: () => pool.upstreams.some((u) => u.healthy) },
+    registries: [registry],
+    details: () => ({
+      // In CHAINR_UPSTREAMS order; addresses are not shown to the public.
+      upstreams: pool.upstreams.map((u) => ({ healthy: u.healthy, requests: u.requests })),
+    }),
+  });
   const proxy = proxyHandler(pool);
   app.route({ method: [...METHODS], url: '/api', handler: proxy });
   app.route({ method: [...METHODS], url: '/api/*', handler: proxy });

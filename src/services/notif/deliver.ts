@@ -4,6 +4,7 @@ import type {
   DeliveryStatus,
   NotificationStore,
 } from '../../store/notifications.ts';
+import { deliveriesTotal } from '../ops/metrics.ts';
 import { DeliveryError } from './media/medium.ts';
 import type { MediaRegistry } from './media/registry.ts';
 import type { Notification } from './notification.ts';
@@ -31,6 +32,13 @@ export class Deliverer {
   ) {}
 
   async attempt(job: DeliveryJob): Promise<Outcome> {
+    const outcome = await this.send(job);
+    const medium = this.media.kindOf(job.target);
+    deliveriesTotal.inc({ medium, outcome: outcome.ok ? 'delivered' : 'failed' });
+    return outcome;
+  }
+
+  private async send(job: DeliveryJob): Promise<Outcome> {
     const medium = this.media.resolve(job.target);
     try {
       if (medium instanceof DeliveryError) throw medium;

@@ -13,6 +13,7 @@ import { ScheduleStore } from '../../store/schedules.ts';
 import { startScheduleTicks } from '../schedules.ts';
 import { Submitter } from '../submit.ts';
 import { HttpError, installErrorHandling, resource } from './errors.ts';
+import { registerInstances } from './instances.ts';
 import { registerNotifications } from './notifications.ts';
 import { registerRuns, YAML_TYPES } from './runs.ts';
 import { registerSchedules } from './schedules.ts';
@@ -135,6 +136,8 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
           { name: 'schedules/pause', kind: 'Schedule', verbs: ['create'] },
           { name: 'schedules/resume', kind: 'Schedule', verbs: ['create'] },
           { name: 'notifications', kind: 'Notification', verbs: ['list'] },
+          { name: 'instances', kind: 'Instance', verbs: ['list'] },
+          { name: 'health', kind: 'Health', verbs: ['get'] },
           { name: 'schema/pipeline', kind: 'JSONSchema', verbs: ['get'] },
           { name: 'openapi.json', kind: 'OpenAPI', verbs: ['get'] },
         ],
@@ -157,5 +160,6 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   registerSchedules(app, schedules, options.maxJobsPerPipeline);
   registerStreams(app, { runs, logs, events, options });
   registerNotifications(app, redis, keys);
+  registerInstances(app, redis, keys);
   return app;
 }

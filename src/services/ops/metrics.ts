@@ -1,0 +1,106 @@
+/**
+ * chainr's Prometheus metrics (docs/OPERATIONS.md has the table). Events are counted where they
+ * happen, in one registry per process; the store's state (runs, queues, instances) is read at
+ * scrape time by `storeMetrics`, which sched serves.
+ */
+import type { Redis } from 'ioredis';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RUN_STATUSES } from '../../core/types.ts';
+import { InstanceStore } from '../../store/instances.ts';
+import type { Keys } from '../../store/keys.ts';
+import { ReadyQueues } from '../../store/queue.ts';
+import { RunStore } from '../../store/runs.ts';
+
+export const registry = new Registry();
+// Process and Node.js metrics under their usual names (process_*, nodejs_*), once per process.
+collectDefaultMetrics({ register: registry });
+
+export const jobDuration = new Histogram({
+  name: 'chainr_job_duration_seconds',
+  help: 'Time an attempt ran, from its start transition to its recorded result, by executor and status',
+  labelNames: ['executor', 'status'] as const,
+  buckets: [0.05, 0.25, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200],
+  registers: [registry],
+});
+
+export const hopTime = new Histogram({
+  name: 'chainr_job_hop_seconds',
+  help: 'Time from an attempt becoming ready (enqueued, after any retry delay) to its start',
+  labelNames: ['executor'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+export const repairsTotal = new Counter({
+  name: 'chainr_recycle_repairs_total',
+  help: 'Repairs made by recycle, by kind',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const deliveriesTotal = new Counter({
+  name: 'chainr_notification_deliveries_total',
+  help: 'Attempts to deliver a notification, by medium type and outcome',
+  labelNames: ['medium', 'outcome'] as const,
+  registers: [registry],
+});
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed'] as const;
+
+/**
+ * Gauges of the store read at scrape time, each from counters Redis keeps anyway: a ZCARD per
+ * run status, BullMQ's job counts per ready queue, the instance index. The queues are those of
+ * the executors live workers serve, and the default executor's.
+ */
+export function storeMetrics(
+  redis: Redis,
+  keys: Keys,
+  defaultExecutor: string,
+): { registry: Registry; close(): Promise<void> } {
+  const own = new Registry();
+  const runs = new RunStore(redis, keys, 0);
+  const queues = new ReadyQueues(redis, keys);
+  const instances = new InstanceStore(redis, keys);
+  new Gauge({
+    name: 'chainr_runs',
+    help: 'Runs in each status',
+    labelNames: ['status'] as const,
+    registers: [own],
+    async collect() {
+      const counts = await runs.counts();
+      for (const status of RUN_STATUSES) this.set({ status }, counts[status]);
+    },
+  });
+  new Gauge({
+    name: 'chainr_queue_jobs',
+    help: 'Ready attempts in each executor queue, by state (waiting, active, delayed)',
+    labelNames: ['executor', 'state'] as const,
+    registers: [own],
+    async collect() {
+      const live = await instances.live();
+      const executors = new Set([defaultExecutor, ...live.flatMap((i) => i.executors ?? [])]);
+      this.reset();
+      for (const executor of executors) {
+        const counts = await queues.queue(executor).getJobCounts(...QUEUE_STATES);
+        for (const state of QUEUE_STATES) this.set({ executor, state }, counts[state] ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'chainr_instances',
+    help: 'Live service instances (heartbeat not expired), by service',
+    labelNames: ['service'] as const,
+    registers: [own],
+    async collect() {
+      this.reset();
+      for (const [service, n] of countByService(await instances.live())) this.set({ service }, n);
+    },
+  });
+  return { registry: own, close: () => queues.close() };
+}
+
+export function countByService(records: readonly { service: string }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of records) counts.set(r.service, (counts.get(r.service) ?? 0) + 1);
+  return counts;
+}
