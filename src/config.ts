@@ -31,6 +31,10 @@ export interface Config {
   executorLimits: Record<string, number>;
   /** Jobs one worker process runs at once. */
   concurrency: number;
+  /** How long a worker told to stop (SIGTERM) lets its running jobs finish before handing them back. */
+  shutdownGraceMs: number;
+  /** BullMQ's lock on a running attempt: a dead worker's attempts are re-delivered within two of these. */
+  lockDurationMs: number;
   maxJobsPerPipeline: number;
   bodyLimitBytes: number;
   /** Entries kept in the event stream and in each job's log stream (approximate caps). */
@@ -53,6 +57,16 @@ export interface Config {
   container?: ContainerConfig;
   /** Auth, limits, headers and upstreams of the HTTP services (gate, sched, up). */
   gate: GateConfig;
+  /** Health, readiness and metrics endpoints, and instance heartbeats. */
+  ops: OpsConfig;
+}
+
+export interface OpsConfig {
+  /** Where work, notif and recycle serve /healthz, /readyz and /metrics; port 0: a free one. */
+  host: string;
+  port: number;
+  /** How often an instance renews its registration; it counts as gone after three missed. */
+  heartbeatIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -79,6 +93,13 @@ function duration(env: NodeJS.ProcessEnv, name: string, fallback: string): numbe
     );
   }
   return parseDuration(raw);
+}
+
+/** At least a second: BullMQ renews the lock every half of it, and a shorter one is lost to any pause. */
+function lockDuration(env: NodeJS.ProcessEnv): number {
+  const ms = duration(env, 'CHAINR_LOCK_DURATION', '30s');
+  if (ms < 1000) throw new ConfigError('CHAINR_LOCK_DURATION: expected at least 1s');
+  return ms;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -138,6 +159,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const host = nonEmpty(env.HOST) ?? '127.0.0.1';
   const port = integer(env, 'PORT', 8080);
+  const heartbeatIntervalMs = duration(env, 'CHAINR_HEARTBEAT_INTERVAL', '5s');
+  if (heartbeatIntervalMs === 0)
+    throw new ConfigError(
+      'CHAINR_HEARTBEAT_INTERVAL: expected a duration above zero, such as "5s"',
+    );
   return {
     host,
     port,
@@ -147,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultExecutor: nonEmpty(env.CHAINR_EXECUTOR) ?? 'local',
     executorLimits: executorLimits(env.CHAINR_EXECUTOR_LIMITS),
     concurrency: integer(env, 'CHAINR_CONCURRENCY', 8, 1),
+    shutdownGraceMs: duration(env, 'CHAINR_SHUTDOWN_GRACE', '10s'),
+    lockDurationMs: lockDuration(env),
     maxJobsPerPipeline: integer(env, 'CHAINR_MAX_JOBS', 1000, 1),
     bodyLimitBytes: integer(env, 'CHAINR_BODY_LIMIT', 1024 * 1024, 1),
     maxEvents: integer(env, 'CHAINR_MAX_EVENTS', 100_000, 100),
@@ -161,6 +189,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kubernetes: kubernetesConfig(env, nonEmpty(env.CHAINR_EXECUTOR) ?? 'local'),
     container: containerConfig(env, nonEmpty(env.CHAINR_EXECUTOR) ?? 'local'),
     gate: gateConfig(env),
+    ops: {
+      host: nonEmpty(env.CHAINR_OPS_HOST) ?? host,
+      port: integer(env, 'CHAINR_OPS_PORT', 9090),
+      heartbeatIntervalMs,
+    },
   };
 }
 

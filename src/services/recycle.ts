@@ -7,22 +7,22 @@
  *   enqueue, or given up by BullMQ after repeated infrastructure errors): enqueued again. An
  *   attempt held by a live worker is left alone; a worker that died while holding one is BullMQ's
  *   stalled-job recovery's to handle (its lock expires and the job is re-delivered);
- * - retention: ended runs older than the retention period are deleted with their logs.
+ * - retention: ended runs older than the retention period are deleted with their logs;
+ * - with the kubernetes executor, its Jobs of ended or deleted runs (collectOrphans). Deleting a
+ *   Job twice is harmless, so replicas need not coordinate.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Counter } from 'prom-client';
-import { isTerminalRun } from '../core/types.ts';
+import { isTerminalRun, type RunStatus } from '../core/types.ts';
+import type { KubernetesClient } from '../executors/kubernetes/client.ts';
+import type { collectOrphans, RunState } from '../executors/kubernetes/orphans.ts';
 import { attemptId, type Keys } from '../store/keys.ts';
 import { ReadyQueues } from '../store/queue.ts';
 import { RunStore, type RunRecord } from '../store/runs.ts';
 import { Transitions, type ReadyJob } from '../store/scripts.ts';
+import { repairsTotal } from './ops/metrics.ts';
 
-export const repairsTotal = new Counter({
-  name: 'chainr_recycle_repairs_total',
-  help: 'Repairs made by recycle, by kind',
-  labelNames: ['kind'] as const,
-});
+type OrphanClient = Pick<KubernetesClient, 'batch' | 'namespace'>;
 
 export interface RecycleOptions {
   connect: () => Redis;
@@ -35,6 +35,12 @@ export interface RecycleOptions {
   graceMs: number;
   /** Ended runs are deleted this long after they ended; 0 keeps them forever. */
   retentionMs: number;
+  /** The kubernetes executor's cluster, when it is configured: its orphaned Jobs are deleted. */
+  kubernetes?: {
+    connect: () => Promise<OrphanClient>;
+    /** Only the Jobs of this deployment (the chainr.io/instance label). */
+    instance?: string;
+  };
 }
 
 const BATCH = 500;
@@ -43,12 +49,15 @@ export interface CycleReport {
   runsRepaired: number;
   requeued: number;
   deleted: number;
+  /** Kubernetes Jobs of ended or deleted runs, deleted. */
+  orphanJobs: number;
 }
 
 export class Recycler {
   private readonly runs: RunStore;
   private readonly transitions: Transitions;
   private readonly queues: ReadyQueues;
+  private kubernetes?: Promise<[{ collectOrphans: typeof collectOrphans }, OrphanClient]>;
 
   constructor(
     private readonly redis: Redis,
@@ -60,7 +69,7 @@ export class Recycler {
   }
 
   async cycle(now = Date.now()): Promise<CycleReport> {
-    const report: CycleReport = { runsRepaired: 0, requeued: 0, deleted: 0 };
+    const report: CycleReport = { runsRepaired: 0, requeued: 0, deleted: 0, orphanJobs: 0 };
     for (const status of ['PENDING', 'RUNNING'] as const) {
       for (const uid of await this.runs.oldest(this.options.keys.runsByStatus(status), BATCH)) {
         const run = await this.runs.get(uid);
@@ -69,7 +78,44 @@ export class Recycler {
       }
     }
     if (this.options.retentionMs > 0) report.deleted = await this.expire(now);
+    if (this.options.kubernetes) report.orphanJobs = await this.collectKubernetesOrphans(now);
     return report;
+  }
+
+  private async collectKubernetesOrphans(now: number): Promise<number> {
+    const k = this.options.kubernetes;
+    if (!k) return 0;
+    // Loaded on the first cycle, once: the Kubernetes client takes seconds to load.
+    this.kubernetes ??= Promise.all([import('../executors/kubernetes/orphans.ts'), k.connect()]);
+    const [orphans, client] = await this.kubernetes;
+    const collected = await orphans.collectOrphans({
+      client,
+      runStates: (uids) => this.runStates(uids),
+      ...(k.instance !== undefined && { instance: k.instance }),
+      now,
+    });
+    const log = this.options.logger;
+    if (collected.deleted.length > 0) {
+      repairsTotal.inc({ kind: 'kubernetes-job' }, collected.deleted.length);
+      log.info({ jobs: collected.deleted }, 'recycle: deleted Kubernetes Jobs of ended runs');
+    }
+    for (const failure of collected.failed)
+      log.warn(failure, 'recycle: could not delete a Kubernetes Job of an ended run');
+    return collected.deleted.length;
+  }
+
+  private async runStates(uids: string[]): Promise<Map<string, RunState>> {
+    const pipeline = this.redis.pipeline();
+    for (const uid of uids) pipeline.hget(this.options.keys.run(uid), 'status');
+    const answers = (await pipeline.exec()) ?? [];
+    return new Map(
+      uids.map((uid, i) => {
+        const [err, status] = answers[i] ?? [null, null];
+        if (err) throw err;
+        if (status === null) return [uid, 'missing'];
+        return [uid, isTerminalRun(status as RunStatus) ? 'ended' : 'active'];
+      }),
+    );
   }
 
   private async repair(run: RunRecord, now: number, report: CycleReport): Promise<void> {
@@ -93,6 +139,13 @@ export class Recycler {
       const id = attemptId(run.uid, job.name, job.attempt);
       const state = await queue.getJobState(id);
       if (state !== 'unknown' && state !== 'failed' && state !== 'completed') continue;
+      // The attempt may have ended (and left the queue) since the run was read: look again.
+      const [status, attempt] = await this.redis.hmget(
+        this.options.keys.run(run.uid),
+        `${job.name}.status`,
+        `${job.name}.attempt`,
+      );
+      if (status !== job.status || attempt !== String(job.attempt)) continue;
       // Nobody will run this attempt: hand it to the queue again (start-job.lua decides, when
       // it is picked up, whether to start it or run it again after a dead worker).
       if (state !== 'unknown') await queue.remove(id);

@@ -1,25 +1,31 @@
-/** Composes the services from configuration: what `chainr up`, `chainr sched` and `chainr work` run. */
+/**
+ * Composes the services from configuration: what `chainr up`, `chainr sched`, `chainr work` and
+ * the others run, each with its liveness (heartbeats, /healthz, /readyz, /metrics).
+ */
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config, type RedisConfig } from '../config.ts';
 import type { Executor } from '../executors/executor.ts';
 import { detectEngine } from '../executors/container/engine.ts';
 import { ContainerExecutor } from '../executors/container/executor.ts';
-import { connectKubernetes } from '../executors/kubernetes/client.ts';
-import { KubernetesExecutor } from '../executors/kubernetes/executor.ts';
 import { LocalExecutor } from '../executors/local.ts';
 import { NoopExecutor } from '../executors/noop.ts';
 import { ExecutorRegistry } from '../executors/registry.ts';
 import { connect } from '../store/connection.ts';
 import { makeKeys } from '../store/keys.ts';
 import { loadNotifySettings } from './notif/load-config.ts';
-import { startNotif, type NotifService } from './notif/service.ts';
+import { startNotif } from './notif/service.ts';
 import { gate } from './gate/plugin.ts';
 import { loadSecurity, type SecuritySettings } from './gate/security.ts';
+import { loadTokens } from './gate/tokens.ts';
+import { startLiveness, type ServiceHandle } from './ops/liveness.ts';
+import { registerOpsRoutes } from './ops/routes.ts';
+import { listen, startOpsServer } from './ops/server.ts';
 import { buildSched } from './sched/app.ts';
 import { uiStatic } from './ui-static.ts';
 import { startRecycle } from './recycle.ts';
-import { startWork, type WorkService } from './work.ts';
+import { startWork } from './work.ts';
 
 export interface Running {
   /** The HTTP address, when this process serves HTTP. */
@@ -45,23 +51,20 @@ export function makeLogger(config: Config, service: string): Logger {
   });
 }
 
-async function listen(app: FastifyInstance, config: Config): Promise<string> {
-  await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return `http://${host}:${port}`;
-}
-
+/**
+ * The API, with /healthz, /readyz and /metrics on its port for itself and the services started
+ * alongside it in this process (`chainr up`), which it stops after itself.
+ */
 export async function runSched(
   config: Config,
   redis: RedisConfig,
   logger: Logger,
   /** Auth, limits and headers (gate); loaded from config when not given. */
   security: SecuritySettings = loadSecurity(config),
-): Promise<{ app: FastifyInstance; url: string }> {
+  alongside: ServiceHandle[] = [],
+): Promise<Required<Running>> {
   const commands = connect(redis, { failFast: true });
-  const app = await buildSched({
+  const app: FastifyInstance = await buildSched({
     redis: commands,
     connectBlocking: () => connect(redis),
     keys: makeKeys(config.prefix),
@@ -76,39 +79,102 @@ export async function runSched(
     commands.disconnect();
   });
   await app.register(gate, security);
+  const liveness = startLiveness({
+    ...livenessSettings(config, commands, logger),
+    services: [{ service: 'sched', running: () => true, stop: () => app.close() }, ...alongside],
+  });
+  registerOpsRoutes(app, liveness.routes);
   // The monitoring UI at `/`, beside the API at `/api`.
   await app.register(uiStatic);
-  return { app, url: await listen(app, config) };
+  return { url: await listen(app, config.host, config.port), stop: () => liveness.stop() };
 }
 
-export function runWork(config: Config, redis: RedisConfig, logger: Logger): Promise<WorkService> {
-  return startWork({
+function livenessSettings(config: Config, redis: Redis, logger: Logger) {
+  return {
+    redis,
+    keys: makeKeys(config.prefix),
+    heartbeatIntervalMs: config.ops.heartbeatIntervalMs,
+    defaultExecutor: config.defaultExecutor,
+    logger,
+  };
+}
+
+/** work, notif or recycle on its own: /healthz, /readyz and /metrics on the ops server. */
+export async function serveWithOps(
+  config: Config,
+  redis: RedisConfig,
+  logger: Logger,
+  service: ServiceHandle,
+): Promise<Required<Running>> {
+  const connection = connect(redis, { failFast: true });
+  const liveness = startLiveness({
+    ...livenessSettings(config, connection, logger),
+    services: [service],
+  });
+  const tokens = config.gate.tokensFile ? loadTokens(config.gate.tokensFile) : [];
+  const ops = await startOpsServer({
+    ...liveness.routes,
+    host: config.ops.host,
+    port: config.ops.port,
+    tokens,
+    logger,
+  });
+  return {
+    url: ops.url,
+    async stop() {
+      await liveness.stop();
+      await ops.app.close();
+      connection.disconnect();
+    },
+  };
+}
+
+export async function runWork(
+  config: Config,
+  redis: RedisConfig,
+  logger: Logger,
+): Promise<ServiceHandle> {
+  const executors = new ExecutorRegistry(
+    [
+      new LocalExecutor(),
+      new NoopExecutor(),
+      ...(await kubernetesExecutor(config, logger)),
+      ...containerExecutor(config, logger),
+    ],
+    config.defaultExecutor,
+  );
+  const work = await startWork({
     connect: () => connect(redis),
     keys: makeKeys(config.prefix),
-    executors: new ExecutorRegistry(
-      [
-        new LocalExecutor(),
-        new NoopExecutor(),
-        ...kubernetesExecutor(config, logger),
-        ...containerExecutor(config, logger),
-      ],
-      config.defaultExecutor,
-    ),
+    executors,
     concurrency: config.concurrency,
     executorLimits: config.executorLimits,
+    shutdownGraceMs: config.shutdownGraceMs,
+    lockDurationMs: config.lockDurationMs,
     maxEvents: config.maxEvents,
     maxLogLines: config.maxLogLines,
     logger,
   });
+  return {
+    service: 'work',
+    running: () => work.running(),
+    serves: { executors: executors.names(), concurrency: config.concurrency },
+    stop: () => work.close(),
+  };
 }
 
 /**
  * The kubernetes executor, when configured. A cluster that was only detected (KUBECONFIG set, or
  * running in a pod) and cannot be used is skipped with a warning; one asked for is an error.
  */
-function kubernetesExecutor(config: Config, logger: Logger): Executor[] {
+async function kubernetesExecutor(config: Config, logger: Logger): Promise<Executor[]> {
   const k = config.kubernetes;
   if (!k) return [];
+  // Loaded only when used: the Kubernetes client takes seconds to load, every service start.
+  const [{ connectKubernetes }, { KubernetesExecutor }] = await Promise.all([
+    import('../executors/kubernetes/client.ts'),
+    import('../executors/kubernetes/executor.ts'),
+  ]);
   try {
     const client = connectKubernetes(k);
     logger.info({ namespace: client.namespace }, 'kubernetes executor ready');
@@ -133,26 +199,25 @@ function kubernetesExecutor(config: Config, logger: Logger): Executor[] {
 }
 
 /** notif; its media and rules come from the file in CHAINR_NOTIFY_CONFIG (a ConfigError if invalid). */
-export function runNotif(
+export async function runNotif(
   config: Config,
   redis: RedisConfig,
   logger: Logger,
-): Promise<NotifService> {
-  return startNotif({
+): Promise<ServiceHandle> {
+  // Started means its stream consumer is reading: it stays ready until it stops.
+  const notif = await startNotif({
     connect: () => connect(redis),
     keys: makeKeys(config.prefix),
     settings: loadNotifySettings(config.notifyConfigPath),
     publicUrl: config.publicUrl,
     logger,
   });
+  return { service: 'notif', running: () => true, stop: () => notif.close() };
 }
 
-export function runRecycle(
-  config: Config,
-  redis: RedisConfig,
-  logger: Logger,
-): { close(): Promise<void> } {
-  return startRecycle({
+export function runRecycle(config: Config, redis: RedisConfig, logger: Logger): ServiceHandle {
+  const k = config.kubernetes;
+  const recycle = startRecycle({
     connect: () => connect(redis),
     keys: makeKeys(config.prefix),
     maxEvents: config.maxEvents,
@@ -160,7 +225,16 @@ export function runRecycle(
     intervalMs: config.recycleIntervalMs,
     graceMs: config.recycleGraceMs,
     retentionMs: config.retentionMs,
+    ...(k && {
+      kubernetes: {
+        connect: async () =>
+          (await import('../executors/kubernetes/client.ts')).connectKubernetes(k),
+        ...(k.instance !== undefined && { instance: k.instance }),
+      },
+    }),
   });
+  logger.info({ intervalMs: config.recycleIntervalMs }, 'recycle started');
+  return { service: 'recycle', running: () => true, stop: () => recycle.close() };
 }
 
 /** The container executor, when docker or podman is there (or an error, when it was asked for). */

@@ -3,7 +3,7 @@
  * log, records its result and advances the run (finish-job.lua), then enqueues what became ready
  * (or the next attempt of a failed job, after its backoff).
  */
-import { Worker, type Job } from 'bullmq';
+import { WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../core/durations.ts';
@@ -20,6 +20,7 @@ import { LogStore } from '../store/logs.ts';
 import { ReadyQueues, type AttemptData } from '../store/queue.ts';
 import { Transitions, type Attempt } from '../store/scripts.ts';
 import { LogBuffer } from './log-buffer.ts';
+import { hopTime, jobDuration } from './ops/metrics.ts';
 
 export interface WorkOptions {
   /** Opens a new Redis connection (the worker needs several: commands, blocking, pub/sub). */
@@ -35,12 +36,16 @@ export interface WorkOptions {
   logger: Logger;
   /** How long SIGTERM waits for running jobs before handing them back. */
   shutdownGraceMs?: number;
+  /** BullMQ's lock on a running attempt (default 30 s): how soon a dead worker's attempt is re-delivered. */
+  lockDurationMs?: number;
 }
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface WorkService {
+  /** Every queue worker is taking jobs (readiness). */
+  running(): boolean;
   close(): Promise<void>;
 }
 
@@ -70,7 +75,11 @@ async function execute(
     kubernetes: plan.kubernetes,
   };
   return executor
-    .run(request, { onLog: (line, stream) => log.push(line, stream), signal })
+    .run(request, {
+      onLog: (line, stream, position) => log.push(line, stream, position),
+      recordedPosition: () => log.lastPosition(),
+      signal,
+    })
     .catch((err: unknown) => ({
       status: 'FAILED' as const,
       exitCode: null,
@@ -93,7 +102,7 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
     for (const controller of running.get(uid) ?? []) controller.abort('canceled');
   });
 
-  async function process(bullJob: Job<AttemptData>): Promise<string> {
+  async function process(bullJob: Job<AttemptData>, token?: string): Promise<string> {
     const attempt = bullJob.data;
     const controller = new AbortController();
     // Registered before starting, so a cancel that lands in between still stops the job.
@@ -101,12 +110,19 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
     running.set(attempt.uid, ofRun.add(controller));
     let timer: NodeJS.Timeout | undefined;
     try {
-      const started = await transitions.startJob(attempt, Date.now());
+      const startedAt = Date.now();
+      const started = await transitions.startJob(attempt, startedAt);
       if (started.code !== 'start' && started.code !== 'restart') return started.code;
       if (started.code === 'restart') {
         logger.warn({ attempt }, 'attempt re-delivered after its worker stopped: running it again');
       }
       const plan = JSON.parse(started.spec) as JobPlan;
+      if (started.code === 'start') {
+        // Ready since it was enqueued (after its retry delay, if any): for a dependent, that is
+        // right after its last dependency's result was recorded. Re-deliveries are left out.
+        const readyAt = bullJob.timestamp + (bullJob.opts.delay ?? 0);
+        hopTime.observe({ executor: plan.executor }, Math.max(0, startedAt - readyAt) / 1000);
+      }
       if (plan.timeoutMs !== undefined) {
         // setTimeout fires at once for delays beyond 2^31-1 ms (~596 h): wait in steps.
         const deadline = Date.now() + plan.timeoutMs;
@@ -135,10 +151,19 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       );
       await log.flush();
       if (controller.signal.reason === WORKER_SHUTDOWN_REASON) {
-        // Not the job's outcome: leave the attempt RUNNING for another worker to take over.
-        throw new Error(WORKER_SHUTDOWN_REASON);
+        // Not the job's outcome: the attempt stays RUNNING in the store and goes back to the head
+        // of its queue now, so another worker takes it at once (start-job.lua answers 'restart')
+        // instead of after the lock expires. WaitingError tells BullMQ it has been moved.
+        await bullJob.moveToWait(token);
+        logger.info({ attempt }, 'attempt handed back at shutdown');
+        throw new WaitingError();
       }
-      const finished = await transitions.finishJob(attempt, result, Date.now());
+      const finishedAt = Date.now();
+      const finished = await transitions.finishJob(attempt, result, finishedAt);
+      if (finished.code === 'ok' || finished.code === 'retry') {
+        const labels = { executor: plan.executor, status: result.status };
+        jobDuration.observe(labels, (finishedAt - startedAt) / 1000);
+      }
       if (finished.code === 'retry') {
         const delay = plan.retries ? retryDelayMs(plan.retries, finished.retry) : 0;
         await queues.enqueue(attempt.uid, finished.ready, delay);
@@ -165,8 +190,11 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       connection,
       prefix: keys.bullPrefix,
       concurrency: options.concurrency,
-      // A worker killed mid-job leaves its lock to expire; the job is then re-delivered.
+      // A worker killed mid-job leaves its lock to expire; a stalled-job check (one per lock
+      // duration, by any worker) re-delivers the job: within two lock durations of the death.
       maxStalledCount: 100,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.lockDurationMs ?? 30_000,
     });
     worker.on('error', (err) => logger.error({ err }, 'worker error'));
     worker.on('failed', (job, err) =>
@@ -176,6 +204,7 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
   }
 
   return {
+    running: () => workers.every((w) => w.isRunning()),
     async close() {
       const grace = options.shutdownGraceMs ?? 10_000;
       const drained = Promise.all(workers.map((w) => w.close()));

@@ -21,9 +21,13 @@ export function connect(config: RedisConfig, options: { failFast?: boolean } = {
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     lazyConnect: false,
   };
-  if (config.url) return new Redis(config.url, common);
-  if (config.addrs && config.master) {
-    return new Redis({ ...common, sentinels: config.addrs.map(hostPort), name: config.master });
-  }
-  return new Redis({ ...common, ...hostPort(config.addr ?? '127.0.0.1:6379') });
+  const redis = config.url
+    ? new Redis(config.url, common)
+    : config.addrs && config.master
+      ? new Redis({ ...common, sentinels: config.addrs.map(hostPort), name: config.master })
+      : new Redis({ ...common, ...hostPort(config.addr ?? '127.0.0.1:6379') });
+  // Without a listener, ioredis prints a stack trace for every failed reconnect attempt of an
+  // outage. Each service logs the failures of its own operations (requests, cycles, workers).
+  redis.on('error', () => undefined);
+  return redis;
 }

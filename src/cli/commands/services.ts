@@ -87,15 +87,13 @@ export function registerServices(program: Command): void {
         const work = await runWork(config, redis, logger);
         const notif = await runNotif(config, redis, logger);
         const recycle = runRecycle(config, redis, logger);
-        const { app, url } = await runSched(config, redis, logger, security);
-        process.stderr.write(`chainr is up: ${url} (API at ${url}/api)\n`);
+        // One HTTP port for everything: the API, the UI, and the probes and metrics of all four.
+        const sched = await runSched(config, redis, logger, security, [work, notif, recycle]);
+        process.stderr.write(`chainr is up: ${sched.url} (API at ${sched.url}/api)\n`);
         return {
-          url,
+          url: sched.url,
           async stop() {
-            await app.close();
-            await work.close();
-            await notif.close();
-            await recycle.close();
+            await sched.stop();
             await own?.stop();
           },
         };
@@ -109,10 +107,9 @@ export function registerServices(program: Command): void {
     )
     .action(() =>
       serve('recycle', async (config, logger) => {
-        const { runRecycle } = await import('../../services/runtime.ts');
-        const recycle = runRecycle(config, requireRedis(config), logger);
-        logger.info({ intervalMs: config.recycleIntervalMs }, 'recycle started');
-        return { stop: () => recycle.close() };
+        const { runRecycle, serveWithOps } = await import('../../services/runtime.ts');
+        const redis = requireRedis(config);
+        return serveWithOps(config, redis, logger, runRecycle(config, redis, logger));
       }),
     );
 
@@ -122,9 +119,9 @@ export function registerServices(program: Command): void {
     .action(() =>
       serve('sched', async (config, logger) => {
         const { runSched } = await import('../../services/runtime.ts');
-        const { app, url } = await runSched(config, requireRedis(config), logger);
-        logger.info({ url }, 'sched listening');
-        return { url, stop: () => app.close() };
+        const sched = await runSched(config, requireRedis(config), logger);
+        logger.info({ url: sched.url }, 'sched listening');
+        return sched;
       }),
     );
 
@@ -154,9 +151,9 @@ export function registerServices(program: Command): void {
     )
     .action(() =>
       serve('notif', async (config, logger) => {
-        const { runNotif } = await import('../../services/runtime.ts');
-        const notif = await runNotif(config, requireRedis(config), logger);
-        return { stop: () => notif.close() };
+        const { runNotif, serveWithOps } = await import('../../services/runtime.ts');
+        const redis = requireRedis(config);
+        return serveWithOps(config, redis, logger, await runNotif(config, redis, logger));
       }),
     );
 
@@ -165,10 +162,11 @@ export function registerServices(program: Command): void {
     .description('Run a worker that executes ready jobs (needs a shared Redis: REDIS_URL)')
     .action(() =>
       serve('work', async (config, logger) => {
-        const { runWork } = await import('../../services/runtime.ts');
-        const work = await runWork(config, requireRedis(config), logger);
+        const { runWork, serveWithOps } = await import('../../services/runtime.ts');
+        const redis = requireRedis(config);
+        const work = await runWork(config, redis, logger);
         logger.info({ concurrency: config.concurrency }, 'worker started');
-        return { stop: () => work.close() };
+        return serveWithOps(config, redis, logger, work);
       }),
     );
 }

@@ -1,0 +1,49 @@
+/**
+ * `npm run chaos -- --duration 10m [--report file.json]`: the long version of the chaos test, on
+ * a private redis-server. Writes a JSON report and prints a summary; exits with 1 when a run
+ * ended other than expected, an attempt was never executed or executed again without a kill.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../core/durations.ts';
+import { freePort, startPrivateRedis } from '../cli/private-redis.ts';
+import { redisUrl } from './local.ts';
+import { runScenario, summary } from './scenario.ts';
+
+/** Runs submitted per second: about what the chaos test submits. */
+const RUNS_PER_SECOND = 4;
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10m' },
+    report: { type: 'string', default: 'chaos/results/latest.json' },
+  },
+});
+const durationMs = parseDuration(values.duration);
+const dir = await mkdtemp(join(tmpdir(), 'chainr-chaos-'));
+const redis = await startPrivateRedis(dir);
+try {
+  const report = await runScenario({
+    redisUrl: redisUrl({ addr: redis.addr, password: redis.password }),
+    ledger: join(dir, 'ledger'),
+    schedPorts: [await freePort(), await freePort()],
+    counts: { sched: 2, work: 3, notif: 1, recycle: 2 },
+    submitMs: durationMs,
+    runs: Math.round((durationMs / 1000) * RUNS_PER_SECOND),
+    killIntervalMs: 1000,
+    drainMs: 120_000,
+    print: (line) => console.log(line),
+  });
+  await mkdir(dirname(values.report), { recursive: true });
+  const written = { finishedAt: new Date().toISOString(), duration: values.duration, ...report };
+  await writeFile(values.report, `${JSON.stringify(written, null, 2)}\n`);
+  console.log(summary(report));
+  console.log(`report: ${values.report}`);
+  const failed = report.wrong.length + report.missing.length + report.unexplained.length;
+  process.exitCode = failed > 0 ? 1 : 0;
+} finally {
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+}

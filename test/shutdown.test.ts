@@ -1,0 +1,107 @@
+/**
+ * Graceful shutdown of a worker: on SIGTERM it takes no more jobs, lets those that end within the
+ * grace period finish, and hands the others back at once so another worker takes them over (the
+ * attempt stays RUNNING and is restarted), without waiting for the lock to expire.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { statuses, submit, waitForEnd } from './fixtures/api.ts';
+import { startInProcess, type Harness } from './fixtures/in-process.ts';
+import { spawnChainr, type ChainrProcess } from './fixtures/processes.ts';
+import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+
+let redis: TestRedis;
+let api: Harness;
+let dir: string;
+const workers: ChainrProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  api = await startInProcess(redis.url, { work: false });
+  dir = mkdtempSync(join(tmpdir(), 'chainr-shutdown-'));
+});
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+  await api.stop();
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const LOCK_MS = 30_000;
+const GRACE_MS = 1000;
+
+async function startWorker(): Promise<ChainrProcess> {
+  const worker = spawnChainr(['work'], {
+    REDIS_URL: redis.url,
+    CHAINR_PREFIX: api.prefix,
+    CHAINR_SHUTDOWN_GRACE: `${GRACE_MS}ms`,
+    CHAINR_LOCK_DURATION: `${LOCK_MS}ms`,
+    CHAINR_KUBERNETES: '0',
+    CHAINR_CONTAINER: '0',
+    LOG_LEVEL: 'info',
+  });
+  workers.push(worker);
+  await until(() => worker.output().includes('worker started'), 60_000);
+  return worker;
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Ledger lines: `<job> <worker pid> <time ms>`, one per execution. */
+function ledger(): { job: string; pid: number; time: number }[] {
+  const file = join(dir, 'ledger');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [job, pid, time] = line.split(' ');
+      return { job: job ?? '', pid: Number(pid), time: Number(time) };
+    });
+}
+
+it('finishes what ends within the grace period and hands the rest to another worker at once', async () => {
+  const first = await startWorker();
+  const go = join(dir, 'go');
+  const record = `echo "$CHAINR_JOB_NAME $PPID $(date +%s%3N)" >> ${join(dir, 'ledger')}`;
+  const run = await submit(api.url, {
+    kind: 'Pipeline',
+    jobs: {
+      // Ends as soon as the test says so: within the grace period.
+      short: { image: 'busybox', run: `${record}; while [ ! -e ${go} ]; do sleep 0.05; done` },
+      // Outlives the grace period on the first worker; ends at once where it runs again.
+      long: { image: 'busybox', run: `${record}; [ -e ${go} ] || sleep 60` },
+    },
+  });
+  await until(() => ledger().length === 2, 30_000);
+  expect(ledger().map((l) => l.pid)).toEqual([first.child.pid, first.child.pid]);
+
+  const second = await startWorker();
+  writeFileSync(go, '');
+  const stoppedAt = Date.now();
+  const exit = first.kill('SIGTERM');
+
+  const ended = await waitForEnd(api.url, run.metadata.uid, 30_000);
+  expect(statuses(ended)).toEqual({ short: 'SUCCESSFUL', long: 'SUCCESSFUL' });
+  expect(await exit).toBe(0);
+  const taken = ledger().find((l) => l.pid === second.child.pid);
+  expect(taken?.job).toBe('long');
+  expect(ledger()).toHaveLength(3); // short ran once, long twice
+  const pickup = (taken?.time ?? Infinity) - stoppedAt;
+  console.log(
+    `long taken over ${pickup} ms after SIGTERM (grace ${GRACE_MS} ms, lock ${LOCK_MS} ms)`,
+  );
+  expect(pickup).toBeGreaterThanOrEqual(GRACE_MS);
+  expect(pickup).toBeLessThan(GRACE_MS + 3000);
+  // The same attempt, restarted: not a retry.
+  expect(ended.jobs.find((j) => j.name === 'long')).toMatchObject({ attempt: 1, exitCode: 0 });
+  expect(first.output()).toContain('attempt handed back at shutdown');
+}, 120_000);
