@@ -94,6 +94,25 @@ it('answers 503 while Redis is down, keeps every service running, and ends every
   expect(services.map((s) => s.child.exitCode)).toEqual(services.map(() => null));
 }, 60_000);
 
+it('stops every service on SIGTERM while Redis is down, within the shutdown grace and a margin', async () => {
+  const own = await startRedis();
+  const env = { REDIS_URL: own.url, CHAINR_SHUTDOWN_GRACE: '1s', CHAINR_KUBERNETES: '0' };
+  const stopping = ['work', 'notif', 'recycle'].map((s) => spawnChainr([s], env));
+  stopping.push(await startHttpService('sched', env));
+  try {
+    await own.kill('SIGKILL');
+    await wait(500);
+    const signaled = Date.now();
+    const codes = await Promise.all(stopping.map((s) => s.kill('SIGTERM')));
+    // 1 s of grace + the 5 s margin, and time for a loaded machine to deliver the exits.
+    expect(Date.now() - signaled).toBeLessThan(12_000);
+    expect(codes.every((c) => c === 0 || c === 1)).toBe(true);
+  } finally {
+    await Promise.all(stopping.map((s) => s.kill('SIGKILL')));
+    await own.stop();
+  }
+}, 60_000);
+
 function count(values: number[]): Record<number, number> {
   const counts: Record<number, number> = {};
   for (const v of values) counts[v] = (counts[v] ?? 0) + 1;

@@ -7,6 +7,9 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config, type RedisConfig } from '../../config.ts';
 import type { Running } from '../../services/runtime.ts';
 
+/** Time a stopping service has beyond CHAINR_SHUTDOWN_GRACE before it exits regardless. */
+const SHUTDOWN_MARGIN_MS = 5000;
+
 /** Runs a service until SIGTERM or SIGINT, then stops it cleanly. */
 async function serve(
   name: string,
@@ -41,6 +44,13 @@ async function serve(
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, `${name} shutting down`);
+    // A stop that cannot finish (closing waits on an unreachable Redis) must not keep the process
+    // alive for ever: give up after the running jobs' grace and a margin for handing them back.
+    const limitMs = config.shutdownGraceMs + SHUTDOWN_MARGIN_MS;
+    setTimeout(() => {
+      logger.error({ limitMs }, `${name} did not stop in time: exiting`);
+      process.exit(1);
+    }, limitMs).unref();
     running.stop().then(
       () => process.exit(0),
       (err: unknown) => {
