@@ -130,7 +130,7 @@ describe('recycle', () => {
     await new Promise((r) => setTimeout(r, 1200));
     const recent = await submit({ kind: 'Pipeline', jobs: { a: job('true') } });
     const keys = makeKeys(api.prefix);
-    expect(await redis.exists(keys.log(oldUid, 'a'))).toBe(1);
+    expect(await redis.exists(keys.log(oldUid, 'a'), keys.runSpec(oldUid))).toBe(2);
     const shortRetention = new Recycler(redis, {
       connect: () => connect({ url: server.url }),
       keys,
@@ -147,7 +147,7 @@ describe('recycle', () => {
       await shortRetention.close();
     }
     expect((await fetch(`${api.url}/api/runs/${oldUid}`)).status).toBe(404);
-    expect(await redis.exists(keys.log(oldUid, 'a'))).toBe(0);
+    expect(await redis.exists(keys.log(oldUid, 'a'), keys.runSpec(oldUid))).toBe(0);
     expect(await redis.zscore(keys.runsByName('old'), oldUid)).toBeNull();
     expect(await redis.zscore(keys.runsByLabel('k', 'v'), oldUid)).toBeNull();
     expect(await redis.zscore(keys.runs, oldUid)).toBeNull();

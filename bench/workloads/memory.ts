@@ -27,13 +27,15 @@ async function byKind(redis: Redis, prefix: string): Promise<Record<string, numb
       const rest = k.slice(prefix.length);
       const kind = rest.startsWith('bull:')
         ? 'bullmq'
-        : rest.startsWith('run:') || rest.startsWith('p:')
-          ? 'run_hashes'
-          : rest.startsWith('runs')
-            ? 'run_indexes'
-            : rest.startsWith('events')
-              ? 'event_stream'
-              : (rest.split(':')[0] ?? rest);
+        : rest.startsWith('run:') && rest.endsWith(':spec')
+          ? 'run_specs'
+          : rest.startsWith('run:') || rest.startsWith('p:')
+            ? 'run_hashes'
+            : rest.startsWith('runs')
+              ? 'run_indexes'
+              : rest.startsWith('events')
+                ? 'event_stream'
+                : (rest.split(':')[0] ?? rest);
       kinds[kind] = (kinds[kind] ?? 0) + Number(sizes[i]?.[1] ?? 0);
     });
   } while (cursor !== '0');

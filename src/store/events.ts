@@ -34,15 +34,18 @@ function toEvent([id, fields]: [string, string[]]): ChainrEvent {
  * Fans the event stream out to in-process listeners from one blocking reader, so that any
  * number of SSE clients costs one Redis connection.
  *
- * The reader stays current even when nobody listens, so that a listener gets every event
- * written after it subscribed and at most the few of a read then in flight, which the snapshot
- * a route reads right after subscribing already shows. A reader that paused while idle, or
- * started with its first listener, would hand a new listener older events or lose newer ones.
- * With nobody listening, it only keeps its position: the events are not parsed.
+ * The reader sleeps while nobody listens (no read, no wake-up per event). The first listener
+ * wakes it: it fixes its position at the newest event, and `subscribe` resolves only then, so a
+ * route that reads its snapshot after `subscribe` resolved is handed no event older than the
+ * position its snapshot already shows (at most the few of a read in flight when a listener joins
+ * a reader that is awake, which the snapshot shows too). Once the last listener has left, the
+ * reader ends after its current read.
  */
 export class EventHub {
   private readonly listeners = new Set<(e: ChainrEvent) => void>();
-  private running = false;
+  private accepting = false;
+  /** Resolves once the awake reader's position is fixed; undefined while it sleeps. */
+  private awake: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -51,9 +54,22 @@ export class EventHub {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  subscribe(listener: (e: ChainrEvent) => void): () => void {
+  /**
+   * Adds a listener and resolves, with its unsubscribe function, once the reader's position is
+   * fixed: the listener gets every event written after that. Rejects (the listener removed) when
+   * the position cannot be read or the hub is stopped.
+   */
+  async subscribe(listener: (e: ChainrEvent) => void): Promise<() => void> {
+    if (!this.accepting) throw new Error('the event hub is stopped');
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const unsubscribe = () => void this.listeners.delete(listener);
+    try {
+      await (this.awake ??= this.wake());
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    return unsubscribe;
   }
 
   /** Events after `afterId` still in the stream (for clients resuming with Last-Event-ID). */
@@ -68,34 +84,36 @@ export class EventHub {
     return entries.map(toEvent);
   }
 
+  /** Lets listeners wake the reader, until `stop`. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.read();
+    this.accepting = true;
   }
 
   async stop(): Promise<void> {
-    this.running = false;
+    this.accepting = false;
     this.blocking.disconnect();
     await this.loop;
   }
 
-  private async read(): Promise<void> {
-    // Start after the newest entry that exists now. (Reading with `$` each time would lose the
+  /** Starts the reader after the newest event that exists now; resolves when that is known. */
+  private wake(): Promise<void> {
+    const position = this.blocking
+      .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
+      .then((newest) => newest[0]?.[0] ?? '0-0');
+    this.loop = position.then(
+      (last) => this.read(last),
+      () => {
+        this.awake = undefined; // the next listener tries again
+      },
+    );
+    return position.then(() => undefined);
+  }
+
+  private async read(from: string): Promise<void> {
+    // Each read continues from the last entry seen. (Reading with `$` each time would lose the
     // events written between one read's end and the next read's start.)
-    let last = '0-0';
-    for (;;) {
-      try {
-        const newest = await this.blocking.xrevrange(this.keys.events, '+', '-', 'COUNT', 1);
-        last = newest[0]?.[0] ?? '0-0';
-        break;
-      } catch (err) {
-        if (!this.running) return;
-        this.onError(err);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    while (this.running) {
+    let last = from;
+    while (this.accepting && this.listeners.size > 0) {
       try {
         const reply = await this.blocking.xread(
           'COUNT',
@@ -108,16 +126,17 @@ export class EventHub {
         );
         const entries = reply?.[0]?.[1] ?? [];
         last = entries[entries.length - 1]?.[0] ?? last;
-        if (this.listeners.size === 0) continue;
         for (const entry of entries) {
           const event = toEvent(entry);
           for (const listener of this.listeners) listener(event);
         }
       } catch (err) {
-        if (!this.running) return;
+        if (!this.accepting) break;
         this.onError(err);
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+    // Asleep: whoever listens next fixes a new position (no command is in flight any more).
+    this.awake = undefined;
   }
 }

@@ -86,17 +86,16 @@ function parseSummary(uid: string, h: Record<string, string>): RunSummary | unde
   };
 }
 
-export function parseRunHash(uid: string, h: Record<string, string>): RunRecord | undefined {
-  const summary = parseSummary(uid, h);
-  return summary && { ...summary, pipeline: json(h.pipeline, { kind: 'Pipeline', jobs: {} }) };
-}
-
-/** The hash fields of a new run: the compiled DAG, every job PENDING at attempt 1. */
-function initialFields(
+/**
+ * The hashes of a new run: `fields` (the run's hash: the compiled DAG, every job PENDING at
+ * attempt 1) and `spec` (the spec hash: the pipeline and each job's spec, the bulk of a run's
+ * bytes, kept apart so that reading a run's state, as a list page does, does not decode them).
+ */
+function initialHashes(
   plan: RunPlan,
   queuedRoots: string[],
   now: number,
-): Record<string, string | number> {
+): { fields: Record<string, string | number>; spec: Record<string, string> } {
   const { pipeline, compiled } = plan;
   const names = Object.keys(pipeline.jobs);
   const held = compiled.roots.filter((r) => !queuedRoots.includes(r));
@@ -107,30 +106,30 @@ function initialFields(
     done: 0,
     active: queuedRoots.length,
     jobs: names.join(','),
-    pipeline: JSON.stringify(pipeline),
     labels: JSON.stringify(plan.labels),
     params: JSON.stringify(plan.params),
   };
+  const spec: Record<string, string> = { pipeline: JSON.stringify(pipeline) };
   if (pipeline.metadata?.name) fields.name = pipeline.metadata.name;
   if (pipeline.concurrency) fields.concurrency = pipeline.concurrency;
   if (held.length > 0) fields.held = held.join(',');
   for (const name of names) {
     const job = compiled.jobs[name];
-    const spec = plan.jobs[name];
-    if (!job || !spec) continue;
+    const jobSpec = plan.jobs[name];
+    if (!job || !jobSpec) continue;
     fields[`${name}.status`] = 'PENDING';
     fields[`${name}.attempt`] = 1;
     fields[`${name}.wait`] = job.deps.length;
-    fields[`${name}.exec`] = spec.executor;
-    fields[`${name}.spec`] = JSON.stringify(spec);
-    if (spec.retries?.limit) fields[`${name}.retries`] = spec.retries.limit;
+    fields[`${name}.exec`] = jobSpec.executor;
+    spec[`${name}.spec`] = JSON.stringify(jobSpec);
+    if (jobSpec.retries?.limit) fields[`${name}.retries`] = jobSpec.retries.limit;
     if (queuedRoots.includes(name)) fields[`${name}.queued`] = 1;
     if (job.deps.length > 0) {
       fields[`${name}.deps`] = job.deps.map((d) => `${d.job}=${d.accepts.join('|')}`).join(';');
     }
     if (job.dependents.length > 0) fields[`${name}.next`] = job.dependents.join(',');
   }
-  return fields;
+  return { fields, spec };
 }
 
 export interface RunFilter {
@@ -161,10 +160,11 @@ export class RunStore {
     const uid = uuidv7();
     const limit = plan.pipeline.concurrency ?? Infinity;
     const queued = plan.compiled.roots.slice(0, limit);
-    const fields = initialFields(plan, queued, now);
+    const { fields, spec } = initialHashes(plan, queued, now);
     const multi = this.redis
       .multi()
       .hset(this.keys.run(uid), fields)
+      .hset(this.keys.runSpec(uid), spec)
       .zadd(this.keys.runs, 0, uid)
       .zadd(this.keys.runsByStatus('PENDING'), 0, uid);
     if (plan.pipeline.metadata?.name)
@@ -192,7 +192,20 @@ export class RunStore {
   }
 
   async get(uid: string): Promise<RunRecord | undefined> {
-    return parseRunHash(uid, await this.redis.hgetall(this.keys.run(uid)));
+    // Two commands sent together, without a pipeline object (ioredis copies every script defined
+    // on the connection into each pipeline and MULTI). The spec hash never changes; a run deleted
+    // between the two reads comes back without its pipeline, as if read just before deletion.
+    const [h, pipeline] = await Promise.all([
+      this.redis.hgetall(this.keys.run(uid)),
+      this.redis.hget(this.keys.runSpec(uid), 'pipeline'),
+    ]);
+    const summary = parseSummary(uid, h);
+    return (
+      summary && {
+        ...summary,
+        pipeline: json(pipeline ?? undefined, { kind: 'Pipeline', jobs: {} }),
+      }
+    );
   }
 
   async jobStatus(uid: string, job: string): Promise<JobStatus | undefined> {
@@ -247,7 +260,6 @@ export class RunStore {
       const uid = candidates[i];
       if (err || uid === undefined) continue;
       last = uid;
-      // A page shows no pipeline: it is left unparsed.
       const run = parseSummary(uid, h as Record<string, string>);
       if (run && this.accepts(run, filter)) runs.push(run);
       if (runs.length === limit) {
@@ -283,7 +295,11 @@ export class RunStore {
   async delete(run: RunRecord): Promise<void> {
     const multi = this.redis
       .multi()
-      .del(this.keys.run(run.uid), ...run.jobs.map((j) => this.keys.log(run.uid, j.name)))
+      .del(
+        this.keys.run(run.uid),
+        this.keys.runSpec(run.uid),
+        ...run.jobs.map((j) => this.keys.log(run.uid, j.name)),
+      )
       .zrem(this.keys.runs, run.uid)
       .zrem(this.keys.runsByStatus(run.status), run.uid);
     if (run.name !== undefined) multi.zrem(this.keys.runsByName(run.name), run.uid);

@@ -25,13 +25,21 @@ export interface TickData {
 
 export class ScheduleStore {
   readonly queue: Queue<TickData>;
+  /**
+   * The queue's own connection, as the ready queues have (queue.ts): BullMQ defines its scripts
+   * on the connection it is given, and ioredis copies every script defined on a connection into
+   * each pipeline and MULTI made on it, such as the MULTI that creates a run and a list page's
+   * pipeline on the caller's connection.
+   */
+  private readonly connection: Redis;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
   ) {
+    this.connection = redis.duplicate();
     this.queue = new Queue<TickData>(SCHEDULE_QUEUE, {
-      connection: redis,
+      connection: this.connection,
       prefix: keys.bullPrefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } },
     });
@@ -107,7 +115,8 @@ export class ScheduleStore {
     );
   }
 
-  close(): Promise<void> {
-    return this.queue.close();
+  async close(): Promise<void> {
+    await this.queue.close();
+    this.connection.disconnect();
   }
 }

@@ -10,22 +10,23 @@ const lua = (name: string): string =>
   readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
 const includes = lua('includes');
-const SOURCES = {
-  startJob: lua('start-job'),
-  finishJob: lua('finish-job'),
-  cancelRun: lua('cancel-run'),
-  retryRun: lua('retry-run'),
-  repairRun: lua('repair-run'),
-};
+/** Each script's source and how many KEYS it takes (its header lists them). */
+const SCRIPTS = {
+  startJob: [lua('start-job'), 3],
+  finishJob: [lua('finish-job'), 2],
+  cancelRun: [lua('cancel-run'), 2],
+  retryRun: [lua('retry-run'), 2],
+  repairRun: [lua('repair-run'), 2],
+} as const;
 
-type ScriptName = keyof typeof SOURCES;
+type ScriptName = keyof typeof SCRIPTS;
 type Evalable = Redis & Record<ScriptName, (...args: (string | number)[]) => Promise<string[]>>;
 
 /** Registers the scripts on a connection (EVALSHA with a fallback to EVAL, done by ioredis). */
 function withScripts(redis: Redis): Evalable {
-  for (const [name, source] of Object.entries(SOURCES)) {
+  for (const [name, [source, numberOfKeys]] of Object.entries(SCRIPTS)) {
     if (!(name in redis))
-      redis.defineCommand(name, { numberOfKeys: 2, lua: `${includes}\n${source}` });
+      redis.defineCommand(name, { numberOfKeys, lua: `${includes}\n${source}` });
   }
   return redis as Evalable;
 }
@@ -97,6 +98,7 @@ export class Transitions {
   async startJob(a: Attempt, now: number): Promise<StartResult> {
     const [code, spec, ...outputs] = await this.redis.startJob(
       ...this.run(a.uid),
+      this.keys.runSpec(a.uid),
       a.uid,
       a.job,
       a.attempt,

@@ -1,4 +1,4 @@
-/** What notif needs of a run, read from its hash: name, labels, notification rules, failed jobs. */
+/** What notif needs of a run, read from its hashes: name, labels, notification rules, failed jobs. */
 import type { Redis } from 'ioredis';
 import type { NotificationRule } from '../../core/types.ts';
 import type { Keys } from '../../store/keys.ts';
@@ -32,7 +32,10 @@ export class RunContexts {
     const key = this.keys.run(uid);
     let info = this.cache.get(uid);
     if (!info) {
-      const [name, labels, pipeline] = await this.redis.hmget(key, 'name', 'labels', 'pipeline');
+      const [[name, labels], pipeline] = await Promise.all([
+        this.redis.hmget(key, 'name', 'labels'),
+        this.redis.hget(this.keys.runSpec(uid), 'pipeline'),
+      ]);
       const parsedLabels = parse(labels);
       info = {
         ...(typeof name === 'string' && { name }),

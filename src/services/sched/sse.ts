@@ -33,6 +33,9 @@ export function openSse(
   };
   request.raw.on('close', finish);
   res.on('close', finish);
+  // A client that left while the route awaited (its subscription, its snapshot) closed before
+  // these listeners were added.
+  if (request.raw.socket.destroyed) finish();
   return {
     send(event, data, id) {
       if (closed) return;
@@ -46,7 +49,8 @@ export function openSse(
       return closed;
     },
     onClose(fn) {
-      closers.push(fn);
+      if (closed) fn();
+      else closers.push(fn);
     },
   };
 }

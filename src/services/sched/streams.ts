@@ -1,7 +1,7 @@
 /** The streaming endpoints: run events and all events over SSE, job logs (optionally followed). */
 import type { FastifyInstance } from 'fastify';
 import { isTerminalJob, isTerminalRun } from '../../core/types.ts';
-import type { ChainrEvent } from '../../store/events.ts';
+import type { ChainrEvent, EventHub } from '../../store/events.ts';
 import { HttpError, resource } from './errors.ts';
 import { mustGetRun, runUid, type SchedContext } from './lookup.ts';
 import { errorResponses, uidParams } from './schemas.ts';
@@ -9,6 +9,26 @@ import { openSse } from './sse.ts';
 import { runView } from './views.ts';
 
 const eventName = (e: ChainrEvent) => (e.job === undefined ? 'run' : 'job');
+
+/**
+ * Subscribes to the events `accepts` picks and holds them back until `deliverTo` names where
+ * they go: the route answers (and reads what comes before them: a snapshot, a replay) in
+ * between, and the events written meanwhile follow it, in order.
+ */
+async function held(events: EventHub, accepts: (e: ChainrEvent) => boolean) {
+  const pending: ChainrEvent[] = [];
+  let deliver: (e: ChainrEvent) => void = (e) => void pending.push(e);
+  const unsubscribe = await events.subscribe((e) => {
+    if (accepts(e)) deliver(e);
+  });
+  return {
+    unsubscribe,
+    deliverTo(sink: (e: ChainrEvent) => void) {
+      deliver = sink;
+      for (const e of pending.splice(0)) sink(e);
+    },
+  };
+}
 
 export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
   const { runs, logs, events, options } = ctx;
@@ -22,13 +42,16 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
       },
       handler: async (request, reply) => {
         const lastId = request.headers['last-event-id'];
+        // The stream opens once the hub listens: every event written after the client sees the
+        // answer reaches it.
+        const subscription = await held(events, () => true);
         const stream = openSse(request, reply);
-        const unsubscribe = events.subscribe((e) => stream.send(eventName(e), e, e.id));
-        stream.onClose(unsubscribe);
+        stream.onClose(subscription.unsubscribe);
+        const send = (e: ChainrEvent) => stream.send(eventName(e), e, e.id);
         if (typeof lastId === 'string' && /^\d+-\d+$/.test(lastId)) {
-          for (const e of await events.since(options.redis, lastId))
-            stream.send(eventName(e), e, e.id);
+          for (const e of await events.since(options.redis, lastId)) send(e);
         }
+        subscription.deliverTo(send);
       },
     },
   });
@@ -45,34 +68,30 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
       },
       handler: async (request, reply) => {
         const uid = runUid(request);
-        // Subscribe before reading the snapshot, so that nothing between the two is lost.
-        const pending: ChainrEvent[] = [];
-        let deliver = (e: ChainrEvent) => void pending.push(e);
-        const unsubscribe = events.subscribe((e) => {
-          if (e.uid === uid) deliver(e);
-        });
+        // Subscribed (the hub's position fixed) before the snapshot is read: no event is lost
+        // between the two, and none handed over is older than the snapshot.
+        const subscription = await held(events, (e) => e.uid === uid);
         let run;
         try {
           run = await mustGetRun(runs, uid);
         } catch (err) {
-          unsubscribe();
+          subscription.unsubscribe();
           throw err;
         }
         const stream = openSse(request, reply);
-        stream.onClose(unsubscribe);
+        stream.onClose(subscription.unsubscribe);
         stream.send('run', runView(run, { withPipeline: false }));
         if (isTerminalRun(run.status)) {
           stream.send('end', { uid, status: run.status });
           return stream.close();
         }
-        deliver = (e) => {
+        subscription.deliverTo((e) => {
           stream.send(eventName(e), e, e.id);
           if (e.job === undefined && isTerminalRun(e.status as never)) {
             stream.send('end', { uid, status: e.status });
             stream.close();
           }
-        };
-        for (const e of pending.splice(0)) deliver(e);
+        });
       },
     },
   });

@@ -1,6 +1,7 @@
 --[[ Marks one attempt of a job RUNNING, when it may start.
   KEYS[1] run hash
   KEYS[2] event stream
+  KEYS[3] the run's spec hash (the job's spec)
   ARGV[1] run uid
   ARGV[2] job name
   ARGV[3] attempt
@@ -20,11 +21,14 @@ ctx.run, ctx.events = KEYS[1], KEYS[2]
 ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[4], ARGV[5], ARGV[6]
 local run, job, attempt = ctx.run, ARGV[2], ARGV[3]
 local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.wait',
-  job .. '.spec', job .. '.deps')
-local run_status, job_status, current, wait, spec, deps = s[1], s[2], s[3], s[4], s[5], s[6]
+  job .. '.deps')
+local run_status, job_status, current, wait, deps = s[1], s[2], s[3], s[4], s[5]
 if not run_status then return {'missing'} end
 if run_status == 'CANCELED' then return {'canceled'} end
 if current ~= attempt or wait ~= '0' then return {'stale'} end
+if job_status ~= 'PENDING' and job_status ~= 'RUNNING' then return {'ended'} end
+-- Read only for an attempt that runs (a spec is the bulk of a run's bytes).
+local spec = redis.call('HGET', KEYS[3], job .. '.spec')
 
 -- One read for every dependency's outputs.
 local function with_outputs(code)
@@ -43,7 +47,6 @@ local function with_outputs(code)
 end
 
 if job_status == 'RUNNING' then return with_outputs('restart') end
-if job_status ~= 'PENDING' then return {'ended'} end
 redis.call('HSET', run, job .. '.status', 'RUNNING', job .. '.started', ctx.now)
 redis.call('HDEL', run, job .. '.reason') -- why it waited (a retry, a concurrency slot) is over
 if run_status == 'PENDING' then
