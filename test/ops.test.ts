@@ -105,6 +105,7 @@ describe('metrics of a pipeline', () => {
         a: { image: 'alpine', run: 'true' },
         b: { image: 'alpine', run: 'true', dependsOn: [{ job: 'a' }] },
         c: { image: 'alpine', run: 'exit 3', dependsOn: [{ job: 'a' }] },
+        d: { image: 'alpine', run: 'true', dependsOn: [{ job: 'c' }] },
       },
       notifications: [{ on: ['end'], to: { webhook: { url: hook.url } } }],
     });
@@ -123,6 +124,8 @@ describe('metrics of a pipeline', () => {
     const api = await (await fetch(`${sched.url}/metrics`)).text();
     expect(metricValue(api, 'chainr_runs', { status: 'FAILED' })).toBe(1);
     expect(metricValue(api, 'chainr_runs', { status: 'RUNNING' })).toBe(0);
+    const ended = (status: string) => metricValue(api, 'chainr_jobs_ended_total', { status });
+    expect([ended('SUCCESSFUL'), ended('FAILED'), ended('SKIPPED')]).toEqual([2, 1, 1]);
     for (const state of ['waiting', 'active', 'delayed'])
       expect(metricValue(api, 'chainr_queue_jobs', { executor: 'local', state })).toBe(0);
     expect(metricValue(api, 'chainr_instances', { service: 'work' })).toBe(1);
@@ -141,6 +144,7 @@ describe('metrics of a pipeline', () => {
       'SUCCESSFUL',
       'SUCCESSFUL',
       'FAILED',
+      'SKIPPED',
     ]);
   });
 

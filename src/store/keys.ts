@@ -27,6 +27,8 @@ export function makeKeys(prefix: string) {
     /** Prefix of the per-status indexes; the Lua scripts append the status. */
     statusIndexPrefix: `${prefix}runs:status:`,
     runsByStatus: (status: string) => `${prefix}runs:status:${status}`,
+    /** Hash: jobs ended so far, per status (metrics). The Lua scripts find it beside `runs:`. */
+    jobsEnded: `${prefix}jobs:ended`,
     runsByName: (name: string) => `${prefix}runs:name:${name}`,
     runsByLabel: (key: string, value: string) => `${prefix}runs:label:${key}=${value}`,
     schedules: `${prefix}schedules`,

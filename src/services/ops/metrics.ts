@@ -48,8 +48,8 @@ export const deliveriesTotal = new Counter({
 const QUEUE_STATES = ['waiting', 'active', 'delayed'] as const;
 
 /**
- * Gauges of the store read at scrape time, each from counters Redis keeps anyway: a ZCARD per
- * run status, BullMQ's job counts per ready queue, the instance index. The queues are those of
+ * The store's figures read at scrape time, each from counters Redis keeps anyway: a ZCARD per
+ * run status, the jobs-ended hash, BullMQ's job counts per ready queue, the instance index. The queues are those of
  * the executors live workers serve, and the default executor's.
  */
 export function storeMetrics(
@@ -69,6 +69,18 @@ export function storeMetrics(
     async collect() {
       const counts = await runs.counts();
       for (const status of RUN_STATUSES) this.set({ status }, counts[status]);
+    },
+  });
+  new Counter({
+    name: 'chainr_jobs_ended_total',
+    help: 'Jobs ended, by final status (SUCCESSFUL, FAILED, SKIPPED, CANCELED), kept by the store',
+    labelNames: ['status'] as const,
+    registers: [own],
+    async collect() {
+      // The count lives in Redis (every transition script adds to it): shown as it is there.
+      const ended = await redis.hgetall(keys.jobsEnded);
+      this.reset();
+      for (const [status, n] of Object.entries(ended)) this.inc({ status }, Number(n));
     },
   });
   new Gauge({

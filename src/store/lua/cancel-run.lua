@@ -24,6 +24,7 @@ for _, job in ipairs(split(s[2], ',')) do
     if job_status == 'RUNNING' then table.insert(result, job) end
     redis.call('HSET', run, job .. '.status', 'CANCELED', job .. '.finished', ctx.now,
       job .. '.reason', reason)
+    count_job_end('CANCELED')
     emit(job, 'CANCELED', reason, redis.call('HGET', run, job .. '.attempt'))
   end
 end

@@ -35,6 +35,12 @@ local function set_run_status(old_status, new_status)
   redis.call('ZADD', ctx.index_prefix .. new_status, 0, ctx.uid)
 end
 
+-- Counts a job's end in `<prefix>jobs:ended` (keys.ts: jobsEnded), for the jobs-by-status metric.
+local function count_job_end(status)
+  local prefix = string.sub(ctx.index_prefix, 1, -(#'runs:status:' + 1))
+  redis.call('HINCRBY', prefix .. 'jobs:ended', status, 1)
+end
+
 -- "job/attempt/executor": what the caller needs to enqueue a ready attempt.
 local function ready_entry(job)
   local f = redis.call('HMGET', ctx.run, job .. '.attempt', job .. '.exec')
@@ -56,6 +62,7 @@ local function end_job(name, status, reason, attempt)
     redis.call('HSET', run, 'failedJobs', failed and (failed .. ',' .. name) or name)
   end
   redis.call('HINCRBY', run, 'done', 1)
+  count_job_end(status)
   emit(name, status, reason, attempt or redis.call('HGET', run, name .. '.attempt'))
 end
 
