@@ -9,6 +9,7 @@
  * - `runs:status:<S>`  the same, for runs in status S (kept by the Lua transitions)
  * - `runs:name:<n>`    the same, for runs of pipelines named n
  * - `runs:label:<k>=<v>` the same, for runs labelled k=v
+ * - `jobs:ended`       hash: status → jobs ended in it so far (kept by the Lua transitions)
  * - `events`           stream of every run and job transition
  * - `log:<uid>:<job>`  stream of one job's log lines
  * - `cancel`           pub/sub channel: uid of a run just canceled, for workers to stop its jobs
