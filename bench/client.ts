@@ -1,28 +1,13 @@
 /**
  * The client side of the bench, in its own process so that its CPU is not counted as chainr's:
- * submits runs over HTTP and watches them end on the event stream, or drives autocannon. Spoken to
+ * submits runs over HTTP and watches them end on the event stream, or offers requests at a fixed rate. Spoken to
  * over IPC by client-link.ts.
  */
-import { createRequire } from 'node:module';
+import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
 import type { ClientReply, ClientRequest, LoadFigures, LoadOptions } from './client-link.ts';
 import { RunEnds } from './run-ends.ts';
 import { percentile } from './stats.ts';
-
-interface Tracker extends PromiseLike<AutocannonResult> {
-  on(
-    event: 'response',
-    listener: (client: unknown, status: number, bytes: number, ms: number) => void,
-  ): void;
-}
-interface AutocannonResult {
-  requests: { total: number };
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (o: object) => Tracker;
 
 const watcher = new Redis(process.env.REDIS_URL ?? '', {
   maxRetriesPerRequest: null,
@@ -54,28 +39,75 @@ async function batch(url: string, body: string, n: number, parallel: number) {
   return { wall_ms: wall, uids };
 }
 
-/** autocannon at a fixed offered rate; latencies taken from every response (sub-ms). */
+/** One request over the agent's keep-alive connections: resolves with the status code. */
+function send(agent: Agent, url: URL, o: LoadOptions): Promise<number> {
+  return new Promise((done, fail) => {
+    const headers: Record<string, string | number> =
+      o.body === undefined
+        ? {}
+        : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(o.body) };
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: o.method,
+        headers,
+      },
+      (res) => {
+        res.resume();
+        res.once('end', () => done(res.statusCode ?? 0));
+        res.once('error', fail);
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+    req.once('error', fail);
+    req.end(o.body);
+  });
+}
+
+/**
+ * Load at a fixed offered rate, open loop (as wrk2 does it): request i is due at start + i/rate
+ * whatever became of the ones before, and is sent on one of at most `connections` keep-alive
+ * connections (queued for one when all are busy). Its latency counts from when it was due, so
+ * time spent waiting for a busy server is not omitted. (autocannon's rate option sends each
+ * connection's quota for the second back to back and then pauses: bursts, not a rate.)
+ */
 async function load(o: LoadOptions): Promise<LoadFigures> {
+  const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
+  const url = new URL(o.url);
+  const total = Math.round(o.rate * o.durationS);
   const latencies: number[] = [];
-  const tracker = autocannon({
-    url: o.url,
-    method: o.method,
-    connections: o.connections,
-    overallRate: o.rate,
-    duration: o.durationS,
-    ...(o.body !== undefined && { body: o.body, headers: { 'content-type': 'application/json' } }),
-  });
-  tracker.on('response', (_c, status, _b, ms) => {
-    if (status >= 200 && status < 300) latencies.push(ms);
-  });
-  const r = await tracker;
+  let errors = 0;
+  const answers: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i += 1) {
+    const due = start + (i * 1000) / o.rate;
+    const early = due - performance.now();
+    if (early >= 1) await new Promise((r) => setTimeout(r, early));
+    answers.push(
+      send(agent, url, o).then(
+        (status) => {
+          if (status >= 200 && status < 300) latencies.push(performance.now() - due);
+          else errors += 1;
+        },
+        () => {
+          errors += 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(answers);
+  const elapsedS = (performance.now() - start) / 1000;
+  agent.destroy();
   return {
     latency_p50_ms: percentile(latencies, 50),
     latency_p99_ms: percentile(latencies, 99),
     latency_max_ms: Math.max(...latencies),
-    achieved_per_s: r.requests.total / r.duration,
-    requests: r.requests.total,
-    errors: r.errors + r.timeouts + r.non2xx,
+    achieved_per_s: latencies.length / elapsedS,
+    requests: total,
+    errors,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Workload 4, API: POST /api/runs of the seed pipeline at a fixed offered rate, then
  * GET /api/runs?limit=50 with 100,000 runs stored. sched alone in this process (no worker: the
- * API's own cost), autocannon in the client process. The baseline has no API: no ratio.
+ * API's own cost), the load generator in the client process. The baseline has no API: no ratio.
  */
 import { readFileSync } from 'node:fs';
 import { planRun } from '../../src/core/plan.ts';
@@ -24,7 +24,7 @@ async function calls(redis: BenchRedis, command: string): Promise<number> {
   return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(text)?.[1] ?? 0);
 }
 
-/** Waits until Redis is quiet: requests still in flight when autocannon stopped are done. */
+/** Waits until Redis is quiet: whatever the requests set going is done. */
 async function settle(redis: BenchRedis): Promise<void> {
   const processed = () => infoNumber(redis.admin, 'stats', 'total_commands_processed');
   for (let last = await processed(); ;) {
@@ -37,8 +37,7 @@ async function settle(redis: BenchRedis): Promise<void> {
 
 /**
  * One load run's figures, with the CPU time sched and Redis spent per request handled. Requests
- * are counted by Redis (`marker`: a command each request sends once), since autocannon leaves
- * requests in flight when it stops, which the server still handles.
+ * are counted by Redis (`marker`: a command each request sends once): what the server handled.
  */
 async function measured(c: ChainrBench, redis: BenchRedis, o: LoadOptions, marker: string) {
   const redisCpu = async () =>
