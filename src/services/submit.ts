@@ -41,29 +41,6 @@ export class Submitter {
     return { ok: true, uid, run };
   }
 
-  /**
-   * Jobs naming an executor no worker of the deployment serves: refused at once rather than
-   * left waiting in a queue nobody reads.
-   */
-  private async unservedExecutors(
-    pipeline: Pipeline,
-  ): Promise<{ path: string; message: string }[]> {
-    const named = new Map<string, string>();
-    for (const [job, spec] of Object.entries(pipeline.jobs)) {
-      if (spec.executor !== undefined && !named.has(spec.executor)) named.set(spec.executor, job);
-    }
-    const errors: { path: string; message: string }[] = [];
-    for (const [executor, job] of named) {
-      if ((await this.queues.queue(executor).getWorkersCount()) === 0) {
-        errors.push({
-          path: `jobs.${job}.executor`,
-          message: `no worker of this deployment runs the "${executor}" executor`,
-        });
-      }
-    }
-    return errors;
-  }
-
   enqueue(uid: string, ready: ReadyJob[]): Promise<void> {
     return this.queues.enqueue(uid, ready);
   }
