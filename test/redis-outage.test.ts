@@ -72,7 +72,13 @@ it('answers 503 while Redis is down, keeps every service running, and ends every
   const body = (await res.json()) as { kind: string; error: string };
   expect(body.kind).toBe('Error');
   expect(body.error).toMatch(/Redis\) is unavailable/);
-  await wait(3000);
+  // Event streams too answer 503 (after waiting up to 5 s for Redis), rather than hang.
+  for (const path of ['/api/events', `/api/runs/${accepted[0]?.uid ?? 'none'}/events`]) {
+    const stream = await fetch(`${sched.url}${path}`, { signal: AbortSignal.timeout(15_000) });
+    expect({ path, status: stream.status }).toEqual({ path, status: 503 });
+    expect(((await stream.json()) as { kind: string }).kind).toBe('Error');
+  }
+  await wait(1000);
   expect(services.map((s) => s.child.exitCode)).toEqual(services.map(() => null));
 
   await redis.start();

@@ -11,6 +11,12 @@ import { runView } from './views.ts';
 const eventName = (e: ChainrEvent) => (e.job === undefined ? 'run' : 'job');
 
 /**
+ * How long a stream waits for the event hub to fix its position before answering 503: the hub
+ * reads with the blocking connection, which waits for Redis to come back instead of failing.
+ */
+const HUB_WAIT_MS = 5000;
+
+/**
  * Subscribes to the events `accepts` picks and holds them back until `deliverTo` names where
  * they go: the route answers (and reads what comes before them: a snapshot, a replay) in
  * between, and the events written meanwhile follow it, in order.
@@ -18,9 +24,28 @@ const eventName = (e: ChainrEvent) => (e.job === undefined ? 'run' : 'job');
 async function held(events: EventHub, accepts: (e: ChainrEvent) => boolean) {
   const pending: ChainrEvent[] = [];
   let deliver: (e: ChainrEvent) => void = (e) => void pending.push(e);
-  const unsubscribe = await events.subscribe((e) => {
+  const subscribing = events.subscribe((e) => {
     if (accepts(e)) deliver(e);
   });
+  let timer: NodeJS.Timeout | undefined;
+  const redisDown = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HttpError(503, 'the store (Redis) is unavailable; try again shortly')),
+      HUB_WAIT_MS,
+    );
+  });
+  let unsubscribe: () => void;
+  try {
+    unsubscribe = await Promise.race([subscribing, redisDown]);
+  } catch (err) {
+    subscribing.then(
+      (late) => late(),
+      () => undefined,
+    ); // a subscription made too late is let go
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
   return {
     unsubscribe,
     deliverTo(sink: (e: ChainrEvent) => void) {
