@@ -10,7 +10,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { simulate, type Outcome } from '../core/simulate.ts';
-import type { JobSpec, JobStatus, Pipeline, RunStatus } from '../core/types.ts';
+import {
+  isTerminalRun,
+  type JobSpec,
+  type JobStatus,
+  type Pipeline,
+  type RunStatus,
+} from '../core/types.ts';
 import { everyAround, Supervisor, type Service, type SupervisorEvent } from './supervisor.ts';
 
 /** How a job of a case behaves: its sleep, and whether it fails always, on attempt 1 only, or never. */
@@ -204,7 +210,6 @@ async function awaitEnd(
 ): Promise<Map<string, RunView>> {
   const views = new Map<string, RunView>();
   const open = new Set(uids);
-  const ended = (s: RunStatus) => s === 'SUCCESSFUL' || s === 'FAILED' || s === 'CANCELED';
   for (let sweep = 0; open.size > 0 && Date.now() < deadline; sweep += 1) {
     const batch = [...open];
     for (let i = 0; i < batch.length; i += 20) {
@@ -214,7 +219,7 @@ async function awaitEnd(
           if (res?.status !== 200) return;
           const view = (await res.json()) as RunView;
           views.set(uid, view);
-          if (ended(view.status)) open.delete(uid);
+          if (isTerminalRun(view.status)) open.delete(uid);
         }),
       );
     }

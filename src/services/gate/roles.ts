@@ -13,7 +13,7 @@ const OPERATOR_POSTS = [/^\/api\/runs$/, /^\/api\/runs\/[^/]+\/(cancel|retry|res
 export function isPublic(method: string, path: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   if (path === '/metrics') return false;
-  return path === '/api' || path === '/healthz' || !(path === '/api' || path.startsWith('/api/'));
+  return path === '/api' || !path.startsWith('/api/');
 }
 
 export function requiredRole(method: string, path: string): Role {
