@@ -2,32 +2,15 @@
  * `chainr runs ...` as a real process against a real sched and worker on a real redis-server:
  * listing with filters, showing, retrying and resubmitting runs.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInProcess, type Harness } from './fixtures/in-process.ts';
-import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
-import { runChainr, type CliResult } from './fixtures/cli.ts';
+import { writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliTestbed, runChainr, type CliResult } from './fixtures/cli.ts';
 
-let redis: TestRedis;
-let api: Harness;
-let dir: string;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  api = await startInProcess(redis.url);
-  dir = mkdtempSync(join(tmpdir(), 'chainr-cli-runs-'));
-});
-afterAll(async () => {
-  await api?.stop();
-  await redis?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const testbed = cliTestbed('cli-runs');
 
 function chainr(args: string[]): Promise<CliResult> {
   // --server rather than CHAINR_SERVER, so that the flag is covered too
-  return runChainr([...args, '--server', api.url], { CHAINR_SERVER: 'http://127.0.0.1:1' });
+  return runChainr([...args, '--server', testbed.url()], { CHAINR_SERVER: 'http://127.0.0.1:1' });
 }
 
 interface RunJson {
@@ -38,7 +21,7 @@ interface RunJson {
 
 /** Submits a file with labels, waits for the run's end, and answers the run. */
 async function submitted(name: string, yaml: string, labels: string[] = []): Promise<RunJson> {
-  const path = join(dir, name);
+  const path = testbed.path(name);
   writeFileSync(path, yaml);
   const args = ['submit', '-f', path, '-w', '-o', 'json', ...labels.flatMap((l) => ['-l', l])];
   const { stdout, stderr } = await chainr(args);
@@ -55,7 +38,7 @@ let flaky: RunJson;
 let marker: string;
 
 beforeAll(async () => {
-  marker = join(dir, 'second-time');
+  marker = testbed.path('second-time');
   // fails the first time, succeeds once the marker exists
   const flakyRun = `test -f ${marker} || { touch ${marker}; exit 3; }`;
   [etl, web, flaky] = await Promise.all([

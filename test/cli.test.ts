@@ -3,38 +3,21 @@
  * real sched and worker (in this process) on a real redis-server.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../src/cli/private-redis.ts';
-import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { spawnChainr } from './fixtures/processes.ts';
-import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
-import { runChainr, type CliResult } from './fixtures/cli.ts';
+import { cliTestbed, runChainr, type CliResult } from './fixtures/cli.ts';
 
-let redis: TestRedis;
-let api: Harness;
-let dir: string;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  api = await startInProcess(redis.url);
-  dir = mkdtempSync(join(tmpdir(), 'chainr-cli-test-'));
-});
-afterAll(async () => {
-  await api?.stop();
-  await redis?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const testbed = cliTestbed('cli-test');
 
 /** Runs `chainr args...` to its end, with CHAINR_SERVER pointing at the test server. */
 function chainr(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return runChainr(args, { CHAINR_SERVER: api.url, ...env });
+  return runChainr(args, { CHAINR_SERVER: testbed.url(), ...env });
 }
 
 function file(name: string, text: string): string {
-  const path = join(dir, name);
+  const path = testbed.path(name);
   writeFileSync(path, text);
   return path;
 }
@@ -117,7 +100,7 @@ describe('submit --watch', () => {
       'slow.yaml',
       'kind: Pipeline\njobs:\n  nap: { image: busybox, run: sleep 30 }\n',
     );
-    const watch = spawnChainr(['submit', '-f', slow, '--watch'], { CHAINR_SERVER: api.url });
+    const watch = spawnChainr(['submit', '-f', slow, '--watch'], { CHAINR_SERVER: testbed.url() });
     const deadline = Date.now() + 20_000;
     while (!/job nap RUNNING/.test(watch.output()) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
@@ -134,7 +117,7 @@ describe('submit --watch', () => {
     expect(again.code).toBe(3);
     expect(again.stderr).toBe(`chainr: run ${uid} already ended (CANCELED)\n`);
 
-    const second = spawnChainr(['submit', '-f', slow, '--watch'], { CHAINR_SERVER: api.url });
+    const second = spawnChainr(['submit', '-f', slow, '--watch'], { CHAINR_SERVER: testbed.url() });
     while (!/job nap RUNNING/.test(second.output()) && Date.now() < deadline + 20_000) {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -205,7 +188,7 @@ describe.skipIf(spawnSync('script', ['--version']).status !== 0)('on a terminal'
       {
         // script relays its stdin to the terminal: an open one would keep it waiting
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, CHAINR_SERVER: api.url, LOG_LEVEL: 'warn' },
+        env: { ...process.env, CHAINR_SERVER: testbed.url(), LOG_LEVEL: 'warn' },
       },
     );
     let stdout = '';
