@@ -81,7 +81,7 @@ export async function startChainr(
       shutdownGraceMs: 1000,
     });
   }
-  const client = await startClient(redisUrl, keys.events);
+  const client = await startClient(redisUrl, keys.statusIndexPrefix);
   return {
     url,
     keys,

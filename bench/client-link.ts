@@ -43,10 +43,10 @@ export interface Client {
   stop(): Promise<void>;
 }
 
-export async function startClient(redisUrl: string, eventsKey: string): Promise<Client> {
+export async function startClient(redisUrl: string, statusIndexPrefix: string): Promise<Client> {
   const child = fork(fileURLToPath(new URL('./client.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, REDIS_URL: redisUrl, EVENTS_KEY: eventsKey },
+    env: { ...process.env, REDIS_URL: redisUrl, STATUS_INDEX_PREFIX: statusIndexPrefix },
   });
   const pending = new Map<number, { done: (v: unknown) => void; fail: (e: Error) => void }>();
   let nextId = 1;

@@ -1,10 +1,11 @@
 /**
- * The client side of the bench, in its own process so that its CPU is not counted as chainr's:
- * submits runs over HTTP and watches them end on the event stream, or offers requests at a fixed rate. Spoken to
- * over IPC by client-link.ts.
+ * The client side of the bench, in its own process (its CPU is reported apart from chainr's):
+ * submits runs over HTTP (undici, the lightest of Node's HTTP clients) and counts them ending, or
+ * offers requests at a fixed rate. Spoken to over IPC by client-link.ts.
  */
 import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
+import { Pool } from 'undici';
 import type { ClientReply, ClientRequest, LoadFigures, LoadOptions } from './client-link.ts';
 import { RunEnds } from './run-ends.ts';
 import { percentile } from './stats.ts';
@@ -13,16 +14,22 @@ const watcher = new Redis(process.env.REDIS_URL ?? '', {
   maxRetriesPerRequest: null,
   connectionName: 'bench', // left out of the command counts
 });
-const ends = new RunEnds(watcher, process.env.EVENTS_KEY ?? '');
+const ends = new RunEnds(watcher, process.env.STATUS_INDEX_PREFIX ?? '');
+
+/** Submissions' keep-alive connections, one pool per chainr. */
+const pools = new Map<string, Pool>();
 
 async function submit(url: string, body: string): Promise<string> {
-  const res = await fetch(`${url}/api/runs`, {
+  let pool = pools.get(url);
+  if (!pool) pools.set(url, (pool = new Pool(url, { connections: 16 })));
+  const res = await pool.request({
+    path: '/api/runs',
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
   });
-  const text = await res.text();
-  if (res.status !== 202) throw new Error(`POST /api/runs answered ${res.status}: ${text}`);
+  const text = await res.body.text();
+  if (res.statusCode !== 202) throw new Error(`POST /api/runs answered ${res.statusCode}: ${text}`);
   return (JSON.parse(text) as { metadata: { uid: string } }).metadata.uid;
 }
 
@@ -120,6 +127,7 @@ process.on('message', (m: ClientRequest) => {
 });
 process.once('disconnect', () => {
   watcher.disconnect();
+  for (const pool of pools.values()) void pool.destroy();
   process.exit(0);
 });
 process.send?.({ id: 0, result: 'ready' } satisfies ClientReply);
