@@ -30,8 +30,9 @@ ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[7], ARGV[8], 
 local run, job, attempt, status = ctx.run, ARGV[2], ARGV[3], ARGV[4]
 local exit_code, reason, outputs = ARGV[5], ARGV[6], ARGV[10]
 
+-- What the transition needs, in one read (the includes take `next` and the limit from ctx).
 local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.retries',
-  job .. '.started', job .. '.base')
+  job .. '.started', job .. '.base', job .. '.next', job .. '.reason', 'concurrency', 'done', 'total')
 if not s[1] then return {'missing'} end
 if s[1] == 'CANCELED' or s[3] ~= attempt then return {'ignored'} end
 
@@ -60,12 +61,22 @@ if status == 'FAILED' and retry <= tonumber(s[4] or '0') then
   return {'retry', ready_entry(job), retry}
 end
 
-if exit_code ~= '' then redis.call('HSET', run, job .. '.exit', exit_code) end
-if outputs ~= '' then redis.call('HSET', run, job .. '.outputs', outputs) end
+local extra = {}
+if exit_code ~= '' then extra = {job .. '.exit', exit_code} end
+if outputs ~= '' then
+  -- `withOutputs` tells start-job.lua that dependencies' outputs are worth reading.
+  table.insert(extra, job .. '.outputs')
+  table.insert(extra, outputs)
+  table.insert(extra, 'withOutputs')
+  table.insert(extra, '1')
+end
 redis.call('HINCRBY', run, 'active', -1)
-end_job(job, status, reason, attempt)
+ctx.next[job] = s[7] or ''
+ctx.limit = tonumber(s[9] or '0')
+end_job(job, status, reason, attempt, s[8] ~= false, extra)
 propagate({job})
 release_held()
-close_if_done()
+-- `done` as read, plus the jobs this transition ended: the run can only close once it reaches total.
+if tonumber(s[10] or '0') + ctx.ended >= tonumber(s[11] or '0') then close_if_done() end
 table.insert(ctx.result, 1, 'ok')
 return ctx.result

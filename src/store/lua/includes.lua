@@ -1,6 +1,7 @@
 -- Shared pieces, prepended to every script by src/store/scripts.ts. A script sets `ctx`'s fields
--- (run, events, max_events, uid, now, index_prefix) before calling the functions below.
-local ctx = {result = {}}
+-- (run, events, max_events, uid, now, index_prefix) before calling the functions below; it may
+-- also set what it has already read (`limit`, `next`), which then is not read again.
+local ctx = {result = {}, next = {}, ended = 0}
 
 local function split(list, sep)
   local out = {}
@@ -47,21 +48,29 @@ local function ready_entry(job)
   return job .. '/' .. f[1] .. '/' .. (f[2] or '')
 end
 
--- Records a job's final status. `attempt` is the job's current attempt, read when not given.
-local function end_job(name, status, reason, attempt)
+-- Records a job's final status. `attempt` is the job's current attempt, read when not given;
+-- `had_reason` false says the job has no reason to clear (nil: it may have one); `extra` holds
+-- more fields to set in the same write.
+local function end_job(name, status, reason, attempt, had_reason, extra)
   local run = ctx.run
+  local fields = extra or {}
+  table.insert(fields, name .. '.status')
+  table.insert(fields, status)
+  table.insert(fields, name .. '.finished')
+  table.insert(fields, ctx.now)
   if reason ~= '' then
-    redis.call('HSET', run, name .. '.status', status, name .. '.finished', ctx.now,
-      name .. '.reason', reason)
-  else
-    redis.call('HSET', run, name .. '.status', status, name .. '.finished', ctx.now)
+    table.insert(fields, name .. '.reason')
+    table.insert(fields, reason)
+  elseif had_reason ~= false then
     redis.call('HDEL', run, name .. '.reason')
   end
+  redis.call('HSET', run, unpack(fields))
   if status == 'FAILED' then
     local failed = redis.call('HGET', run, 'failedJobs')
     redis.call('HSET', run, 'failedJobs', failed and (failed .. ',' .. name) or name)
   end
   redis.call('HINCRBY', run, 'done', 1)
+  ctx.ended = ctx.ended + 1
   count_job_end(status)
   emit(name, status, reason, attempt or redis.call('HGET', run, name .. '.attempt'))
 end
@@ -145,7 +154,9 @@ end
 local function propagate(stack)
   while #stack > 0 do
     local ended = table.remove(stack)
-    for _, d in ipairs(split(redis.call('HGET', ctx.run, ended .. '.next'), ',')) do
+    local dependents = ctx.next[ended]
+    if dependents == nil then dependents = redis.call('HGET', ctx.run, ended .. '.next') end
+    for _, d in ipairs(split(dependents, ',')) do
       if redis.call('HINCRBY', ctx.run, d .. '.wait', -1) == 0 then decide(d, stack) end
     end
   end

@@ -21,8 +21,9 @@ ctx.run, ctx.events = KEYS[1], KEYS[2]
 ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[4], ARGV[5], ARGV[6]
 local run, job, attempt = ctx.run, ARGV[2], ARGV[3]
 local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.wait',
-  job .. '.deps')
+  job .. '.deps', job .. '.reason', 'withOutputs')
 local run_status, job_status, current, wait, deps = s[1], s[2], s[3], s[4], s[5]
+local has_reason, run_has_outputs = s[6], s[7]
 if not run_status then return {'missing'} end
 if run_status == 'CANCELED' then return {'canceled'} end
 if current ~= attempt or wait ~= '0' then return {'stale'} end
@@ -33,6 +34,7 @@ local spec = redis.call('HGET', KEYS[3], job .. '.spec')
 -- One read for every dependency's outputs.
 local function with_outputs(code)
   local result = {code, spec}
+  if not run_has_outputs then return result end -- no job of the run recorded outputs yet
   local names = {}
   for dep in string.gmatch(deps or '', '([^=;]+)=[^;]+') do table.insert(names, dep .. '.outputs') end
   if #names == 0 then return result end
@@ -48,7 +50,8 @@ end
 
 if job_status == 'RUNNING' then return with_outputs('restart') end
 redis.call('HSET', run, job .. '.status', 'RUNNING', job .. '.started', ctx.now)
-redis.call('HDEL', run, job .. '.reason') -- why it waited (a retry, a concurrency slot) is over
+-- Why it waited (a retry, a concurrency slot) is over.
+if has_reason then redis.call('HDEL', run, job .. '.reason') end
 if run_status == 'PENDING' then
   set_run_status(run_status, 'RUNNING')
   redis.call('HSET', run, 'started', ctx.now)
