@@ -6,7 +6,8 @@ import { planRun } from '../src/core/plan.ts';
 import type { Pipeline } from '../src/core/types.ts';
 import { Recycler } from '../src/services/recycle.ts';
 import { connect } from '../src/store/connection.ts';
-import { makeKeys } from '../src/store/keys.ts';
+import { attemptId, makeKeys } from '../src/store/keys.ts';
+import { ReadyQueues } from '../src/store/queue.ts';
 import { RunStore } from '../src/store/runs.ts';
 import { Transitions } from '../src/store/scripts.ts';
 import { getRun, statuses, waitForEnd } from './fixtures/api.ts';
@@ -95,6 +96,30 @@ describe('recycle', () => {
     expect((await recycler.cycle()).requeued).toBe(1);
     const run = await waitForEnd(api.url, uid);
     expect(run.status).toBe('SUCCESSFUL');
+  });
+
+  it('leaves a job carried on in a slot alone while its carrier is queued, and runs it again once the carrier is gone', async () => {
+    const uid = await createWithoutEnqueue(chain);
+    const a = { uid, job: 'a', attempt: 1 };
+    await transitions.startJob(a, Date.now());
+    await transitions.finishJob(a, { status: 'SUCCESSFUL', exitCode: 0, reason: '' }, Date.now(), {
+      executor: 'local',
+      holds: a,
+    });
+    // b is RUNNING in a's slot. a's queue entry is there (delayed: no worker takes it here).
+    const queues = new ReadyQueues(redis, makeKeys(api.prefix));
+    try {
+      await queues.enqueue(uid, [{ job: 'a', attempt: 1, executor: 'local' }], 600_000);
+      expect(await recycler.cycle()).toMatchObject({ runsRepaired: 0, requeued: 0 });
+      expect(statuses(await getRun(api.url, uid))).toMatchObject({ b: 'RUNNING' });
+      // The carrier leaves the queue for good (its worker died and BullMQ gave it up).
+      await queues.queue('local').remove(attemptId(uid, 'a', 1));
+    } finally {
+      await queues.close();
+    }
+    expect((await recycler.cycle()).requeued).toBe(1);
+    const run = await waitForEnd(api.url, uid);
+    expect(statuses(run)).toEqual({ a: 'SUCCESSFUL', b: 'SUCCESSFUL', c: 'SUCCESSFUL' });
   });
 
   it('leaves a healthy running run alone', async () => {

@@ -49,23 +49,31 @@ const seed: Pipeline = {
 
 type Outcome = 'SUCCESSFUL' | 'FAILED';
 
-/** Drives a run through the store the way workers do, finishing ready jobs with their outcomes. */
+/**
+ * Drives a run through the store the way workers do, finishing ready jobs with their outcomes.
+ * With `carry`, each finishing job offers its slot (as a worker does): a dependent carried on is
+ * already RUNNING and is finished in a later round without being started.
+ */
 async function drive(
   t: ReturnType<typeof setup>,
   pipeline: Pipeline,
   outcomes: Record<string, Outcome>,
   pick: (ready: ReadyJob[]) => ReadyJob[] = (r) => r,
+  carry = false,
 ) {
   const compiled = compile(pipeline);
   const uid = await t.create(pipeline, Date.now());
-  let ready: ReadyJob[] = compiled.roots.map((j) => ({ job: j, attempt: 1, executor: 'local' }));
+  type Slot = ReadyJob & { holds?: { uid: string; job: string; attempt: number } };
+  let ready: Slot[] = compiled.roots.map((j) => ({ job: j, attempt: 1, executor: 'local' }));
   while (ready.length > 0) {
-    const batch = pick(ready);
+    const batch = pick(ready) as Slot[];
     ready = ready.filter((r) => !batch.includes(r));
-    await Promise.all(batch.map((r) => t.transitions.startJob({ uid, ...r }, Date.now())));
+    const starting = batch.filter((r) => r.holds === undefined);
+    await Promise.all(starting.map((r) => t.transitions.startJob({ uid, ...r }, Date.now())));
     const results = await Promise.all(
       batch.map((r) => {
         const status = outcomes[r.job] ?? 'SUCCESSFUL';
+        const holds = r.holds ?? { uid, job: r.job, attempt: r.attempt };
         return t.transitions.finishJob(
           { uid, ...r },
           {
@@ -74,10 +82,17 @@ async function drive(
             reason: status === 'FAILED' ? 'exit code 1' : '',
           },
           Date.now(),
+          carry ? { executor: 'local', holds } : undefined,
         );
       }),
     );
-    for (const result of results) if (result.code === 'ok') ready.push(...result.ready);
+    results.forEach((result, i) => {
+      if (result.code !== 'ok') return;
+      ready.push(...result.ready);
+      const done = batch[i] as Slot;
+      const holds = done.holds ?? { uid, job: done.job, attempt: done.attempt };
+      if (result.next) ready.push({ ...result.next.attempt, executor: 'local', holds });
+    });
   }
   const run = await t.runs.get(uid);
   if (!run) throw new Error('run vanished');
@@ -249,6 +264,131 @@ describe('transitions', () => {
   });
 });
 
+describe("carrying a ready dependent on in the finishing worker's slot", () => {
+  const ok = { status: 'SUCCESSFUL' as const, exitCode: 0, reason: '' };
+  const chain: Pipeline = {
+    kind: 'Pipeline',
+    jobs: {
+      a: job('exit 0'),
+      b: job('echo "$A_X"', [{ job: 'a' }]),
+      c: job('exit 0', [{ job: 'b' }]),
+    },
+  };
+
+  it('starts one ready dependent at once, records its carrier, and queues the others', async () => {
+    const t = setup();
+    const fan: Pipeline = {
+      kind: 'Pipeline',
+      jobs: {
+        root: job('true'),
+        x: job('true', [{ job: 'root' }]),
+        y: job('true', [{ job: 'root' }]),
+        z: job('true', [{ job: 'root' }]),
+      },
+    };
+    const uid = await t.create(fan, 1);
+    const root = { uid, job: 'root', attempt: 1 };
+    await t.transitions.startJob(root, 2);
+    const finished = await t.transitions.finishJob(root, ok, 3, {
+      executor: 'local',
+      holds: root,
+    });
+    expect(finished).toMatchObject({
+      code: 'ok',
+      ready: [
+        { job: 'y', attempt: 1, executor: 'local' },
+        { job: 'z', attempt: 1, executor: 'local' },
+      ],
+      next: { attempt: { uid, job: 'x', attempt: 1 }, dependencyOutputs: {} },
+    });
+    const spec = finished.code === 'ok' ? JSON.parse(finished.next?.spec ?? '{}') : {};
+    expect(spec).toMatchObject({ run: 'true', executor: 'local' });
+    const run = await t.runs.get(uid);
+    expect(run?.jobs.find((j) => j.name === 'x')).toMatchObject({
+      status: 'RUNNING',
+      startedAt: 3,
+      queued: true,
+    });
+    expect(await redis.hmget(t.keys.run(uid), 'x.via', 'root.cont')).toEqual(['root/1', 'x/1']);
+    const events = (await redis.xrange(t.keys.events, '-', '+')).map(([, f]) => f.join(' '));
+    expect(events.slice(-2)).toEqual([
+      `uid ${uid} status SUCCESSFUL time 3 job root attempt 1`,
+      `uid ${uid} status RUNNING time 3 job x attempt 1`,
+    ]);
+    // Carried on, x is not started again: a delivery of x would find it RUNNING.
+    expect(await t.transitions.finishJob({ uid, job: 'x', attempt: 1 }, ok, 4)).toEqual({
+      code: 'ok',
+      ready: [],
+    });
+  });
+
+  it('carries on only a job of the executor whose slot is offered', async () => {
+    const t = setup();
+    const uid = await t.create(chain, 1);
+    const a = { uid, job: 'a', attempt: 1 };
+    await t.transitions.startJob(a, 2);
+    expect(await t.transitions.finishJob(a, ok, 3, { executor: 'kubernetes', holds: a })).toEqual({
+      code: 'ok',
+      ready: [{ job: 'b', attempt: 1, executor: 'local' }],
+    });
+  });
+
+  it("hands the carried job its dependencies' outputs", async () => {
+    const t = setup();
+    const uid = await t.create(chain, 1);
+    const a = { uid, job: 'a', attempt: 1 };
+    await t.transitions.startJob(a, 2);
+    const finished = await t.transitions.finishJob(a, { ...ok, outputs: { x: '1' } }, 3, {
+      executor: 'local',
+      holds: a,
+    });
+    expect(finished.code === 'ok' && finished.next?.dependencyOutputs).toEqual({ a: { x: '1' } });
+  });
+
+  it('resumes the job its carrier carried on when the carrier is delivered again', async () => {
+    const t = setup();
+    const uid = await t.create(chain, 1);
+    const a = { uid, job: 'a', attempt: 1 };
+    const carrier = { executor: 'local', holds: a };
+    await t.transitions.startJob(a, 2);
+    await t.transitions.finishJob(a, ok, 3, carrier);
+    // The worker stopped while b ran in a's slot: a's queue entry comes back.
+    expect(await t.transitions.startJob(a, 4)).toMatchObject({
+      code: 'restart',
+      attempt: { uid, job: 'b', attempt: 1 },
+    });
+    // b ends and carries c on, in the same slot: a's next delivery resumes c.
+    const b = { uid, job: 'b', attempt: 1 };
+    const afterB = await t.transitions.finishJob(b, ok, 5, carrier);
+    expect(afterB.code === 'ok' && afterB.next?.attempt).toEqual({ uid, job: 'c', attempt: 1 });
+    expect(await redis.hmget(t.keys.run(uid), 'c.via', 'a.cont')).toEqual(['a/1', 'c/1']);
+    expect(await t.transitions.startJob(a, 6)).toMatchObject({
+      code: 'restart',
+      attempt: { uid, job: 'c', attempt: 1 },
+    });
+    await t.transitions.finishJob({ uid, job: 'c', attempt: 1 }, ok, 7, carrier);
+    expect(await t.transitions.startJob(a, 8)).toEqual({ code: 'ended' });
+    expect((await t.runs.get(uid))?.status).toBe('SUCCESSFUL');
+  });
+
+  it("ignores the carried job's result once the run is canceled", async () => {
+    const t = setup();
+    const uid = await t.create(chain, 1);
+    const a = { uid, job: 'a', attempt: 1 };
+    await t.transitions.startJob(a, 2);
+    await t.transitions.finishJob(a, ok, 3, { executor: 'local', holds: a });
+    expect(await t.transitions.cancelRun(uid, 'canceled by request', 4)).toEqual({
+      code: 'ok',
+      running: ['b'],
+    });
+    const b = { uid, job: 'b', attempt: 1 };
+    expect(await t.transitions.finishJob(b, ok, 5, { executor: 'local', holds: a })).toEqual({
+      code: 'ignored',
+    });
+    expect(await t.transitions.startJob(a, 6)).toEqual({ code: 'canceled' });
+  });
+});
+
 describe('concurrent advances', () => {
   it('enqueues a fan-in job exactly once when its 60 dependencies finish at the same time on 12 connections', async () => {
     const t = setup();
@@ -308,34 +448,40 @@ describe('the Lua transitions apply the pure DAG rule', () => {
     }),
   );
 
-  it('ends every job as settle() decides, whatever the order of completions', async () => {
-    await fc.assert(
-      fc.asyncProperty(arbitraryRun, async ({ deps, outcomes, order }) => {
-        const jobs: Pipeline['jobs'] = {};
-        deps.forEach((ds, i) => {
-          jobs[`j${i}`] = job(
-            'true',
-            ds.map((d) => ({
-              job: `j${d.on}`,
-              ...(d.failure && { conditions: { failure: true } }),
-            })),
-          );
-        });
-        const pipeline: Pipeline = { kind: 'Pipeline', jobs };
-        const outcomeOf = Object.fromEntries(outcomes.map((o, i) => [`j${i}`, o]));
-        let step = 0;
-        // Finish a varying subset of the ready jobs each round, so completion orders differ.
-        const pick = (ready: ReadyJob[]) => {
-          const k = 1 + ((order[step++ % order.length] ?? 0) % ready.length);
-          return ready.slice(0, k);
-        };
-        const run = await drive(setup(), pipeline, outcomeOf, pick);
-        const want = expected(pipeline, outcomeOf);
-        const got = Object.fromEntries(run.jobs.map((j) => [j.name, j.status]));
-        expect(got).toEqual(want);
-        expect(run.status).toBe(runStatus(Object.values(want)));
-      }),
-      { numRuns: 60 },
-    );
-  });
+  it.each([
+    ['each ready job from its queue', false],
+    ['workers carrying dependents on in their slots', true],
+  ])(
+    'ends every job as settle() decides, whatever the order of completions: %s',
+    async (_, carry) => {
+      await fc.assert(
+        fc.asyncProperty(arbitraryRun, async ({ deps, outcomes, order }) => {
+          const jobs: Pipeline['jobs'] = {};
+          deps.forEach((ds, i) => {
+            jobs[`j${i}`] = job(
+              'true',
+              ds.map((d) => ({
+                job: `j${d.on}`,
+                ...(d.failure && { conditions: { failure: true } }),
+              })),
+            );
+          });
+          const pipeline: Pipeline = { kind: 'Pipeline', jobs };
+          const outcomeOf = Object.fromEntries(outcomes.map((o, i) => [`j${i}`, o]));
+          let step = 0;
+          // Finish a varying subset of the ready jobs each round, so completion orders differ.
+          const pick = (ready: ReadyJob[]) => {
+            const k = 1 + ((order[step++ % order.length] ?? 0) % ready.length);
+            return ready.slice(0, k);
+          };
+          const run = await drive(setup(), pipeline, outcomeOf, pick, carry);
+          const want = expected(pipeline, outcomeOf);
+          const got = Object.fromEntries(run.jobs.map((j) => [j.name, j.status]));
+          expect(got).toEqual(want);
+          expect(run.status).toBe(runStatus(Object.values(want)));
+        }),
+        { numRuns: 60 },
+      );
+    },
+  );
 });

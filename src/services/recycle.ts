@@ -138,7 +138,12 @@ export class Recycler {
       const queue = this.queues.queue(job.executor);
       const id = attemptId(run.uid, job.name, job.attempt);
       const state = await queue.getJobState(id);
-      if (state !== 'unknown' && state !== 'failed' && state !== 'completed') continue;
+      const lost = (s: string) => s === 'unknown' || s === 'failed' || s === 'completed';
+      if (!lost(state)) continue;
+      // A job carried on in a worker's slot has no queue entry of its own: it is in the queue
+      // as long as its carrier is (a stopped worker's carrier is delivered again, and resumes it).
+      const via = job.status === 'RUNNING' ? await this.carrierOf(run.uid, job.name) : undefined;
+      if (via !== undefined && state === 'unknown' && !lost(await queue.getJobState(via))) continue;
       // The attempt may have ended (and left the queue) since the run was read: look again.
       const [status, attempt] = await this.redis.hmget(
         this.options.keys.run(run.uid),
@@ -158,6 +163,14 @@ export class Recycler {
         'recycle: re-enqueued a lost attempt',
       );
     }
+  }
+
+  /** The queue entry of the job that carried this one on (`<job>.via`), if one did. */
+  private async carrierOf(uid: string, job: string): Promise<string | undefined> {
+    const via = await this.redis.hget(this.options.keys.run(uid), `${job}.via`);
+    if (via === null) return undefined;
+    const at = via.lastIndexOf('/');
+    return attemptId(uid, via.slice(0, at), Number(via.slice(at + 1)));
   }
 
   /** Deletes ended runs past retention, oldest first, stopping at the first run too young. */

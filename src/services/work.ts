@@ -18,7 +18,13 @@ import type { ExecutorRegistry } from '../executors/registry.ts';
 import { readyQueueName, type Keys } from '../store/keys.ts';
 import { LogStore } from '../store/logs.ts';
 import { ReadyQueues, type AttemptData } from '../store/queue.ts';
-import { Transitions, type Attempt } from '../store/scripts.ts';
+import {
+  Transitions,
+  type Attempt,
+  type Carrier,
+  type FinishResult,
+  type Runnable,
+} from '../store/scripts.ts';
 import { LogBuffer } from './log-buffer.ts';
 import { hopTime, jobDuration } from './ops/metrics.ts';
 
@@ -102,27 +108,25 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
     for (const controller of running.get(uid) ?? []) controller.abort('canceled');
   });
 
-  async function process(bullJob: Job<AttemptData>, token?: string): Promise<string> {
-    const attempt = bullJob.data;
+  /**
+   * Runs one attempt and records its result. Resolves with the transition's answer, including
+   * a ready dependent carried on in this slot when there is one.
+   */
+  async function runAttempt(
+    bullJob: Job<AttemptData>,
+    token: string | undefined,
+    runnable: Runnable,
+    startedAt: number,
+    carrier: Carrier,
+  ): Promise<FinishResult> {
+    const { attempt } = runnable;
     const controller = new AbortController();
     // Registered before starting, so a cancel that lands in between still stops the job.
     const ofRun = running.get(attempt.uid) ?? new Set();
     running.set(attempt.uid, ofRun.add(controller));
     let timer: NodeJS.Timeout | undefined;
     try {
-      const startedAt = Date.now();
-      const started = await transitions.startJob(attempt, startedAt);
-      if (started.code !== 'start' && started.code !== 'restart') return started.code;
-      if (started.code === 'restart') {
-        logger.warn({ attempt }, 'attempt re-delivered after its worker stopped: running it again');
-      }
-      const plan = JSON.parse(started.spec) as JobPlan;
-      if (started.code === 'start') {
-        // Ready since it was enqueued (after its retry delay, if any): for a dependent, that is
-        // right after its last dependency's result was recorded. Re-deliveries are left out.
-        const readyAt = bullJob.timestamp + (bullJob.opts.delay ?? 0);
-        hopTime.observe({ executor: plan.executor }, Math.max(0, startedAt - readyAt) / 1000);
-      }
+      const plan = JSON.parse(runnable.spec) as JobPlan;
       if (plan.timeoutMs !== undefined) {
         // setTimeout fires at once for delays beyond 2^31-1 ms (~596 h): wait in steps.
         const deadline = Date.now() + plan.timeoutMs;
@@ -139,7 +143,7 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
         logger.error({ err, attempt }, 'log write failed'),
       );
       // The job's own env and parameters win over what its dependencies output.
-      const env = { ...outputsEnv(started.dependencyOutputs), ...plan.env };
+      const env = { ...outputsEnv(runnable.dependencyOutputs), ...plan.env };
       const result = await execute(
         executors.get(plan.executor),
         executors,
@@ -151,15 +155,16 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       );
       await log.flush();
       if (controller.signal.reason === WORKER_SHUTDOWN_REASON) {
-        // Not the job's outcome: the attempt stays RUNNING in the store and goes back to the head
-        // of its queue now, so another worker takes it at once (start-job.lua answers 'restart')
-        // instead of after the lock expires. WaitingError tells BullMQ it has been moved.
+        // Not the job's outcome: the attempt stays RUNNING in the store and the queue's job goes
+        // back to the head of its queue now, so another worker takes it at once (start-job.lua
+        // answers 'restart', for this attempt or the one its carrier carried on) instead of
+        // after the lock expires. WaitingError tells BullMQ it has been moved.
         await bullJob.moveToWait(token);
         logger.info({ attempt }, 'attempt handed back at shutdown');
         throw new WaitingError();
       }
       const finishedAt = Date.now();
-      const finished = await transitions.finishJob(attempt, result, finishedAt);
+      const finished = await transitions.finishJob(attempt, result, finishedAt, carrier);
       if (finished.code === 'ok' || finished.code === 'retry') {
         const labels = { executor: plan.executor, status: result.status };
         jobDuration.observe(labels, (finishedAt - startedAt) / 1000);
@@ -170,13 +175,51 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       } else if (finished.code === 'ok' || finished.code === 'duplicate') {
         await queues.enqueue(attempt.uid, finished.ready);
       }
-      return finished.code;
+      if (finished.code === 'ok' && finished.next) {
+        // Ready when its last dependency's result was recorded, started now in this slot.
+        hopTime.observe({ executor: carrier.executor }, (Date.now() - finishedAt) / 1000);
+      }
+      return finished;
     } finally {
       clearTimeout(timer);
       ofRun.delete(controller);
       if (ofRun.size === 0) running.delete(attempt.uid);
     }
   }
+
+  /**
+   * The processor of one executor's queue: starts the attempt it was given, then runs each ready
+   * dependent the transitions carry on in this slot (one at most per finished job, of the same
+   * executor), saving the queue's round trips between dependent jobs.
+   */
+  const processorOf =
+    (executor: string) =>
+    async (bullJob: Job<AttemptData>, token?: string): Promise<string> => {
+      const holds = bullJob.data;
+      const startedAt = Date.now();
+      const started = await transitions.startJob(holds, startedAt);
+      if (started.code !== 'start' && started.code !== 'restart') return started.code;
+      if (started.code === 'restart') {
+        const attempt = started.attempt;
+        logger.warn({ attempt }, 'attempt re-delivered after its worker stopped: running it again');
+      } else {
+        // Ready since it was enqueued (after its retry delay, if any): for a dependent, that is
+        // right after its last dependency's result was recorded. Re-deliveries are left out.
+        const readyAt = bullJob.timestamp + (bullJob.opts.delay ?? 0);
+        hopTime.observe({ executor }, Math.max(0, startedAt - readyAt) / 1000);
+      }
+      const carrier: Carrier = { executor, holds };
+      let next: Runnable | undefined = started;
+      let at = startedAt;
+      let code: string = started.code;
+      while (next) {
+        const finished = await runAttempt(bullJob, token, next, at, carrier);
+        code = finished.code;
+        next = finished.code === 'ok' ? finished.next : undefined;
+        at = Date.now();
+      }
+      return code;
+    };
 
   const workers: Worker<AttemptData>[] = [];
   /** The workers' own connections: BullMQ does not close a connection it was given. */
@@ -186,7 +229,7 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
     if (limit !== undefined) await queues.queue(name).setGlobalConcurrency(limit);
     const connection = options.connect();
     connections.push(connection);
-    const worker = new Worker<AttemptData>(readyQueueName(name), process, {
+    const worker = new Worker<AttemptData>(readyQueueName(name), processorOf(name), {
       connection,
       prefix: keys.bullPrefix,
       concurrency: options.concurrency,

@@ -13,7 +13,7 @@ const includes = lua('includes');
 /** Each script's source and how many KEYS it takes (its header lists them). */
 const SCRIPTS = {
   startJob: [lua('start-job'), 3],
-  finishJob: [lua('finish-job'), 2],
+  finishJob: [lua('finish-job'), 3],
   cancelRun: [lua('cancel-run'), 2],
   retryRun: [lua('retry-run'), 2],
   repairRun: [lua('repair-run'), 2],
@@ -43,18 +43,30 @@ function readyJob(entry: string): ReadyJob {
   return { job, attempt: Number(attempt), executor };
 }
 
+/** An attempt to run now: its spec (JSON) and the outputs of its dependencies that had some. */
+export interface Runnable {
+  attempt: Attempt;
+  spec: string;
+  dependencyOutputs: Record<string, Record<string, string>>;
+}
+
+/** 'restart': a re-delivery after a worker stopped; the attempt may be one its carrier carried on. */
 export type StartResult =
-  | {
-      code: 'start' | 'restart';
-      spec: string;
-      dependencyOutputs: Record<string, Record<string, string>>;
-    }
+  | ({ code: 'start' | 'restart' } & Runnable)
   | { code: 'ended' | 'canceled' | 'stale' | 'missing' };
 
+/** `next`: a ready dependent carried on in the caller's slot, already RUNNING (finish-job.lua). */
 export type FinishResult =
-  | { code: 'ok' | 'duplicate'; ready: ReadyJob[] }
+  | { code: 'ok'; ready: ReadyJob[]; next?: Runnable }
+  | { code: 'duplicate'; ready: ReadyJob[] }
   | { code: 'retry'; ready: ReadyJob[]; retry: number }
   | { code: 'ignored' | 'missing' };
+
+/** The queue slot a worker offers for carrying a ready dependent on: its executor, the job it holds. */
+export interface Carrier {
+  executor: string;
+  holds: Attempt;
+}
 
 export type CancelResult =
   { code: 'ok'; running: string[] } | { code: 'ended'; status: string } | { code: 'missing' };
@@ -80,6 +92,19 @@ export interface AttemptResult {
   outputs?: Record<string, string>;
 }
 
+/** [job, attempt, spec, dep, outputs, dep, outputs, ...] as the scripts answer it. */
+function runnable(uid: string, reply: (string | undefined)[]): Runnable {
+  const [job = '', attempt = '1', spec, ...outputs] = reply;
+  const dependencyOutputs: Record<string, Record<string, string>> = {};
+  for (let i = 0; i + 1 < outputs.length; i += 2) {
+    dependencyOutputs[outputs[i] as string] = JSON.parse(outputs[i + 1] as string) as Record<
+      string,
+      string
+    >;
+  }
+  return { attempt: { uid, job, attempt: Number(attempt) }, spec: spec ?? '{}', dependencyOutputs };
+}
+
 export class Transitions {
   private readonly redis: Evalable;
 
@@ -96,7 +121,7 @@ export class Transitions {
   }
 
   async startJob(a: Attempt, now: number): Promise<StartResult> {
-    const [code, spec, ...outputs] = await this.redis.startJob(
+    const [code, job, attempt, spec, ...outputs] = await this.redis.startJob(
       ...this.run(a.uid),
       this.keys.runSpec(a.uid),
       a.uid,
@@ -106,23 +131,21 @@ export class Transitions {
       this.maxEvents,
       this.keys.statusIndexPrefix,
     );
-    if (code === 'start' || code === 'restart') {
-      const dependencyOutputs: Record<string, Record<string, string>> = {};
-      for (let i = 0; i + 1 < outputs.length; i += 2) {
-        dependencyOutputs[outputs[i] as string] = JSON.parse(outputs[i + 1] as string) as Record<
-          string,
-          string
-        >;
-      }
-      return { code, spec: spec ?? '{}', dependencyOutputs };
-    }
+    if (code === 'start' || code === 'restart')
+      return { code, ...runnable(a.uid, [job, attempt, spec, ...outputs]) };
     return { code: code as 'ended' | 'canceled' | 'stale' | 'missing' };
   }
 
-  async finishJob(a: Attempt, result: AttemptResult, now: number): Promise<FinishResult> {
+  async finishJob(
+    a: Attempt,
+    result: AttemptResult,
+    now: number,
+    carrier?: Carrier,
+  ): Promise<FinishResult> {
     const hasOutputs = result.outputs && Object.keys(result.outputs).length > 0;
-    const [code, ...ready] = await this.redis.finishJob(
+    const [code, ...rest] = await this.redis.finishJob(
       ...this.run(a.uid),
+      this.keys.runSpec(a.uid),
       a.uid,
       a.job,
       a.attempt,
@@ -133,10 +156,20 @@ export class Transitions {
       this.maxEvents,
       this.keys.statusIndexPrefix,
       hasOutputs ? JSON.stringify(result.outputs) : '',
+      carrier?.executor ?? '',
+      carrier ? `${carrier.holds.job}/${carrier.holds.attempt}` : '',
     );
     if (code === 'retry')
-      return { code, ready: ready.slice(0, 1).map(readyJob), retry: Number(ready[1]) };
-    if (code === 'ok' || code === 'duplicate') return { code, ready: ready.map(readyJob) };
+      return { code, ready: rest.slice(0, 1).map(readyJob), retry: Number(rest[1]) };
+    if (code === 'duplicate') return { code, ready: rest.map(readyJob) };
+    if (code === 'ok') {
+      const count = Number(rest[0]);
+      const ready = rest.slice(1, 1 + count).map(readyJob);
+      const carried = rest.slice(1 + count);
+      return carried.length > 0
+        ? { code, ready, next: runnable(a.uid, carried) }
+        : { code, ready };
+    }
     return { code: code as 'ignored' | 'missing' };
   }
 

@@ -6,6 +6,7 @@
   job's dependents, never to the size of the run.
   KEYS[1] run hash
   KEYS[2] event stream
+  KEYS[3] the run's spec hash (the spec of a job carried on)
   ARGV[1] run uid
   ARGV[2] job name
   ARGV[3] attempt
@@ -16,8 +17,13 @@
   ARGV[8] max events
   ARGV[9] prefix of the per-status run indexes
   ARGV[10] outputs as a JSON object, or ''
+  ARGV[11] the executor of the caller's queue, when it offers to carry a ready job on ('' not)
+  ARGV[12] the job the caller holds from its queue (the carrier), "job/attempt"
   Returns {code, ready...} with ready entries "job/attempt/executor", code one of:
-    'ok'        recorded; the ready jobs listed must be enqueued
+    'ok'        recorded; the ready jobs listed must be enqueued. Here the list is preceded by
+                its length, and may be followed by a job carried on: its name, attempt, spec,
+                and its dependencies' outputs (dep, outputs, ...). It is RUNNING: the caller runs
+                it at once, in the same queue slot (includes.lua: hand_out)
     'retry'     the attempt failed and will be retried: enqueue the entry listed after the
                 backoff of the retry whose number (1 for the first) follows it
     'duplicate' this attempt had already ended; the entries listed are its dependents that are
@@ -29,10 +35,14 @@ ctx.run, ctx.events = KEYS[1], KEYS[2]
 ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[7], ARGV[8], ARGV[9]
 local run, job, attempt, status = ctx.run, ARGV[2], ARGV[3], ARGV[4]
 local exit_code, reason, outputs = ARGV[5], ARGV[6], ARGV[10]
+if ARGV[11] ~= '' then
+  ctx.carry = {executor = ARGV[11], id = ARGV[12], job = string.match(ARGV[12], '^(.*)/')}
+end
 
 -- What the transition needs, in one read (the includes take `next` and the limit from ctx).
 local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.retries',
-  job .. '.started', job .. '.base', job .. '.next', job .. '.reason', 'concurrency', 'done', 'total')
+  job .. '.started', job .. '.base', job .. '.next', job .. '.reason', 'concurrency', 'done', 'total',
+  'withOutputs')
 if not s[1] then return {'missing'} end
 if s[1] == 'CANCELED' or s[3] ~= attempt then return {'ignored'} end
 
@@ -78,5 +88,18 @@ propagate({job})
 release_held()
 -- `done` as read, plus the jobs this transition ended: the run can only close once it reaches total.
 if tonumber(s[10] or '0') + ctx.ended >= tonumber(s[11] or '0') then close_if_done() end
-table.insert(ctx.result, 1, 'ok')
-return ctx.result
+local result = ctx.result
+table.insert(result, 1, #result)
+table.insert(result, 1, 'ok')
+if ctx.carried then
+  local name, attempt = ctx.carried[1], ctx.carried[2]
+  emit(name, 'RUNNING', nil, attempt)
+  local spec = redis.call('HGET', KEYS[3], name .. '.spec')
+  for _, v in ipairs({name, attempt, spec}) do table.insert(result, v) end
+  if s[12] or outputs ~= '' then
+    for _, v in ipairs(dependency_outputs(redis.call('HGET', run, name .. '.deps'))) do
+      table.insert(result, v)
+    end
+  end
+end
+return result

@@ -81,8 +81,46 @@ local function concurrency_limit()
   return ctx.limit
 end
 
--- Queues a ready job, or holds it when the run is at its concurrency limit or others are held
--- already (they go first: release_held hands out the slots in the order jobs became ready).
+-- The outputs of the dependencies (`<job>.deps`) that recorded some: {dep, outputs, ...}.
+local function dependency_outputs(deps)
+  local result, names = {}, {}
+  for dep in string.gmatch(deps or '', '([^=;]+)=[^;]+') do table.insert(names, dep .. '.outputs') end
+  if #names == 0 then return result end
+  local outputs = redis.call('HMGET', ctx.run, unpack(names))
+  for i, field in ipairs(names) do
+    if outputs[i] then
+      table.insert(result, string.sub(field, 1, -9))
+      table.insert(result, outputs[i])
+    end
+  end
+  return result
+end
+
+-- Hands a slot to a ready job: it goes to its executor's queue, or, when the caller is a worker
+-- offering to carry one job of its executor on (`ctx.carry`: the BullMQ job it holds, and its
+-- executor) and has not yet, it starts at once in that worker's slot. A carried job records
+-- its carrier (`.via`), and the carrier its latest carried job (`.cont`): start-job.lua resumes
+-- it when the carrier is delivered again after its worker stopped.
+local function hand_out(name)
+  local run = ctx.run
+  redis.call('HINCRBY', run, 'active', 1)
+  local f = redis.call('HMGET', run, name .. '.attempt', name .. '.exec', name .. '.reason')
+  local attempt, executor = f[1], f[2] or ''
+  local carry = ctx.carry
+  if carry and not ctx.carried and executor == carry.executor then
+    redis.call('HSET', run, name .. '.status', 'RUNNING', name .. '.started', ctx.now,
+      name .. '.queued', '1', name .. '.via', carry.id, carry.job .. '.cont', name .. '/' .. attempt)
+    if f[3] then redis.call('HDEL', run, name .. '.reason') end
+    ctx.carried = {name, attempt} -- its RUNNING event follows the transition's other events
+    return
+  end
+  redis.call('HSET', run, name .. '.queued', '1')
+  table.insert(ctx.result, name .. '/' .. attempt .. '/' .. executor)
+end
+
+-- Hands a slot to a ready job, or holds it when the run is at its concurrency limit or others
+-- are held already (they go first: release_held hands out the slots in the order jobs became
+-- ready).
 local function admit(name)
   local run = ctx.run
   local limit = concurrency_limit()
@@ -94,9 +132,7 @@ local function admit(name)
       return
     end
   end
-  redis.call('HINCRBY', run, 'active', 1)
-  redis.call('HSET', run, name .. '.queued', '1')
-  table.insert(ctx.result, ready_entry(name))
+  hand_out(name)
 end
 
 -- Hands the slots freed by ended jobs to the jobs held longest.
@@ -107,10 +143,7 @@ local function release_held()
   local held = split(redis.call('HGET', run, 'held'), ',')
   if #held == 0 then return end
   while #held > 0 and tonumber(redis.call('HGET', run, 'active')) < limit do
-    local name = table.remove(held, 1)
-    redis.call('HINCRBY', run, 'active', 1)
-    redis.call('HSET', run, name .. '.queued', '1')
-    table.insert(ctx.result, ready_entry(name))
+    hand_out(table.remove(held, 1))
   end
   if #held > 0 then redis.call('HSET', run, 'held', table.concat(held, ','))
   else redis.call('HDEL', run, 'held') end

@@ -8,10 +8,12 @@
   ARGV[4] now (ms since epoch)
   ARGV[5] max events
   ARGV[6] prefix of the per-status run indexes
-  Returns {code, spec, dep, outputs, dep, outputs, ...}, code one of:
+  Returns {code, job, attempt, spec, dep, outputs, dep, outputs, ...}, code one of:
     'start'    the attempt is now RUNNING; spec is the job's JSON spec, followed by the outputs
                (JSON) of each of its dependencies that produced some
-    'restart'  the attempt was already RUNNING: a re-delivery after its worker died; run it again
+    'restart'  the attempt was already RUNNING: a re-delivery after its worker died; run it again.
+               Or the attempt ended, and a job it carried on (includes.lua: hand_out) is still
+               RUNNING: its worker stopped; the job and attempt returned are that one's
     'ended'    the attempt already ended (a duplicate delivery)
     'canceled' the run was canceled
     'stale'    another attempt is current, or the job is not ready
@@ -21,34 +23,34 @@ ctx.run, ctx.events = KEYS[1], KEYS[2]
 ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[4], ARGV[5], ARGV[6]
 local run, job, attempt = ctx.run, ARGV[2], ARGV[3]
 local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.wait',
-  job .. '.deps', job .. '.reason', 'withOutputs')
+  job .. '.deps', job .. '.reason', 'withOutputs', job .. '.cont')
 local run_status, job_status, current, wait, deps = s[1], s[2], s[3], s[4], s[5]
-local has_reason, run_has_outputs = s[6], s[7]
+local has_reason, run_has_outputs, carried = s[6], s[7], s[8]
 if not run_status then return {'missing'} end
 if run_status == 'CANCELED' then return {'canceled'} end
 if current ~= attempt or wait ~= '0' then return {'stale'} end
-if job_status ~= 'PENDING' and job_status ~= 'RUNNING' then return {'ended'} end
--- Read only for an attempt that runs (a spec is the bulk of a run's bytes).
-local spec = redis.call('HGET', KEYS[3], job .. '.spec')
 
--- One read for every dependency's outputs.
-local function with_outputs(code)
-  local result = {code, spec}
+-- The reply for an attempt that runs: its spec (read only then: specs are the bulk of a run's
+-- bytes) and its dependencies' outputs.
+local function runs(code, name, number, dependencies)
+  local result = {code, name, number, redis.call('HGET', KEYS[3], name .. '.spec')}
   if not run_has_outputs then return result end -- no job of the run recorded outputs yet
-  local names = {}
-  for dep in string.gmatch(deps or '', '([^=;]+)=[^;]+') do table.insert(names, dep .. '.outputs') end
-  if #names == 0 then return result end
-  local outputs = redis.call('HMGET', run, unpack(names))
-  for i, field in ipairs(names) do
-    if outputs[i] then
-      table.insert(result, string.sub(field, 1, -9))
-      table.insert(result, outputs[i])
-    end
-  end
+  for _, v in ipairs(dependency_outputs(dependencies)) do table.insert(result, v) end
   return result
 end
 
-if job_status == 'RUNNING' then return with_outputs('restart') end
+if job_status ~= 'PENDING' and job_status ~= 'RUNNING' then
+  if carried then
+    local name, number = string.match(carried, '^(.*)/(%d+)$')
+    local c = redis.call('HMGET', run, name .. '.status', name .. '.attempt', name .. '.via',
+      name .. '.deps')
+    if c[1] == 'RUNNING' and c[2] == number and c[3] == job .. '/' .. attempt then
+      return runs('restart', name, number, c[4])
+    end
+  end
+  return {'ended'}
+end
+if job_status == 'RUNNING' then return runs('restart', job, attempt, deps) end
 redis.call('HSET', run, job .. '.status', 'RUNNING', job .. '.started', ctx.now)
 -- Why it waited (a retry, a concurrency slot) is over.
 if has_reason then redis.call('HDEL', run, job .. '.reason') end
@@ -58,4 +60,4 @@ if run_status == 'PENDING' then
   emit(nil, 'RUNNING', nil)
 end
 emit(job, 'RUNNING', nil, attempt)
-return with_outputs('start')
+return runs('start', job, attempt, deps)
