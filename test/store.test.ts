@@ -301,7 +301,7 @@ describe("carrying a ready dependent on in the finishing worker's slot", () => {
       ],
       next: { attempt: { uid, job: 'x', attempt: 1 }, dependencyOutputs: {} },
     });
-    const spec = finished.code === 'ok' ? JSON.parse(finished.next?.spec ?? '{}') : {};
+    const spec: unknown = finished.code === 'ok' ? JSON.parse(finished.next?.spec ?? '{}') : {};
     expect(spec).toMatchObject({ run: 'true', executor: 'local' });
     const run = await t.runs.get(uid);
     expect(run?.jobs.find((j) => j.name === 'x')).toMatchObject({

@@ -52,8 +52,7 @@ export interface Runnable {
 
 /** 'restart': a re-delivery after a worker stopped; the attempt may be one its carrier carried on. */
 export type StartResult =
-  | ({ code: 'start' | 'restart' } & Runnable)
-  | { code: 'ended' | 'canceled' | 'stale' | 'missing' };
+  ({ code: 'start' | 'restart' } & Runnable) | { code: 'ended' | 'canceled' | 'stale' | 'missing' };
 
 /** `next`: a ready dependent carried on in the caller's slot, already RUNNING (finish-job.lua). */
 export type FinishResult =
@@ -166,9 +165,7 @@ export class Transitions {
       const count = Number(rest[0]);
       const ready = rest.slice(1, 1 + count).map(readyJob);
       const carried = rest.slice(1 + count);
-      return carried.length > 0
-        ? { code, ready, next: runnable(a.uid, carried) }
-        : { code, ready };
+      return carried.length > 0 ? { code, ready, next: runnable(a.uid, carried) } : { code, ready };
     }
     return { code: code as 'ignored' | 'missing' };
   }
