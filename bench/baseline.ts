@@ -2,7 +2,8 @@
  * The baseline: a bare BullMQ program doing the same work as chainr and nothing else. A Redis hash
  * per pipeline holds each job's count of unfinished dependencies; a finishing job decrements its
  * dependents' counters (HINCRBY, one pipelined round trip) and enqueues those that reach zero (one
- * addBulk). No statuses, events, logs, validation or API. Queue options are chainr's own.
+ * `add` each, sent together, as chainr does: cheaper than addBulk for a few jobs). No statuses,
+ * events, logs, validation or API. Queue options are chainr's own.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -82,6 +83,8 @@ export async function startBaseline(
     data: { p, s, j },
     opts: { jobId: `${p}/${j}` },
   });
+  const addAll = (entries: ReturnType<typeof entry>[]) =>
+    Promise.all(entries.map((e) => queue.add(e.name, e.data, e.opts)));
   const at = new Map<string, number>();
   const completion = new Completion();
   const onLeaf = options.onLeaf ?? ((p: string) => completion.leaf(p));
@@ -103,7 +106,7 @@ export async function startBaseline(
     const ready = next.filter((_, i) => replies[i]?.[1] === 0);
     if (ready.length === 0) return;
     const enqueueStart = performance.now();
-    await queue.addBulk(ready.map((d) => entry(p, s, d)));
+    await addAll(ready.map((d) => entry(p, s, d)));
     const enqueueEnd = performance.now();
     for (const d of ready) mark(`${p}/${d}`, { enqueueStart, enqueueEnd });
   }
@@ -132,7 +135,7 @@ export async function startBaseline(
       const fields: Record<string, number> = {};
       for (const [job, deps] of Object.entries(shape.deps)) fields[job] = deps.length;
       await commands.hset(counters(p), fields);
-      await queue.addBulk(shape.roots.map((r) => entry(p, shape.name, r)));
+      await addAll(shape.roots.map((r) => entry(p, shape.name, r)));
       return p;
     },
     async stop() {

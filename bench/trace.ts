@@ -56,7 +56,7 @@ export async function traced<T>(fn: () => Promise<T>): Promise<[T, Map<string, M
 
 /**
  * The steps of the hop from job a to job b, in ms: a's executor returned → finish-job.lua called
- * (`to_finish`), the script (`finish_job`), → addBulk of b (`to_enqueue`, `enqueue`), → BullMQ
+ * (`to_finish`), the script (`finish_job`), → add of b (`to_enqueue`, `enqueue`), → BullMQ
  * hands b to a worker slot (`bullmq_fetch`: moveToFinished of a, fetch of b), start-job.lua
  * (`start_job`), → b's executor called (`to_executor`).
  */

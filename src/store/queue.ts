@@ -48,24 +48,20 @@ export class ReadyQueues {
     return queue;
   }
 
-  /** Enqueues ready attempts; the attempt id as job id makes a repeated enqueue a no-op. */
+  /**
+   * Enqueues ready attempts; the attempt id as job id makes a repeated enqueue a no-op. One `add`
+   * each, sent together: BullMQ's addBulk builds an ioredis pipeline, which copies every script
+   * BullMQ defined on the connection (52), and costs more than the adds it saves below about 20.
+   */
   async enqueue(uid: string, ready: ReadyJob[], delayMs = 0): Promise<void> {
-    const byExecutor = new Map<string, ReadyJob[]>();
-    for (const r of ready) byExecutor.set(r.executor, [...(byExecutor.get(r.executor) ?? []), r]);
     await Promise.all(
-      [...byExecutor].map(([executor, jobs]) => {
-        const entries = jobs.map(({ job, attempt }) => ({
-          name: job,
-          data: { uid, job, attempt },
-          opts: { jobId: attemptId(uid, job, attempt), ...(delayMs > 0 && { delay: delayMs }) },
-        }));
-        const queue = this.queue(executor);
-        // One job (every hop of a chain) is one script call; addBulk would wrap it in a pipeline.
-        const [only] = entries;
-        return entries.length === 1 && only
-          ? queue.add(only.name, only.data, only.opts)
-          : queue.addBulk(entries);
-      }),
+      ready.map(({ job, attempt, executor }) =>
+        this.queue(executor).add(
+          job,
+          { uid, job, attempt },
+          { jobId: attemptId(uid, job, attempt), ...(delayMs > 0 && { delay: delayMs }) },
+        ),
+      ),
     );
   }
 
