@@ -1,6 +1,7 @@
 /** BullMQ queues of ready job attempts, one per executor, shared by sched (roots) and work. */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { coalesceWrites } from './connection.ts';
 import { attemptId, readyQueueName, type Keys } from './keys.ts';
 import type { ReadyJob } from './scripts.ts';
 
@@ -18,6 +19,11 @@ export const READY_JOB_OPTIONS = {
   removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
+
+const coalesced = (redis: Redis): Redis => {
+  coalesceWrites(redis);
+  return redis;
+};
 
 export class ReadyQueues {
   private readonly queues = new Map<string, Queue<AttemptData>>();
@@ -37,7 +43,7 @@ export class ReadyQueues {
   queue(executor: string): Queue<AttemptData> {
     let queue = this.queues.get(executor);
     if (!queue) {
-      this.connection ??= this.base.duplicate();
+      this.connection ??= coalesced(this.base.duplicate());
       queue = new Queue<AttemptData>(readyQueueName(executor), {
         connection: this.connection,
         prefix: this.keys.bullPrefix,
