@@ -25,6 +25,9 @@ beforeAll(async () => {
     REDIS_URL: redis.url,
     CHAINR_RECYCLE_INTERVAL: '1s',
     CHAINR_RECYCLE_GRACE: '5s',
+    // A fetch whose answer the crash lost leaves its job active under a lock nobody renews;
+    // BullMQ's stalled-job check gives it back within two lock durations (30 s each by default).
+    CHAINR_LOCK_DURATION: '3s',
     CHAINR_KUBERNETES: '0',
     CHAINR_CONTAINER: '0',
   };

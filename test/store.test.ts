@@ -371,6 +371,29 @@ describe("carrying a ready dependent on in the finishing worker's slot", () => {
     expect((await t.runs.get(uid))?.status).toBe('SUCCESSFUL');
   });
 
+  it('hands the carried job back again when a finish is repeated (its first answer lost)', async () => {
+    const t = setup();
+    const uid = await t.create(chain, 1);
+    const a = { uid, job: 'a', attempt: 1 };
+    const carrier = { executor: 'local', holds: a };
+    await t.transitions.startJob(a, 2);
+    await t.transitions.finishJob(a, ok, 3, carrier);
+    // Sent again after a reconnect: the attempt has ended, b still runs in this slot.
+    expect(await t.transitions.finishJob(a, ok, 4, carrier)).toMatchObject({
+      code: 'duplicate',
+      ready: [],
+      next: { attempt: { uid, job: 'b', attempt: 1 } },
+    });
+    // Another slot's finish of a (a re-delivery elsewhere) does not take b.
+    const other = { executor: 'local', holds: { uid, job: 'x', attempt: 1 } };
+    expect(await t.transitions.finishJob(a, ok, 5, other)).toEqual({
+      code: 'duplicate',
+      ready: [],
+    });
+    const events = await redis.xrange(t.keys.events, '-', '+');
+    expect(events.filter(([, f]) => f.includes('b') && f.includes('RUNNING'))).toHaveLength(1);
+  });
+
   it("ignores the carried job's result once the run is canceled", async () => {
     const t = setup();
     const uid = await t.create(chain, 1);

@@ -215,7 +215,7 @@ export async function startWork(options: WorkOptions): Promise<WorkService> {
       while (next) {
         const finished = await runAttempt(bullJob, token, next, at, carrier);
         code = finished.code;
-        next = finished.code === 'ok' ? finished.next : undefined;
+        next = finished.code === 'ok' || finished.code === 'duplicate' ? finished.next : undefined;
         at = Date.now();
       }
       return code;

@@ -54,10 +54,12 @@ export interface Runnable {
 export type StartResult =
   ({ code: 'start' | 'restart' } & Runnable) | { code: 'ended' | 'canceled' | 'stale' | 'missing' };
 
-/** `next`: a ready dependent carried on in the caller's slot, already RUNNING (finish-job.lua). */
+/**
+ * `next`: a ready dependent carried on in the caller's slot, already RUNNING (finish-job.lua); for
+ * a duplicate, the one the first finish carried on, when its answer was lost.
+ */
 export type FinishResult =
-  | { code: 'ok'; ready: ReadyJob[]; next?: Runnable }
-  | { code: 'duplicate'; ready: ReadyJob[] }
+  | { code: 'ok' | 'duplicate'; ready: ReadyJob[]; next?: Runnable }
   | { code: 'retry'; ready: ReadyJob[]; retry: number }
   | { code: 'ignored' | 'missing' };
 
@@ -160,8 +162,7 @@ export class Transitions {
     );
     if (code === 'retry')
       return { code, ready: rest.slice(0, 1).map(readyJob), retry: Number(rest[1]) };
-    if (code === 'duplicate') return { code, ready: rest.map(readyJob) };
-    if (code === 'ok') {
+    if (code === 'ok' || code === 'duplicate') {
       const count = Number(rest[0]);
       const ready = rest.slice(1, 1 + count).map(readyJob);
       const carried = rest.slice(1 + count);

@@ -27,7 +27,9 @@
     'retry'     the attempt failed and will be retried: enqueue the entry listed after the
                 backoff of the retry whose number (1 for the first) follows it
     'duplicate' this attempt had already ended; the entries listed are its dependents that are
-                queued but not started (enqueue them again: enqueueing is idempotent)
+                queued but not started (enqueue them again: enqueueing is idempotent), listed as
+                for 'ok', followed by the job its first finish carried on if that one is still
+                RUNNING in the caller's slot (run it again: the first answer was lost)
     'ignored'   the run was canceled, or the attempt is not the current one
     'missing'   no such run
 ]]
@@ -46,13 +48,32 @@ local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt'
 if not s[1] then return {'missing'} end
 if s[1] == 'CANCELED' or s[3] ~= attempt then return {'ignored'} end
 
-if s[2] ~= 'RUNNING' then
-  local ready = {'duplicate'}
-  for _, d in ipairs(split(redis.call('HGET', run, job .. '.next'), ',')) do
-    local f = redis.call('HMGET', run, d .. '.status', d .. '.queued')
-    if f[1] == 'PENDING' and f[2] == '1' then table.insert(ready, ready_entry(d)) end
+-- Ends a reply {code, ready...}: the ready entries' count after the code, and the job carried on
+-- (if any): its name, attempt, spec, and its dependencies' outputs.
+local function reply(code)
+  local result = ctx.result
+  table.insert(result, 1, #result)
+  table.insert(result, 1, code)
+  if not ctx.carried then return result end
+  local name, number = ctx.carried[1], ctx.carried[2]
+  local spec = redis.call('HGET', KEYS[3], name .. '.spec')
+  for _, v in ipairs({name, number, spec}) do table.insert(result, v) end
+  if s[12] or outputs ~= '' then
+    for _, v in ipairs(dependency_outputs(redis.call('HGET', run, name .. '.deps'))) do
+      table.insert(result, v)
+    end
   end
-  return ready
+  return result
+end
+
+if s[2] ~= 'RUNNING' then
+  for _, d in ipairs(split(s[7] or '', ',')) do
+    local f = redis.call('HMGET', run, d .. '.status', d .. '.queued', d .. '.via', d .. '.attempt')
+    if f[1] == 'PENDING' and f[2] == '1' then table.insert(ctx.result, ready_entry(d)) end
+    -- Carried on in this slot by this attempt's first finish, whose answer was lost.
+    if ctx.carry and f[1] == 'RUNNING' and f[3] == ctx.carry.id then ctx.carried = {d, f[4]} end
+  end
+  return reply('duplicate')
 end
 
 local number = tonumber(attempt)
@@ -88,18 +109,5 @@ propagate({job})
 release_held()
 -- `done` as read, plus the jobs this transition ended: the run can only close once it reaches total.
 if tonumber(s[10] or '0') + ctx.ended >= tonumber(s[11] or '0') then close_if_done() end
-local result = ctx.result
-table.insert(result, 1, #result)
-table.insert(result, 1, 'ok')
-if ctx.carried then
-  local name, attempt = ctx.carried[1], ctx.carried[2]
-  emit(name, 'RUNNING', nil, attempt)
-  local spec = redis.call('HGET', KEYS[3], name .. '.spec')
-  for _, v in ipairs({name, attempt, spec}) do table.insert(result, v) end
-  if s[12] or outputs ~= '' then
-    for _, v in ipairs(dependency_outputs(redis.call('HGET', run, name .. '.deps'))) do
-      table.insert(result, v)
-    end
-  end
-end
-return result
+if ctx.carried then emit(ctx.carried[1], 'RUNNING', nil, ctx.carried[2]) end
+return reply('ok')
