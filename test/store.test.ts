@@ -275,6 +275,17 @@ describe("carrying a ready dependent on in the finishing worker's slot", () => {
     },
   };
 
+  /** A run of `chain` whose a has ended and carried b on in a's slot. */
+  async function carriedOn() {
+    const t = setup();
+    const uid = await t.create(chain, 1);
+    const a = { uid, job: 'a', attempt: 1 };
+    const carrier = { executor: 'local', holds: a };
+    await t.transitions.startJob(a, 2);
+    await t.transitions.finishJob(a, ok, 3, carrier);
+    return { t, uid, a, carrier };
+  }
+
   it('starts one ready dependent at once, records its carrier, and queues the others', async () => {
     const t = setup();
     const fan: Pipeline = {
@@ -346,12 +357,7 @@ describe("carrying a ready dependent on in the finishing worker's slot", () => {
   });
 
   it('resumes the job its carrier carried on when the carrier is delivered again', async () => {
-    const t = setup();
-    const uid = await t.create(chain, 1);
-    const a = { uid, job: 'a', attempt: 1 };
-    const carrier = { executor: 'local', holds: a };
-    await t.transitions.startJob(a, 2);
-    await t.transitions.finishJob(a, ok, 3, carrier);
+    const { t, uid, a, carrier } = await carriedOn();
     // The worker stopped while b ran in a's slot: a's queue entry comes back.
     expect(await t.transitions.startJob(a, 4)).toMatchObject({
       code: 'restart',
@@ -372,12 +378,7 @@ describe("carrying a ready dependent on in the finishing worker's slot", () => {
   });
 
   it('hands the carried job back again when a finish is repeated (its first answer lost)', async () => {
-    const t = setup();
-    const uid = await t.create(chain, 1);
-    const a = { uid, job: 'a', attempt: 1 };
-    const carrier = { executor: 'local', holds: a };
-    await t.transitions.startJob(a, 2);
-    await t.transitions.finishJob(a, ok, 3, carrier);
+    const { t, uid, a, carrier } = await carriedOn();
     // Sent again after a reconnect: the attempt has ended, b still runs in this slot.
     expect(await t.transitions.finishJob(a, ok, 4, carrier)).toMatchObject({
       code: 'duplicate',
@@ -395,19 +396,13 @@ describe("carrying a ready dependent on in the finishing worker's slot", () => {
   });
 
   it("ignores the carried job's result once the run is canceled", async () => {
-    const t = setup();
-    const uid = await t.create(chain, 1);
-    const a = { uid, job: 'a', attempt: 1 };
-    await t.transitions.startJob(a, 2);
-    await t.transitions.finishJob(a, ok, 3, { executor: 'local', holds: a });
+    const { t, uid, a, carrier } = await carriedOn();
     expect(await t.transitions.cancelRun(uid, 'canceled by request', 4)).toEqual({
       code: 'ok',
       running: ['b'],
     });
     const b = { uid, job: 'b', attempt: 1 };
-    expect(await t.transitions.finishJob(b, ok, 5, { executor: 'local', holds: a })).toEqual({
-      code: 'ignored',
-    });
+    expect(await t.transitions.finishJob(b, ok, 5, carrier)).toEqual({ code: 'ignored' });
     expect(await t.transitions.startJob(a, 6)).toEqual({ code: 'canceled' });
   });
 });
