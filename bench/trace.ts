@@ -5,7 +5,7 @@
  */
 import { ReadyQueues } from '../src/store/queue.ts';
 import { Transitions } from '../src/store/scripts.ts';
-import type { Attempt, AttemptResult, ReadyJob } from '../src/store/scripts.ts';
+import type { Attempt, AttemptResult, Carrier, ReadyJob } from '../src/store/scripts.ts';
 
 /** performance.now() marks by `<uid>/<job>`. */
 export interface Marks {
@@ -34,9 +34,15 @@ export async function traced<T>(fn: () => Promise<T>): Promise<[T, Map<string, M
     mark(`${a.uid}/${a.job}`, { startStart, startEnd: performance.now() });
     return r;
   };
-  t.finishJob = async function (this: Transitions, a: Attempt, r0: AttemptResult, now: number) {
+  t.finishJob = async function (
+    this: Transitions,
+    a: Attempt,
+    r0: AttemptResult,
+    now: number,
+    carrier?: Carrier,
+  ) {
     const finishStart = performance.now();
-    const r = await finishJob.call(this, a, r0, now);
+    const r = await finishJob.call(this, a, r0, now, carrier);
     mark(`${a.uid}/${a.job}`, { finishStart, finishEnd: performance.now() });
     return r;
   };
@@ -56,17 +62,23 @@ export async function traced<T>(fn: () => Promise<T>): Promise<[T, Map<string, M
 
 /**
  * The steps of the hop from job a to job b, in ms: a's executor returned → finish-job.lua called
- * (`to_finish`), the script (`finish_job`), → add of b (`to_enqueue`, `enqueue`), → BullMQ
- * hands b to a worker slot (`bullmq_fetch`: moveToFinished of a, fetch of b), start-job.lua
- * (`start_job`), → b's executor called (`to_executor`).
+ * (`to_finish`), the script (`finish_job`), then either b carried on in a's slot → b's executor
+ * called (`carried_to_executor`), or → add of b (`to_enqueue`, `enqueue`), → BullMQ hands b to
+ * a worker slot (`bullmq_fetch`: moveToFinished of a, fetch of b), start-job.lua (`start_job`),
+ * → b's executor called (`to_executor`).
  */
 export function hopSteps(at: Map<string, number>, marks: Map<string, Marks>, a: string, b: string) {
   const ma = marks.get(a) ?? {};
   const mb = marks.get(b) ?? {};
   const d = (x?: number, y?: number) => (x === undefined || y === undefined ? NaN : y - x);
-  return {
+  const finish = {
     to_finish_ms: d(at.get(a), ma.finishStart),
     finish_job_ms: d(ma.finishStart, ma.finishEnd),
+  };
+  if (mb.startStart === undefined)
+    return { ...finish, carried_to_executor_ms: d(ma.finishEnd, at.get(b)) };
+  return {
+    ...finish,
     to_enqueue_ms: d(ma.finishEnd, mb.enqueueStart),
     enqueue_ms: d(mb.enqueueStart, mb.enqueueEnd),
     bullmq_fetch_ms: d(mb.enqueueEnd, mb.startStart),
