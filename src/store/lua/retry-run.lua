@@ -44,7 +44,7 @@ for _, job in ipairs(jobs) do
     redis.call('HSET', run, job .. '.attempts', cjson.encode(history), job .. '.attempt', tonumber(f[1]) + 1,
       job .. '.status', 'PENDING', job .. '.wait', wait, job .. '.base', tonumber(f[1]) + 1)
     redis.call('HDEL', run, job .. '.started', job .. '.finished', job .. '.exit', job .. '.reason',
-      job .. '.outputs', job .. '.queued')
+      job .. '.outputs', job .. '.queued', job .. '.via', job .. '.cont')
   end
 end
 redis.call('HDEL', run, 'failedJobs', 'held', 'finished', 'reason')
