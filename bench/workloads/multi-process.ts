@@ -39,8 +39,8 @@ export async function multiProcessWorkload(
           const cpu = processCpuMs(pids) - cpu0;
           return { ...throughput(r, n, jobs), workers_cpu_per_job_ms: cpu / (n * jobs) };
         };
-        await chainrBatch(chainr, redis.admin, body, 20, jobs); // warm-up
-        await baselineBatch(base, redis.admin, shape, 20);
+        await chainrBatch(chainr, redis.admin, body, n, jobs); // warm-up, one batch each
+        await baselineBatch(base, redis.admin, shape, n);
         const c: Record<string, number>[] = [];
         const b: Record<string, number>[] = [];
         for (let rep = 0; rep < reps; rep++) {
