@@ -29,8 +29,7 @@ export function connect(config: RedisConfig, options: { failFast?: boolean } = {
   // Without a listener, ioredis prints a stack trace for every failed reconnect attempt of an
   // outage. Each service logs the failures of its own operations (requests, cycles, workers).
   redis.on('error', () => undefined);
-  coalesceWrites(redis);
-  return redis;
+  return coalesceWrites(redis);
 }
 
 /**
@@ -42,7 +41,7 @@ export function connect(config: RedisConfig, options: { failFast?: boolean } = {
  * have: order is kept, and no command waits for another's reply (unlike ioredis's
  * autopipelining, which holds new commands while a pipeline is in flight).
  */
-export function coalesceWrites(redis: Redis): void {
+export function coalesceWrites(redis: Redis): Redis {
   redis.on('connect', () => {
     const socket = redis.stream;
     const write = socket.write.bind(socket);
@@ -60,4 +59,5 @@ export function coalesceWrites(redis: Redis): void {
       return write(...args);
     }) as typeof socket.write;
   });
+  return redis;
 }

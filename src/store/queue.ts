@@ -20,11 +20,6 @@ export const READY_JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
 
-const coalesced = (redis: Redis): Redis => {
-  coalesceWrites(redis);
-  return redis;
-};
-
 export class ReadyQueues {
   private readonly queues = new Map<string, Queue<AttemptData>>();
   /**
@@ -43,7 +38,7 @@ export class ReadyQueues {
   queue(executor: string): Queue<AttemptData> {
     let queue = this.queues.get(executor);
     if (!queue) {
-      this.connection ??= coalesced(this.base.duplicate());
+      this.connection ??= coalesceWrites(this.base.duplicate());
       queue = new Queue<AttemptData>(readyQueueName(executor), {
         connection: this.connection,
         prefix: this.keys.bullPrefix,
