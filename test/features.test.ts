@@ -553,8 +553,12 @@ describe('concurrency', () => {
     expect(maxOverlap(run.jobs)).toBe(1);
   });
 
-  it('keeps a deployment-wide limit per executor across runs', async () => {
-    const pipeline = { kind: 'Pipeline', jobs: { a: job('sleep 0.3'), b: job('sleep 0.3') } };
+  it.each([
+    ['independent jobs', { a: job('sleep 0.3'), b: job('sleep 0.3') }],
+    // b runs next in a's worker slot (carried on): the slot still counts against the limit.
+    ['a chain', { a: job('sleep 0.3'), b: job('sleep 0.3', { dependsOn: [{ job: 'a' }] }) }],
+  ])('keeps a deployment-wide limit per executor across runs: %s', async (_, jobs) => {
+    const pipeline = { kind: 'Pipeline', jobs };
     const runs = await Promise.all([
       runToEnd(limited.url, pipeline),
       runToEnd(limited.url, pipeline),
