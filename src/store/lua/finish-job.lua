@@ -33,7 +33,7 @@
     'ignored'   the run was canceled, or the attempt is not the current one
     'missing'   no such run
 ]]
-ctx.run, ctx.events = KEYS[1], KEYS[2]
+ctx.run, ctx.events, ctx.specs = KEYS[1], KEYS[2], KEYS[3]
 ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[7], ARGV[8], ARGV[9]
 local run, job, attempt, status = ctx.run, ARGV[2], ARGV[3], ARGV[4]
 local exit_code, reason, outputs = ARGV[5], ARGV[6], ARGV[10]
@@ -55,23 +55,17 @@ local function reply(code)
   table.insert(result, 1, #result)
   table.insert(result, 1, code)
   if not ctx.carried then return result end
-  local name, number = ctx.carried[1], ctx.carried[2]
-  local spec = redis.call('HGET', KEYS[3], name .. '.spec')
-  for _, v in ipairs({name, number, spec}) do table.insert(result, v) end
-  if s[12] or outputs ~= '' then
-    for _, v in ipairs(dependency_outputs(redis.call('HGET', run, name .. '.deps'))) do
-      table.insert(result, v)
-    end
-  end
-  return result
+  local c = ctx.carried
+  return append_runnable(result, c[1], c[2], c[3], s[12] or outputs ~= '')
 end
 
 if s[2] ~= 'RUNNING' then
   for _, d in ipairs(split(s[7] or '', ',')) do
-    local f = redis.call('HMGET', run, d .. '.status', d .. '.queued', d .. '.via', d .. '.attempt')
-    if f[1] == 'PENDING' and f[2] == '1' then table.insert(ctx.result, ready_entry(d)) end
+    local f = redis.call('HMGET', run, d .. '.status', d .. '.queued', d .. '.via', d .. '.attempt',
+      d .. '.exec', d .. '.deps')
+    if f[1] == 'PENDING' and f[2] == '1' then table.insert(ctx.result, entry(d, f[4], f[5])) end
     -- Carried on in this slot by this attempt's first finish, whose answer was lost.
-    if ctx.carry and f[1] == 'RUNNING' and f[3] == ctx.carry.id then ctx.carried = {d, f[4]} end
+    if ctx.carry and f[1] == 'RUNNING' and f[3] == ctx.carry.id then ctx.carried = {d, f[4], f[6]} end
   end
   return reply('duplicate')
 end

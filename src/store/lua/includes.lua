@@ -1,6 +1,7 @@
 -- Shared pieces, prepended to every script by src/store/scripts.ts. A script sets `ctx`'s fields
--- (run, events, max_events, uid, now, index_prefix) before calling the functions below; it may
--- also set what it has already read (`limit`, `next`), which then is not read again.
+-- (run, events, max_events, uid, now, index_prefix; specs, the spec hash, where jobs start) before
+-- calling the functions below; it may also set what it has already read (`limit`, `next`), which
+-- then is not read again.
 local ctx = {result = {}, next = {}, ended = 0}
 
 local function split(list, sep)
@@ -43,9 +44,13 @@ local function count_job_end(status)
 end
 
 -- "job/attempt/executor": what the caller needs to enqueue a ready attempt.
+local function entry(job, attempt, executor)
+  return job .. '/' .. attempt .. '/' .. (executor or '')
+end
+
 local function ready_entry(job)
   local f = redis.call('HMGET', ctx.run, job .. '.attempt', job .. '.exec')
-  return job .. '/' .. f[1] .. '/' .. (f[2] or '')
+  return entry(job, f[1], f[2])
 end
 
 -- Records a job's final status. `attempt` is the job's current attempt, read when not given;
@@ -81,9 +86,15 @@ local function concurrency_limit()
   return ctx.limit
 end
 
--- The outputs of the dependencies (`<job>.deps`) that recorded some: {dep, outputs, ...}.
-local function dependency_outputs(deps)
-  local result, names = {}, {}
+-- Appends what a worker needs to run a job: its name, attempt and spec (from the run's spec hash,
+-- `ctx.specs`), then each dependency (`deps`: the job's `.deps`) that recorded outputs, with
+-- them (dep, outputs, ...): read only when the run has outputs at all (`with_outputs`).
+local function append_runnable(result, name, attempt, deps, with_outputs)
+  table.insert(result, name)
+  table.insert(result, attempt)
+  table.insert(result, redis.call('HGET', ctx.specs, name .. '.spec'))
+  if not with_outputs then return result end
+  local names = {}
   for dep in string.gmatch(deps or '', '([^=;]+)=[^;]+') do table.insert(names, dep .. '.outputs') end
   if #names == 0 then return result end
   local outputs = redis.call('HMGET', ctx.run, unpack(names))
@@ -104,18 +115,19 @@ end
 local function hand_out(name)
   local run = ctx.run
   redis.call('HINCRBY', run, 'active', 1)
-  local f = redis.call('HMGET', run, name .. '.attempt', name .. '.exec', name .. '.reason')
-  local attempt, executor = f[1], f[2] or ''
+  local f = redis.call('HMGET', run, name .. '.attempt', name .. '.exec', name .. '.reason',
+    name .. '.deps')
+  local attempt = f[1]
   local carry = ctx.carry
-  if carry and not ctx.carried and executor == carry.executor then
+  if carry and not ctx.carried and (f[2] or '') == carry.executor then
     redis.call('HSET', run, name .. '.status', 'RUNNING', name .. '.started', ctx.now,
       name .. '.queued', '1', name .. '.via', carry.id, carry.job .. '.cont', name .. '/' .. attempt)
     if f[3] then redis.call('HDEL', run, name .. '.reason') end
-    ctx.carried = {name, attempt} -- its RUNNING event follows the transition's other events
+    ctx.carried = {name, attempt, f[4]} -- its RUNNING event follows the transition's other events
     return
   end
   redis.call('HSET', run, name .. '.queued', '1')
-  table.insert(ctx.result, name .. '/' .. attempt .. '/' .. executor)
+  table.insert(ctx.result, entry(name, attempt, f[2]))
 end
 
 -- Hands a slot to a ready job, or holds it when the run is at its concurrency limit or others

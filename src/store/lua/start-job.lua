@@ -19,7 +19,7 @@
     'stale'    another attempt is current, or the job is not ready
     'missing'  no such run (expired or never existed)
 ]]
-ctx.run, ctx.events = KEYS[1], KEYS[2]
+ctx.run, ctx.events, ctx.specs = KEYS[1], KEYS[2], KEYS[3]
 ctx.uid, ctx.now, ctx.max_events, ctx.index_prefix = ARGV[1], ARGV[4], ARGV[5], ARGV[6]
 local run, job, attempt = ctx.run, ARGV[2], ARGV[3]
 local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.wait',
@@ -30,13 +30,10 @@ if not run_status then return {'missing'} end
 if run_status == 'CANCELED' then return {'canceled'} end
 if current ~= attempt or wait ~= '0' then return {'stale'} end
 
--- The reply for an attempt that runs: its spec (read only then: specs are the bulk of a run's
--- bytes) and its dependencies' outputs.
+-- The reply for an attempt that runs (its spec is read only then: specs are the bulk of a run's
+-- bytes).
 local function runs(code, name, number, dependencies)
-  local result = {code, name, number, redis.call('HGET', KEYS[3], name .. '.spec')}
-  if not run_has_outputs then return result end -- no job of the run recorded outputs yet
-  for _, v in ipairs(dependency_outputs(dependencies)) do table.insert(result, v) end
-  return result
+  return append_runnable({code}, name, number, dependencies, run_has_outputs)
 end
 
 if job_status ~= 'PENDING' and job_status ~= 'RUNNING' then
