@@ -3,7 +3,6 @@
  * submits runs over HTTP (undici, the lightest of Node's HTTP clients) and counts them ending, or
  * offers requests at a fixed rate. Spoken to over IPC by client-link.ts.
  */
-import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import type { ClientReply, ClientRequest, LoadFigures, LoadOptions } from './client-link.ts';
@@ -16,20 +15,32 @@ const watcher = new Redis(process.env.REDIS_URL ?? '', {
 });
 const ends = new RunEnds(watcher, process.env.STATUS_INDEX_PREFIX ?? '');
 
+/** One request: resolves with the answer's status and body (a 10 s limit, as a client would set). */
+async function send(
+  pool: Pool,
+  path: string,
+  method: 'GET' | 'POST',
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  const res = await pool.request({
+    path,
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body,
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
+  return { status: res.statusCode, text: await res.body.text() };
+}
+
 /** Submissions' keep-alive connections, one pool per chainr. */
 const pools = new Map<string, Pool>();
 
 async function submit(url: string, body: string): Promise<string> {
   let pool = pools.get(url);
   if (!pool) pools.set(url, (pool = new Pool(url, { connections: 16 })));
-  const res = await pool.request({
-    path: '/api/runs',
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-  });
-  const text = await res.body.text();
-  if (res.statusCode !== 202) throw new Error(`POST /api/runs answered ${res.statusCode}: ${text}`);
+  const { status, text } = await send(pool, '/api/runs', 'POST', body);
+  if (status !== 202) throw new Error(`POST /api/runs answered ${status}: ${text}`);
   return (JSON.parse(text) as { metadata: { uid: string } }).metadata.uid;
 }
 
@@ -46,34 +57,6 @@ async function batch(url: string, body: string, n: number, parallel: number) {
   return { wall_ms: wall, uids };
 }
 
-/** One request over the agent's keep-alive connections: resolves with the status code. */
-function send(agent: Agent, url: URL, o: LoadOptions): Promise<number> {
-  return new Promise((done, fail) => {
-    const headers: Record<string, string | number> =
-      o.body === undefined
-        ? {}
-        : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(o.body) };
-    const req = request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
-        method: o.method,
-        headers,
-      },
-      (res) => {
-        res.resume();
-        res.once('end', () => done(res.statusCode ?? 0));
-        res.once('error', fail);
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
-    req.once('error', fail);
-    req.end(o.body);
-  });
-}
-
 /**
  * Load at a fixed offered rate, open loop (as wrk2 does it): request i is due at start + i/rate
  * whatever became of the ones before, and is sent on one of at most `connections` keep-alive
@@ -82,8 +65,8 @@ function send(agent: Agent, url: URL, o: LoadOptions): Promise<number> {
  * connection's quota for the second back to back and then pauses: bursts, not a rate.)
  */
 async function load(o: LoadOptions): Promise<LoadFigures> {
-  const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
   const url = new URL(o.url);
+  const pool = new Pool(url.origin, { connections: o.connections });
   const total = Math.round(o.rate * o.durationS);
   const latencies: number[] = [];
   let errors = 0;
@@ -94,8 +77,8 @@ async function load(o: LoadOptions): Promise<LoadFigures> {
     const early = due - performance.now();
     if (early >= 1) await new Promise((r) => setTimeout(r, early));
     answers.push(
-      send(agent, url, o).then(
-        (status) => {
+      send(pool, url.pathname + url.search, o.method, o.body).then(
+        ({ status }) => {
           if (status >= 200 && status < 300) latencies.push(performance.now() - due);
           else errors += 1;
         },
@@ -107,7 +90,7 @@ async function load(o: LoadOptions): Promise<LoadFigures> {
   }
   await Promise.all(answers);
   const elapsedS = (performance.now() - start) / 1000;
-  agent.destroy();
+  await pool.destroy();
   return {
     latency_p50_ms: percentile(latencies, 50),
     latency_p99_ms: percentile(latencies, 99),
