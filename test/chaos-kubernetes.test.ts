@@ -8,17 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Job } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario, summary } from '../src/chaos/scenario.ts';
 import { freePort } from '../src/cli/private-redis.ts';
 import { buildJobManifest } from '../src/executors/kubernetes/manifest.ts';
 import { LABELS } from '../src/executors/kubernetes/naming.ts';
-import { Recycler } from '../src/services/recycle.ts';
-import { connect } from '../src/store/connection.ts';
 import { makeKeys } from '../src/store/keys.ts';
 import { SimHarness } from './kube-sim/harness.ts';
 import { spawnChainr } from './fixtures/processes.ts';
+import { testRecycler } from './fixtures/recycler.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 
 let h: SimHarness;
@@ -62,14 +60,7 @@ describe('recycle with the kubernetes executor', () => {
     };
     const [open, ended, gone] = [await create(1), await create(2), await create(3)];
     const replica = () =>
-      new Recycler(redis, {
-        connect: () => connect({ url: server.url }),
-        keys,
-        maxEvents: 1000,
-        logger: pino({ level: 'silent' }),
-        intervalMs: 1000,
-        graceMs: 0,
-        retentionMs: 0,
+      testRecycler(redis, server.url, keys, {
         kubernetes: { connect: () => Promise.resolve(h.client) },
       });
     const [a, b] = [replica(), replica()];

@@ -1,17 +1,16 @@
 /** recycle repairs what a crash can leave behind, and applies retention — against a real Redis. */
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRun } from '../src/core/plan.ts';
 import type { Pipeline } from '../src/core/types.ts';
-import { Recycler } from '../src/services/recycle.ts';
-import { connect } from '../src/store/connection.ts';
+import type { Recycler } from '../src/services/recycle.ts';
 import { attemptId, makeKeys } from '../src/store/keys.ts';
 import { ReadyQueues } from '../src/store/queue.ts';
 import { RunStore } from '../src/store/runs.ts';
 import { Transitions } from '../src/store/scripts.ts';
 import { getRun, statuses, waitForEnd } from './fixtures/api.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
+import { testRecycler } from './fixtures/recycler.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 
 let server: TestRedis;
@@ -38,15 +37,7 @@ beforeAll(async () => {
   const keys = makeKeys(api.prefix);
   runs = new RunStore(redis, keys, 10_000);
   transitions = new Transitions(redis, keys, 10_000);
-  recycler = new Recycler(redis, {
-    connect: () => connect({ url: server.url }),
-    keys,
-    maxEvents: 10_000,
-    logger: pino({ level: 'silent' }),
-    intervalMs: 1000,
-    graceMs: 0,
-    retentionMs: 60_000,
-  });
+  recycler = testRecycler(redis, server.url, keys, { retentionMs: 60_000 });
 });
 afterAll(async () => {
   await recycler.close();
@@ -156,15 +147,7 @@ describe('recycle', () => {
     const recent = await submit({ kind: 'Pipeline', jobs: { a: job('true') } });
     const keys = makeKeys(api.prefix);
     expect(await redis.exists(keys.log(oldUid, 'a'), keys.runSpec(oldUid))).toBe(2);
-    const shortRetention = new Recycler(redis, {
-      connect: () => connect({ url: server.url }),
-      keys,
-      maxEvents: 10_000,
-      logger: pino({ level: 'silent' }),
-      intervalMs: 1000,
-      graceMs: 0,
-      retentionMs: 1000,
-    });
+    const shortRetention = testRecycler(redis, server.url, keys, { retentionMs: 1000 });
     try {
       const report = await shortRetention.cycle(Date.parse(recent.finishedAt ?? '') + 500);
       expect(report.deleted).toBeGreaterThanOrEqual(1);
