@@ -129,6 +129,33 @@ describe('run creation', () => {
     expect(events).toHaveLength(1);
     expect(events[0]?.[1]).toEqual(['uid', uid, 'status', 'PENDING', 'time', '1000']);
   });
+
+  it('runs what is sent right after the creation, on its connection, once the run exists', async () => {
+    const t = setup();
+    const plan = planRun(seed, {}, { defaultExecutor: 'local' });
+    let seen: { uid: string; queued: string[]; status: string | null } | undefined;
+    const { uid } = await t.runs.create(plan, 1, async (uid, queued) => {
+      seen = { uid, queued, status: await redis.hget(t.keys.run(uid), 'status') };
+    });
+    expect(seen).toEqual({ uid, queued: ['first', 'second'], status: 'PENDING' });
+  });
+
+  it('creates a run of 2,000 jobs with its name and label indexes', async () => {
+    const t = setup();
+    const jobs: Pipeline['jobs'] = { root: job('true') };
+    for (let i = 0; i < 1999; i++) jobs[`j${i}`] = job(`echo ${i}`, [{ job: 'root' }]);
+    const pipeline: Pipeline = { kind: 'Pipeline', metadata: { name: 'wide' }, jobs };
+    const plan = planRun(pipeline, {}, { defaultExecutor: 'local', labels: { team: 'data' } });
+    const { uid } = await t.runs.create(plan, 1);
+    const run = await t.runs.get(uid);
+    expect(run?.jobs).toHaveLength(2000);
+    expect(run?.jobs.every((j) => j.status === 'PENDING')).toBe(true);
+    expect(JSON.parse((await redis.hget(t.keys.runSpec(uid), 'j1998.spec')) ?? '{}')).toMatchObject(
+      { run: 'echo 1998' },
+    );
+    expect(await redis.zrange(t.keys.runsByName('wide'), 0, -1)).toEqual([uid]);
+    expect(await redis.zrange(t.keys.runsByLabel('team', 'data'), 0, -1)).toEqual([uid]);
+  });
 });
 
 describe('transitions', () => {
@@ -463,6 +490,7 @@ describe('the Lua transitions apply the pure DAG rule', () => {
         maxLength: n,
       }),
       order: fc.array(fc.nat(), { minLength: 1, maxLength: 20 }),
+      concurrency: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
     }),
   );
 
@@ -470,10 +498,10 @@ describe('the Lua transitions apply the pure DAG rule', () => {
     ['each ready job from its queue', false],
     ['workers carrying dependents on in their slots', true],
   ])(
-    'ends every job as settle() decides, whatever the order of completions: %s',
+    'ends every job as settle() decides, whatever the order of completions and the concurrency limit: %s',
     async (_, carry) => {
       await fc.assert(
-        fc.asyncProperty(arbitraryRun, async ({ deps, outcomes, order }) => {
+        fc.asyncProperty(arbitraryRun, async ({ deps, outcomes, order, concurrency }) => {
           const jobs: Pipeline['jobs'] = {};
           deps.forEach((ds, i) => {
             jobs[`j${i}`] = job(
@@ -484,7 +512,11 @@ describe('the Lua transitions apply the pure DAG rule', () => {
               })),
             );
           });
-          const pipeline: Pipeline = { kind: 'Pipeline', jobs };
+          const pipeline: Pipeline = {
+            kind: 'Pipeline',
+            jobs,
+            ...(concurrency && { concurrency }),
+          };
           const outcomeOf = Object.fromEntries(outcomes.map((o, i) => [`j${i}`, o]));
           let step = 0;
           // Finish a varying subset of the ready jobs each round, so completion orders differ.
@@ -492,11 +524,15 @@ describe('the Lua transitions apply the pure DAG rule', () => {
             const k = 1 + ((order[step++ % order.length] ?? 0) % ready.length);
             return ready.slice(0, k);
           };
-          const run = await drive(setup(), pipeline, outcomeOf, pick, carry);
+          const t = setup();
+          const run = await drive(t, pipeline, outcomeOf, pick, carry);
           const want = expected(pipeline, outcomeOf);
           const got = Object.fromEntries(run.jobs.map((j) => [j.name, j.status]));
           expect(got).toEqual(want);
           expect(run.status).toBe(runStatus(Object.values(want)));
+          // The run's counters, written once per transition, end where the jobs did.
+          const counters = await redis.hmget(t.keys.run(run.uid), 'active', 'done', 'total');
+          expect(counters).toEqual(['0', String(deps.length), String(deps.length)]);
         }),
         { numRuns: 60 },
       );

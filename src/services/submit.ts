@@ -11,6 +11,11 @@ export type SubmitResult =
   | { ok: false; errors: { path: string; message: string }[] };
 
 export class Submitter {
+  /**
+   * `runs` must be a store on the queues' connection (`queues.connection`): a run's creation and
+   * its roots' adds then leave in one socket write, in that order, and cost one round trip. (Its
+   * MULTI there copies BullMQ's scripts, queue.ts; that costs less than a second write.)
+   */
   constructor(
     private readonly runs: RunStore,
     private readonly queues: ReadyQueues,
@@ -29,15 +34,16 @@ export class Submitter {
       defaultExecutor: this.defaultExecutor,
       labels,
     });
-    const { uid, queued, run } = await this.runs.create(plan, Date.now());
-    await this.queues.enqueue(
-      uid,
-      queued.map((job) => ({
-        job,
-        attempt: 1,
-        executor: plan.jobs[job]?.executor ?? this.defaultExecutor,
-      })),
-    );
+    const roots = (uid: string, queued: string[]) =>
+      this.queues.enqueue(
+        uid,
+        queued.map((job) => ({
+          job,
+          attempt: 1,
+          executor: plan.jobs[job]?.executor ?? this.defaultExecutor,
+        })),
+      );
+    const { uid, run } = await this.runs.create(plan, Date.now(), roots);
     return { ok: true, uid, run };
   }
 

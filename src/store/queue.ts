@@ -23,22 +23,30 @@ export const READY_JOB_OPTIONS = {
 export class ReadyQueues {
   private readonly queues = new Map<string, Queue<AttemptData>>();
   /**
-   * The queues' own connection, opened with the first queue. BullMQ defines its scripts (dozens)
+   * The queues' own connection, opened on first use. BullMQ defines its scripts (dozens)
    * on the connection it is given, and ioredis copies every script defined on a connection into
    * each pipeline and MULTI made on it: on the caller's connection, every pipeline the caller
    * makes (a worker's log writes, for one) would pay for BullMQ's scripts.
    */
-  private connection: Redis | undefined;
+  private shared: Redis | undefined;
 
   constructor(
     private readonly base: Redis,
     private readonly keys: Keys,
   ) {}
 
+  /** The queues' connection (see above). */
+  get connection(): Redis {
+    if (!this.shared) {
+      this.shared = coalesceWrites(this.base.duplicate());
+      this.shared.on('error', () => undefined); // as connect(): callers report their failures
+    }
+    return this.shared;
+  }
+
   queue(executor: string): Queue<AttemptData> {
     let queue = this.queues.get(executor);
     if (!queue) {
-      this.connection ??= coalesceWrites(this.base.duplicate());
       queue = new Queue<AttemptData>(readyQueueName(executor), {
         connection: this.connection,
         prefix: this.keys.bullPrefix,
@@ -68,6 +76,6 @@ export class ReadyQueues {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
-    this.connection?.disconnect();
+    this.shared?.disconnect();
   }
 }

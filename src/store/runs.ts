@@ -149,18 +149,26 @@ export class RunStore {
   ) {}
 
   /**
-   * Creates the run, its index entries and its first event in one atomic step. Returns its uid,
-   * the roots to enqueue now (the others wait for the run's concurrency limit), and the run as
-   * written (what reading it back would give, without the round trip).
+   * Creates the run, its index entries and its first event in one atomic step (MULTI).
+   * Returns its uid, the roots to enqueue now (the others wait for the run's concurrency limit),
+   * and the run as written (what reading it back would give, without the round trip).
+   *
+   * `andThen`, given the uid and those roots, is called as soon as the creation is sent: what it
+   * sends at once on this connection reaches Redis in the same socket write and runs after the
+   * creation (how the roots are enqueued: one write and one round trip for both).
    */
   async create(
     plan: RunPlan,
     now: number,
+    andThen?: (uid: string, queued: string[]) => Promise<unknown>,
   ): Promise<{ uid: string; queued: string[]; run: RunRecord }> {
     const uid = uuidv7();
     const limit = plan.pipeline.concurrency ?? Infinity;
     const queued = plan.compiled.roots.slice(0, limit);
     const { fields, spec } = initialHashes(plan, queued, now);
+    // Sent from a promise continuation: the socket is uncorked on the next tick, which then comes
+    // after what `andThen` sends through promise chains (BullMQ's add), not before it.
+    await Promise.resolve();
     const multi = this.redis
       .multi()
       .hset(this.keys.run(uid), fields)
@@ -171,7 +179,7 @@ export class RunStore {
       multi.zadd(this.keys.runsByName(plan.pipeline.metadata.name), 0, uid);
     for (const [k, v] of Object.entries(plan.labels))
       multi.zadd(this.keys.runsByLabel(k, v), 0, uid);
-    await multi
+    const created = multi
       .xadd(
         this.keys.events,
         'MAXLEN',
@@ -186,6 +194,7 @@ export class RunStore {
         now,
       )
       .exec();
+    await Promise.all([created, andThen?.(uid, queued)]);
     const written = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));
     const run = parseSummary(uid, written) as RunSummary; // defined: `status` was written
     return { uid, queued, run: { ...run, pipeline: plan.pipeline } };

@@ -44,7 +44,7 @@ end
 -- What the transition needs, in one read (the includes take `next` and the limit from ctx).
 local s = redis.call('HMGET', run, 'status', job .. '.status', job .. '.attempt', job .. '.retries',
   job .. '.started', job .. '.base', job .. '.next', job .. '.reason', 'concurrency', 'done', 'total',
-  'withOutputs')
+  'withOutputs', 'active')
 if not s[1] then return {'missing'} end
 if s[1] == 'CANCELED' or s[3] ~= attempt then return {'ignored'} end
 
@@ -95,7 +95,7 @@ if outputs ~= '' then
   table.insert(extra, 'withOutputs')
   table.insert(extra, '1')
 end
-redis.call('HINCRBY', run, 'active', -1)
+ctx.active, ctx.active_delta = tonumber(s[13] or '0'), -1
 ctx.next[job] = s[7] or ''
 ctx.limit = tonumber(s[9] or '0')
 end_job(job, status, reason, attempt, s[8] ~= false, extra)
@@ -103,5 +103,6 @@ propagate({job})
 release_held()
 -- `done` as read, plus the jobs this transition ended: the run can only close once it reaches total.
 if tonumber(s[10] or '0') + ctx.ended >= tonumber(s[11] or '0') then close_if_done() end
+flush_counts(tonumber(s[10] or '0'))
 if ctx.carried then emit(ctx.carried[1], 'RUNNING', nil, ctx.carried[2]) end
 return reply('ok')

@@ -2,7 +2,10 @@
 -- (run, events, max_events, uid, now, index_prefix; specs, the spec hash, where jobs start) before
 -- calling the functions below; it may also set what it has already read (`limit`, `next`), which
 -- then is not read again.
-local ctx = {result = {}, next = {}, ended = 0}
+-- The run's `active` and `done` counters change several times in one transition: the changes are
+-- summed (`active_delta`; `ended`, the jobs ended) and written once, by flush_counts, which every
+-- script that calls the functions below calls last.
+local ctx = {result = {}, next = {}, ended = 0, active_delta = 0}
 
 local function split(list, sep)
   local out = {}
@@ -74,7 +77,6 @@ local function end_job(name, status, reason, attempt, had_reason, extra)
     local failed = redis.call('HGET', run, 'failedJobs')
     redis.call('HSET', run, 'failedJobs', failed and (failed .. ',' .. name) or name)
   end
-  redis.call('HINCRBY', run, 'done', 1)
   ctx.ended = ctx.ended + 1
   count_job_end(status)
   emit(name, status, reason, attempt or redis.call('HGET', run, name .. '.attempt'))
@@ -84,6 +86,24 @@ end
 local function concurrency_limit()
   if not ctx.limit then ctx.limit = tonumber(redis.call('HGET', ctx.run, 'concurrency') or '0') end
   return ctx.limit
+end
+
+-- How many of the run's jobs are queued or running now (`active` as stored, read once per script
+-- unless the script set `ctx.active`, plus this script's changes).
+local function active_now()
+  if not ctx.active then ctx.active = tonumber(redis.call('HGET', ctx.run, 'active') or '0') end
+  return ctx.active + ctx.active_delta
+end
+
+-- Writes the counters' changes (see ctx). `done`, when given, is `done` as read at the start:
+-- both are then set in one write (`active` as well, from active_now).
+local function flush_counts(done)
+  if done then
+    redis.call('HSET', ctx.run, 'active', active_now(), 'done', done + ctx.ended)
+    return
+  end
+  if ctx.active_delta ~= 0 then redis.call('HINCRBY', ctx.run, 'active', ctx.active_delta) end
+  if ctx.ended > 0 then redis.call('HINCRBY', ctx.run, 'done', ctx.ended) end
 end
 
 -- Appends what a worker needs to run a job: its name, attempt and spec (from the run's spec hash,
@@ -111,11 +131,12 @@ end
 -- offering to carry one job of its executor on (`ctx.carry`: the BullMQ job it holds, and its
 -- executor) and has not yet, it starts at once in that worker's slot. A carried job records
 -- its carrier (`.via`), and the carrier its latest carried job (`.cont`): start-job.lua resumes
--- it when the carrier is delivered again after its worker stopped.
-local function hand_out(name)
+-- it when the carrier is delivered again after its worker stopped. `f`: the job's `.attempt`,
+-- `.exec`, `.reason` and `.deps`, when already read.
+local function hand_out(name, f)
   local run = ctx.run
-  redis.call('HINCRBY', run, 'active', 1)
-  local f = redis.call('HMGET', run, name .. '.attempt', name .. '.exec', name .. '.reason',
+  ctx.active_delta = ctx.active_delta + 1
+  f = f or redis.call('HMGET', run, name .. '.attempt', name .. '.exec', name .. '.reason',
     name .. '.deps')
   local attempt = f[1]
   local carry = ctx.carry
@@ -133,18 +154,18 @@ end
 -- Hands a slot to a ready job, or holds it when the run is at its concurrency limit or others
 -- are held already (they go first: release_held hands out the slots in the order jobs became
 -- ready).
-local function admit(name)
+local function admit(name, f)
   local run = ctx.run
   local limit = concurrency_limit()
   if limit > 0 then
     local held = redis.call('HGET', run, 'held')
-    if held or tonumber(redis.call('HGET', run, 'active') or '0') >= limit then
+    if held or active_now() >= limit then
       redis.call('HSET', run, 'held', held and (held .. ',' .. name) or name,
         name .. '.reason', 'waiting for one of the run\'s ' .. limit .. ' concurrency slots')
       return
     end
   end
-  hand_out(name)
+  hand_out(name, f)
 end
 
 -- Hands the slots freed by ended jobs to the jobs held longest.
@@ -154,7 +175,7 @@ local function release_held()
   if limit == 0 then return end -- nothing is ever held
   local held = split(redis.call('HGET', run, 'held'), ',')
   if #held == 0 then return end
-  while #held > 0 and tonumber(redis.call('HGET', run, 'active')) < limit do
+  while #held > 0 and active_now() < limit do
     hand_out(table.remove(held, 1))
   end
   if #held > 0 then redis.call('HSET', run, 'held', table.concat(held, ','))
@@ -162,10 +183,10 @@ local function release_held()
 end
 
 -- The rule of src/core/dag.ts `decide` for a job whose dependencies have all ended: nil when it
--- may run, else the reason it is skipped (`<job>.deps` = "dep=ACCEPTED|ACCEPTED;...").
-local function skip_reason(name)
+-- may run, else the reason it is skipped (`deps`: its `.deps`, "dep=ACCEPTED|ACCEPTED;...").
+local function skip_reason(deps_field)
   local deps, accepted, fields = {}, {}, {}
-  for dep, accepts in string.gmatch(redis.call('HGET', ctx.run, name .. '.deps') or '', '([^=;]+)=([^;]+)') do
+  for dep, accepts in string.gmatch(deps_field or '', '([^=;]+)=([^;]+)') do
     table.insert(deps, dep)
     table.insert(accepted, accepts)
     table.insert(fields, dep .. '.status')
@@ -185,12 +206,15 @@ end
 
 -- Decides a job whose dependencies have all ended: queue it, or skip it and go on from it.
 local function decide(name, stack)
-  local reason = skip_reason(name)
+  -- What hand_out reads, read once with the dependencies.
+  local f = redis.call('HMGET', ctx.run, name .. '.attempt', name .. '.exec', name .. '.reason',
+    name .. '.deps')
+  local reason = skip_reason(f[4])
   if reason then
-    end_job(name, 'SKIPPED', reason)
+    end_job(name, 'SKIPPED', reason, f[1])
     table.insert(stack, name)
   else
-    admit(name)
+    admit(name, f)
   end
 end
 
@@ -223,7 +247,7 @@ end
 local function close_if_done()
   local run = ctx.run
   local f = redis.call('HMGET', run, 'done', 'total', 'failedJobs', 'status')
-  if tonumber(f[1]) ~= tonumber(f[2]) then return end
+  if tonumber(f[1]) + ctx.ended ~= tonumber(f[2]) then return end
   local status, reason = 'SUCCESSFUL', ''
   if f[3] then
     status = 'FAILED'

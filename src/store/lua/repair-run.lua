@@ -58,6 +58,7 @@ end
 propagate(stack)
 local before = redis.call('HGET', run, 'status')
 close_if_done()
+flush_counts()
 if redis.call('HGET', run, 'status') ~= before then repairs = repairs + 1 end
 table.insert(ctx.result, 1, repairs)
 table.insert(ctx.result, 1, 'ok')

@@ -60,5 +60,6 @@ for _, job in ipairs(jobs) do
 end
 propagate(stack)
 close_if_done()
+flush_counts()
 table.insert(ctx.result, 1, 'ok')
 return ctx.result
