@@ -1,7 +1,7 @@
 /**
- * chainr under test: sched and work in this process (buildSched + startWork, as `chainr up` composes
- * them), or sched here and `chainr work` child processes. Jobs run on the noop executor; the
- * in-process one notes when each attempt ran, which is how hops are timed.
+ * chainr under test: sched in this process with work beside it as `chainr up` runs it (on a worker
+ * thread), or on this thread (where the timed workloads note when each attempt ran), or sched here
+ * and `chainr work` child processes. Jobs run on the noop executor.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,8 @@ import type { ExecutionRequest, ExecutionResult, Executor } from '../src/executo
 import { NoopExecutor } from '../src/executors/noop.ts';
 import { ExecutorRegistry } from '../src/executors/registry.ts';
 import { buildSched } from '../src/services/sched/app.ts';
-import { startWork, type WorkService } from '../src/services/work.ts';
+import { runWorkThread } from '../src/services/runtime.ts';
+import { startWork } from '../src/services/work.ts';
 import { connect } from '../src/store/connection.ts';
 import { makeKeys, readyQueueName, type Keys } from '../src/store/keys.ts';
 import { startClient, type Client } from './client-link.ts';
@@ -45,9 +46,15 @@ export interface ChainrBench {
   stop(): Promise<void>;
 }
 
+/**
+ * Where the worker runs: `thread` as `chainr up` runs it (runtime.ts: runWorkThread), `loop` on
+ * this thread (startWork, with `timings` noting each attempt's start), or `none`.
+ */
+export type WorkPlacement = 'thread' | 'loop' | 'none';
+
 export async function startChainr(
   redisUrl: string,
-  options: { work: boolean; concurrency: number },
+  options: { work: WorkPlacement; concurrency: number },
 ): Promise<ChainrBench> {
   const keys = makeKeys(PREFIX);
   const logger = pino({ level: 'silent' });
@@ -68,8 +75,19 @@ export async function startChainr(
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const timings = new TimedNoop();
-  let work: WorkService | undefined;
-  if (options.work) {
+  let work: { close(): Promise<void> } | undefined;
+  if (options.work === 'thread') {
+    const config = loadConfig({
+      CHAINR_PREFIX: PREFIX,
+      CHAINR_EXECUTOR: 'noop',
+      CHAINR_CONCURRENCY: String(options.concurrency),
+      CHAINR_CONTAINER: '0',
+      CHAINR_SHUTDOWN_GRACE: '1s',
+      LOG_LEVEL: 'silent',
+    });
+    const thread = await runWorkThread(config, redis, logger);
+    work = { close: () => thread.stop() };
+  } else if (options.work === 'loop') {
     work = await startWork({
       connect: () => connect(redis),
       keys,

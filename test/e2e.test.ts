@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformanceCases } from '../src/core/conformance.fixture.ts';
 import type { Pipeline } from '../src/core/types.ts';
-import { statuses, submit, waitForEnd } from './fixtures/api.ts';
+import { getRun, statuses, submit, waitForEnd } from './fixtures/api.ts';
 import { spawnChainr, startHttpService, type ChainrProcess } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 
@@ -54,6 +54,80 @@ describe('chainr up (one process, private Redis)', () => {
       }
     }
     expect(alive).toBe(false);
+  });
+});
+
+describe("chainr up's worker, on a thread of its own", () => {
+  let redis: TestRedis;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis.stop());
+
+  /** `chainr up` over the test's Redis, under a prefix of its own. */
+  const settings = (env: Record<string, string> = {}) => ({
+    REDIS_URL: redis.url,
+    CHAINR_PREFIX: `t${Math.random().toString(36).slice(2, 8)}:`,
+    CHAINR_CONTAINER: '0',
+    ...env,
+  });
+
+  it("serves the worker's metrics once, beside the process's, on the API's port", async () => {
+    const up = await startHttpService('up', settings());
+    try {
+      const jobs: Pipeline['jobs'] = { a: { image: 'busybox', run: 'true' } };
+      jobs.b = { image: 'busybox', run: 'true', dependsOn: [{ job: 'a' }] };
+      const run = await waitForEnd(
+        up.url,
+        (await submit(up.url, { kind: 'Pipeline', jobs })).metadata.uid,
+      );
+      expect(run.status).toBe('SUCCESSFUL');
+      const text = await (await fetch(`${up.url}/metrics`)).text();
+      expect(text).toMatch(
+        /^chainr_job_duration_seconds_count\{executor="local",status="SUCCESSFUL"\} 2$/m,
+      );
+      expect(text).toMatch(/^chainr_job_hop_seconds_count\{executor="local"\} 2$/m);
+      // Each family once: the thread's figures do not repeat the main thread's.
+      const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
+      expect(types.length).toBeGreaterThan(10);
+      expect(new Set(types).size).toBe(types.length);
+      const ready = (await (await fetch(`${up.url}/readyz`)).json()) as { checks: object };
+      expect(ready.checks).toMatchObject({ sched: true, work: true });
+    } finally {
+      await up.kill('SIGTERM');
+    }
+  });
+
+  it('lets a running job finish on SIGTERM, records it, and exits 0', async () => {
+    const env = settings({ CHAINR_SHUTDOWN_GRACE: '10s' });
+    const up = await startHttpService('up', env);
+    const jobs: Pipeline['jobs'] = { slow: { image: 'busybox', run: 'sleep 1' } };
+    const { uid } = (await submit(up.url, { kind: 'Pipeline', jobs })).metadata;
+    const deadline = Date.now() + 10_000;
+    while ((await getRun(up.url, uid)).jobs[0]?.status !== 'RUNNING') {
+      if (Date.now() > deadline) throw new Error('the job did not start');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await up.kill('SIGTERM')).toBe(0);
+    // The process is gone: read the run through another one.
+    const sched = await startHttpService('sched', env);
+    try {
+      expect(statuses(await getRun(sched.url, uid))).toEqual({ slow: 'SUCCESSFUL' });
+    } finally {
+      await sched.kill();
+    }
+  });
+
+  it('exits with the configuration error when the worker cannot start', async () => {
+    const up = spawnChainr(
+      ['up'],
+      settings({ CHAINR_CONTAINER: '1', CHAINR_CONTAINER_ENGINE: 'no-such-engine' }),
+    );
+    expect(await up.exited).toBe(2);
+    expect(up.output()).toContain(
+      'chainr: container executor: no-such-engine does not answer "version"',
+    );
   });
 });
 

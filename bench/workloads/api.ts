@@ -89,7 +89,7 @@ export async function apiWorkload(ctx: BenchContext): Promise<Record<string, Wor
   const stored = ctx.quick ? 2_000 : 100_000;
   const seed = readFileSync(new URL('../../examples/seed.json', import.meta.url), 'utf8');
   const redis = await startBenchRedis();
-  const chainr = await startChainr(redis.url, { work: false, concurrency: 1 });
+  const chainr = await startChainr(redis.url, { work: 'none', concurrency: 1 });
   try {
     const post: LoadOptions = {
       url: `${chainr.url}/api/runs`,

@@ -66,7 +66,7 @@ export async function chainHopWorkload(ctx: BenchContext): Promise<Record<string
   const shape = chain(n);
   const body = JSON.stringify(toPipeline(shape));
   const redis = await startBenchRedis();
-  const chainr = await startChainr(redis.url, { work: true, concurrency: IN_FLIGHT });
+  const chainr = await startChainr(redis.url, { work: 'loop', concurrency: IN_FLIGHT });
   const base = await startBaseline(redis.url, { work: true, concurrency: IN_FLIGHT });
   try {
     await chainrBatch(chainr, redis.admin, body, 1, n); // warm-up

@@ -17,7 +17,7 @@ export async function commandsWorkload(ctx: BenchContext): Promise<Record<string
   const jobs = shape.jobs.length;
   const body = JSON.stringify(toPipeline(shape));
   const redis = await startBenchRedis();
-  const chainr = await startChainr(redis.url, { work: true, concurrency: IN_FLIGHT });
+  const chainr = await startChainr(redis.url, { work: 'thread', concurrency: IN_FLIGHT });
   const base = await startBaseline(redis.url, { work: true, concurrency: IN_FLIGHT });
   try {
     await chainrBatch(chainr, redis.admin, body, 5, jobs); // warm-up: scripts loaded

@@ -24,7 +24,7 @@ export async function diamondWorkload(ctx: BenchContext): Promise<Record<string,
   const body = JSON.stringify(toPipeline(shape));
   const jobs = shape.jobs.length;
   const redis = await startBenchRedis();
-  const chainr = await startChainr(redis.url, { work: true, concurrency: IN_FLIGHT });
+  const chainr = await startChainr(redis.url, { work: 'thread', concurrency: IN_FLIGHT });
   const base = await startBaseline(redis.url, { work: true, concurrency: IN_FLIGHT });
   try {
     // Warm-up, one batch each: JIT, scripts loaded, connections open. (With 20 pipelines, the first

@@ -31,7 +31,7 @@ export async function fanInWorkload(ctx: BenchContext): Promise<Record<string, W
   const shape = fanIn(width);
   const body = JSON.stringify(toPipeline(shape));
   const redis = await startBenchRedis();
-  const chainr = await startChainr(redis.url, { work: true, concurrency: IN_FLIGHT });
+  const chainr = await startChainr(redis.url, { work: 'loop', concurrency: IN_FLIGHT });
   const base = await startBaseline(redis.url, { work: true, concurrency: IN_FLIGHT });
   try {
     await chainrBatch(chainr, redis.admin, body, 1, shape.jobs.length); // warm-up

@@ -53,7 +53,7 @@ export async function memoryWorkload(ctx: BenchContext): Promise<Record<string, 
   const jobs = shape.jobs.length;
   const body = JSON.stringify(toPipeline(shape));
   const redis = await startBenchRedis();
-  const chainr = await startChainr(redis.url, { work: true, concurrency: IN_FLIGHT });
+  const chainr = await startChainr(redis.url, { work: 'thread', concurrency: IN_FLIGHT });
   const base = await startBaseline(redis.url, { work: true, concurrency: IN_FLIGHT });
   const used = () => infoNumber(redis.admin, 'memory', 'used_memory');
   const measure = async (batch: () => Promise<unknown>) => {

@@ -21,7 +21,7 @@ export async function multiProcessWorkload(
   const jobs = shape.jobs.length;
   const body = JSON.stringify(toPipeline(shape));
   const redis = await startBenchRedis();
-  const chainr = await startChainr(redis.url, { work: false, concurrency: 1 });
+  const chainr = await startChainr(redis.url, { work: 'none', concurrency: 1 });
   const base = await startBaseline(redis.url, { work: false, concurrency: 1 });
   const results: Record<string, WorkloadResult> = {};
   try {

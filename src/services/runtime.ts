@@ -2,6 +2,7 @@
  * Composes the services from configuration: what `chainr up`, `chainr sched`, `chainr work` and
  * the others run, each with its liveness (heartbeats, /healthz, /readyz, /metrics).
  */
+import { Worker } from 'node:worker_threads';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -20,12 +21,14 @@ import { gate } from './gate/plugin.ts';
 import { loadSecurity, type SecuritySettings } from './gate/security.ts';
 import { loadTokens } from './gate/tokens.ts';
 import { startLiveness, type ServiceHandle } from './ops/liveness.ts';
+import { workRegistry } from './ops/metrics.ts';
 import { registerOpsRoutes } from './ops/routes.ts';
 import { listen, startOpsServer } from './ops/server.ts';
 import { buildSched } from './sched/app.ts';
 import { uiStatic } from './ui-static.ts';
 import { startRecycle } from './recycle.ts';
 import { startWork } from './work.ts';
+import type { FromWorkThread, ToWorkThread, WorkThreadData } from './work-thread.ts';
 
 export interface Running {
   /** The HTTP address, when this process serves HTTP. */
@@ -133,7 +136,7 @@ export async function runWork(
   config: Config,
   redis: RedisConfig,
   logger: Logger,
-): Promise<ServiceHandle> {
+): Promise<ServiceHandle & Required<Pick<ServiceHandle, 'serves'>>> {
   const executors = new ExecutorRegistry(
     [
       new LocalExecutor(),
@@ -159,7 +162,98 @@ export async function runWork(
     service: 'work',
     running: () => work.running(),
     serves: { executors: executors.names(), concurrency: config.concurrency },
+    metrics: workRegistry,
     stop: () => work.close(),
+  };
+}
+
+/**
+ * Loads the TypeScript sources in a worker thread: Node 20 does not carry the main thread's loader
+ * (bin/chainr.js) into workers, so the thread registers it before importing its module.
+ */
+const THREAD_BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+import(workerData.loader).then((tsx) => { tsx.register(); return import(workerData.module); });
+`;
+
+/** How long /metrics waits for the worker thread's figures before leaving them out. */
+const THREAD_METRICS_TIMEOUT_MS = 2000;
+
+/**
+ * work, in a worker thread of this process (work-thread.ts): what `chainr up` runs, so that the
+ * API and the worker each have an event loop (and a core) of their own. The worker's metrics are
+ * served from here; a thread that dies takes the process with it, as a crash of an in-process
+ * worker would.
+ */
+export async function runWorkThread(
+  config: Config,
+  redis: RedisConfig,
+  logger: Logger,
+): Promise<ServiceHandle> {
+  const data: WorkThreadData = { config, redis };
+  const thread = new Worker(THREAD_BOOTSTRAP, {
+    eval: true,
+    workerData: {
+      ...data,
+      loader: import.meta.resolve('tsx/esm/api'),
+      module: new URL('./work-thread.ts', import.meta.url).href,
+    },
+  });
+  let state: 'starting' | 'started' | 'stopping' = 'starting';
+  let queuesRunning = true;
+  const metricsAsked = new Map<number, (text: string) => void>();
+  let lastId = 0;
+  let stopped: () => void = () => undefined;
+  const started = new Promise<{ executors: string[]; concurrency: number }>((done, fail) => {
+    thread.on('message', (m: FromWorkThread) => {
+      if (m.kind === 'started') done(m.serves);
+      else if (m.kind === 'failed')
+        fail(m.config ? new ConfigError(m.message) : new Error(m.message));
+      else if (m.kind === 'metrics') metricsAsked.get(m.id)?.(m.text);
+      else if (m.kind === 'running') queuesRunning = m.running;
+      else stopped();
+    });
+    const died = (err: Error) => {
+      if (state === 'starting') return fail(err);
+      if (state === 'stopping') return stopped();
+      logger.fatal({ err }, 'the worker thread died');
+      process.exit(1);
+    };
+    thread.on('error', died);
+    thread.on('exit', (code) => died(new Error(`the worker thread exited (${code})`)));
+  });
+  const serves = await started;
+  state = 'started';
+  const ask = (message: ToWorkThread) => thread.postMessage(message);
+  return {
+    service: 'work',
+    running: () => state === 'started' && queuesRunning,
+    serves,
+    metrics: {
+      contentType: workRegistry.contentType,
+      metrics: () =>
+        new Promise<string>((done, fail) => {
+          const id = ++lastId;
+          const timer = setTimeout(() => {
+            metricsAsked.delete(id);
+            fail(new Error('the worker thread did not answer for its metrics'));
+          }, THREAD_METRICS_TIMEOUT_MS);
+          metricsAsked.set(id, (text) => {
+            clearTimeout(timer);
+            metricsAsked.delete(id);
+            done(text);
+          });
+          ask({ kind: 'metrics', id });
+        }),
+    },
+    async stop() {
+      state = 'stopping';
+      await new Promise<void>((done) => {
+        stopped = done;
+        ask({ kind: 'stop' });
+      });
+      await thread.terminate();
+    },
   };
 }
 

@@ -76,7 +76,7 @@ export function registerServices(program: Command): void {
   program
     .command('up')
     .description(
-      'Run everything in one process: API and worker (and a private Redis when REDIS_URL is unset)',
+      'Run everything in one process: API and worker, each on a thread of its own (and a private Redis when REDIS_URL is unset)',
     )
     .addHelpText(
       'after',
@@ -84,7 +84,7 @@ export function registerServices(program: Command): void {
     )
     .action(() =>
       serve('up', async (config, logger) => {
-        const { runNotif, runRecycle, runSched, runWork } =
+        const { runNotif, runRecycle, runSched, runWorkThread } =
           await import('../../services/runtime.ts');
         const { startPrivateRedis } = await import('../private-redis.ts');
         // Auth settings first: refuse an exposed, unauthenticated API before starting anything.
@@ -94,7 +94,7 @@ export function registerServices(program: Command): void {
         const redis: RedisConfig = own ? { addr: own.addr, password: own.password } : config.redis;
         if (own)
           logger.info({ dataDir: config.dataDir }, `private redis-server started on ${own.addr}`);
-        const work = await runWork(config, redis, logger);
+        const work = await runWorkThread(config, redis, logger);
         const notif = await runNotif(config, redis, logger);
         const recycle = runRecycle(config, redis, logger);
         // One HTTP port for everything: the API, the UI, and the probes and metrics of all four.

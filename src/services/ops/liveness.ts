@@ -7,7 +7,12 @@ import type { Logger } from 'pino';
 import type { Keys } from '../../store/keys.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { registry, storeMetrics } from './metrics.ts';
-import { redisReachable, type OpsRoutesOptions, type ReadinessChecks } from './routes.ts';
+import {
+  redisReachable,
+  type MetricsSource,
+  type OpsRoutesOptions,
+  type ReadinessChecks,
+} from './routes.ts';
 
 /** A started service, as its process's liveness sees it. */
 export interface ServiceHandle {
@@ -16,6 +21,8 @@ export interface ServiceHandle {
   running(): boolean;
   /** What its heartbeat registers about what it serves (work). */
   serves?: { executors: string[]; concurrency: number };
+  /** Its own metrics, served at /metrics beside the process's. */
+  metrics?: MetricsSource;
   stop(): Promise<void>;
 }
 
@@ -57,7 +64,14 @@ export function startLiveness(options: LivenessOptions): Liveness {
   const checks: ReadinessChecks = { redis: () => redisReachable(redis) };
   for (const s of services) checks[s.service] = () => !stopping && s.running();
   return {
-    routes: { checks, registries: store ? [registry, store.registry] : [registry] },
+    routes: {
+      checks,
+      registries: [
+        registry,
+        ...(store ? [store.registry] : []),
+        ...services.flatMap((s) => (s.metrics ? [s.metrics] : [])),
+      ],
+    },
     async stop() {
       stopping = true;
       await Promise.all(heartbeats.map((h) => h.stop()));

@@ -15,12 +15,18 @@ export const registry = new Registry();
 // Process and Node.js metrics under their usual names (process_*, nodejs_*), once per process.
 collectDefaultMetrics({ register: registry });
 
+/**
+ * The worker's own metrics, apart: served by the process the worker runs in, or by `chainr up`'s
+ * main thread on behalf of its worker thread (work-thread.ts).
+ */
+export const workRegistry = new Registry();
+
 export const jobDuration = new Histogram({
   name: 'chainr_job_duration_seconds',
   help: 'Time an attempt ran, from its start transition to its recorded result, by executor and status',
   labelNames: ['executor', 'status'] as const,
   buckets: [0.05, 0.25, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200],
-  registers: [registry],
+  registers: [workRegistry],
 });
 
 export const hopTime = new Histogram({
@@ -28,7 +34,7 @@ export const hopTime = new Histogram({
   help: 'Time from an attempt becoming ready (enqueued, after any retry delay) to its start',
   labelNames: ['executor'] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  registers: [registry],
+  registers: [workRegistry],
 });
 
 export const repairsTotal = new Counter({

@@ -5,6 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+
+/** What /metrics reads: a registry, or one answered from elsewhere (a worker thread's). */
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
 import { errorView } from '../sched/views.ts';
 
 /** Named parts that must be working for the service to be ready (e.g. redis, worker). */
@@ -13,7 +16,7 @@ export type ReadinessChecks = Record<string, () => boolean | Promise<boolean>>;
 export interface OpsRoutesOptions {
   checks: ReadinessChecks;
   /** Served together at /metrics; a registry that fails to collect (Redis down) is left out. */
-  registries: Registry[];
+  registries: MetricsSource[];
   /** More about the process for /healthz (gate: its upstreams). */
   details?: () => Record<string, unknown>;
 }

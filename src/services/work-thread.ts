@@ -1,0 +1,64 @@
+/**
+ * `chainr up`'s worker, run in a thread of its own by runtime.ts (`runWorkThread`), so that the
+ * API's requests and the jobs' transitions take turns on two event loops, not one. This module is
+ * the thread's side: it starts the worker from the configuration it is handed, serves the
+ * worker's metrics on request, and stops the worker (handing its jobs back) when told.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ConfigError, type Config, type RedisConfig } from '../config.ts';
+import { workRegistry } from './ops/metrics.ts';
+import { makeLogger, runWork } from './runtime.ts';
+
+export interface WorkThreadData {
+  config: Config;
+  redis: RedisConfig;
+}
+
+/** From the main thread. */
+export type ToWorkThread = { kind: 'metrics'; id: number } | { kind: 'stop' };
+
+/** To the main thread. */
+export type FromWorkThread =
+  | { kind: 'started'; serves: { executors: string[]; concurrency: number } }
+  /** The worker could not start; `config`: because of the configuration (a ConfigError). */
+  | { kind: 'failed'; message: string; config: boolean }
+  | { kind: 'metrics'; id: number; text: string }
+  /** Whether every queue worker is taking jobs, when that changes (readiness). */
+  | { kind: 'running'; running: boolean }
+  | { kind: 'stopped' };
+
+/** How often the thread checks its queue workers for readiness. */
+const READINESS_CHECK_MS = 1000;
+
+if (!parentPort) throw new Error('work-thread.ts runs as a worker thread (runtime.ts)');
+const port = parentPort;
+const send = (message: FromWorkThread) => port.postMessage(message);
+const { config, redis } = workerData as WorkThreadData;
+const logger = makeLogger(config, 'work');
+
+try {
+  const work = await runWork(config, redis, logger);
+  port.on('message', (message: ToWorkThread) => {
+    if (message.kind === 'metrics') {
+      void workRegistry.metrics().then((text) => send({ kind: 'metrics', id: message.id, text }));
+      return;
+    }
+    work.stop().then(
+      () => send({ kind: 'stopped' }),
+      (err: unknown) => {
+        logger.error({ err }, 'worker stop failed');
+        send({ kind: 'stopped' });
+      },
+    );
+  });
+  send({ kind: 'started', serves: work.serves });
+  let running = true;
+  setInterval(() => {
+    if (work.running() === running) return;
+    running = !running;
+    send({ kind: 'running', running });
+  }, READINESS_CHECK_MS).unref();
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err);
+  send({ kind: 'failed', message, config: err instanceof ConfigError });
+}
