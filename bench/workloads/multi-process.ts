@@ -15,7 +15,7 @@ export async function multiProcessWorkload(
   ctx: BenchContext,
 ): Promise<Record<string, WorkloadResult>> {
   const n = ctx.quick ? 20 : 200;
-  const reps = ctx.quick ? 1 : 3;
+  const reps = ctx.quick ? 1 : 5;
   const counts = ctx.quick ? [2] : [1, 2, 3];
   const shape = diamond();
   const jobs = shape.jobs.length;
