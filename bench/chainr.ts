@@ -13,7 +13,7 @@ import type { ExecutionRequest, ExecutionResult, Executor } from '../src/executo
 import { NoopExecutor } from '../src/executors/noop.ts';
 import { ExecutorRegistry } from '../src/executors/registry.ts';
 import { buildSched } from '../src/services/sched/app.ts';
-import { runWorkThread } from '../src/services/runtime.ts';
+import { runWorkThread } from '../src/services/work-runtime.ts';
 import { startWork } from '../src/services/work.ts';
 import { connect } from '../src/store/connection.ts';
 import { makeKeys, readyQueueName, type Keys } from '../src/store/keys.ts';

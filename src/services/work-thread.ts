@@ -7,7 +7,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, type Config, type RedisConfig } from '../config.ts';
 import { workRegistry } from './ops/metrics.ts';
-import { makeLogger, runWork } from './runtime.ts';
+import { makeLogger } from './logger.ts';
+import { runWork } from './work-runtime.ts';
 
 export interface WorkThreadData {
   config: Config;

@@ -25,7 +25,7 @@ async function serve(
     }
     throw err;
   }
-  const { makeLogger } = await import('../../services/runtime.ts');
+  const { makeLogger } = await import('../../services/logger.ts');
   const { RedisNotInstalledError } = await import('../private-redis.ts');
   const logger = makeLogger(config, name);
   let running: Running;
@@ -84,8 +84,8 @@ export function registerServices(program: Command): void {
     )
     .action(() =>
       serve('up', async (config, logger) => {
-        const { runNotif, runRecycle, runSched, runWorkThread } =
-          await import('../../services/runtime.ts');
+        const { runNotif, runRecycle, runSched } = await import('../../services/runtime.ts');
+        const { runWorkThread } = await import('../../services/work-runtime.ts');
         const { startPrivateRedis } = await import('../private-redis.ts');
         // Auth settings first: refuse an exposed, unauthenticated API before starting anything.
         const { loadSecurity } = await import('../../services/gate/security.ts');
@@ -172,7 +172,8 @@ export function registerServices(program: Command): void {
     .description('Run a worker that executes ready jobs (needs a shared Redis: REDIS_URL)')
     .action(() =>
       serve('work', async (config, logger) => {
-        const { runWork, serveWithOps } = await import('../../services/runtime.ts');
+        const { serveWithOps } = await import('../../services/runtime.ts');
+        const { runWork } = await import('../../services/work-runtime.ts');
         const redis = requireRedis(config);
         const work = await runWork(config, redis, logger);
         logger.info({ concurrency: config.concurrency }, 'worker started');
