@@ -4,7 +4,7 @@
  * Scripts are named by their SHA1: chainr's (src/store/scripts.ts) and BullMQ's.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import { percentile, round } from './stats.ts';
@@ -16,7 +16,10 @@ function scriptNames(): Map<string, string> {
   const lua = (f: string) =>
     readFileSync(new URL(`../src/store/lua/${f}.lua`, import.meta.url), 'utf8');
   const includes = lua('includes');
-  for (const f of ['start-job', 'finish-job', 'cancel-run', 'retry-run']) {
+  const scripts = readdirSync(new URL('../src/store/lua/', import.meta.url))
+    .map((f) => f.replace(/\.lua$/, ''))
+    .filter((f) => f !== 'includes');
+  for (const f of scripts) {
     const camel = f.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
     names.set(sha1(`${includes}\n${lua(f)}`), `chainr:${camel}`);
   }

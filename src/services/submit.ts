@@ -13,8 +13,7 @@ export type SubmitResult =
 export class Submitter {
   /**
    * `runs` must be a store on the queues' connection (`queues.connection`): a run's creation and
-   * its roots' adds then leave in one socket write, in that order, and cost one round trip. (Its
-   * MULTI there copies BullMQ's scripts, queue.ts; that costs less than a second write.)
+   * its roots' adds then leave in one socket write, in that order, and cost one round trip.
    */
   constructor(
     private readonly runs: RunStore,

@@ -6,6 +6,7 @@ import { matches, type Requirement } from '../core/selector.ts';
 import type { JobStatus, Pipeline, RunStatus } from '../core/types.ts';
 import { RUN_STATUSES } from '../core/types.ts';
 import type { Keys } from './keys.ts';
+import { withScripts, type Evalable } from './scripts.ts';
 
 export interface AttemptRecord {
   attempt: number;
@@ -142,14 +143,18 @@ export interface RunFilter {
 const SCAN_LIMIT = 1000;
 
 export class RunStore {
+  private readonly scripts: Evalable;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly maxEvents: number,
-  ) {}
+  ) {
+    this.scripts = withScripts(redis);
+  }
 
   /**
-   * Creates the run, its index entries and its first event in one atomic step (MULTI).
+   * Creates the run, its index entries and its first event in one atomic step (create-run.lua).
    * Returns its uid, the roots to enqueue now (the others wait for the run's concurrency limit),
    * and the run as written (what reading it back would give, without the round trip).
    *
@@ -166,34 +171,27 @@ export class RunStore {
     const limit = plan.pipeline.concurrency ?? Infinity;
     const queued = plan.compiled.roots.slice(0, limit);
     const { fields, spec } = initialHashes(plan, queued, now);
+    const indexes = [this.keys.runs, this.keys.runsByStatus('PENDING')];
+    if (plan.pipeline.metadata?.name)
+      indexes.push(this.keys.runsByName(plan.pipeline.metadata.name));
+    for (const [k, v] of Object.entries(plan.labels)) indexes.push(this.keys.runsByLabel(k, v));
+    const runFields = Object.entries(fields).flat();
     // Sent from a promise continuation: the socket is uncorked on the next tick, which then comes
     // after what `andThen` sends through promise chains (BullMQ's add), not before it.
     await Promise.resolve();
-    const multi = this.redis
-      .multi()
-      .hset(this.keys.run(uid), fields)
-      .hset(this.keys.runSpec(uid), spec)
-      .zadd(this.keys.runs, 0, uid)
-      .zadd(this.keys.runsByStatus('PENDING'), 0, uid);
-    if (plan.pipeline.metadata?.name)
-      multi.zadd(this.keys.runsByName(plan.pipeline.metadata.name), 0, uid);
-    for (const [k, v] of Object.entries(plan.labels))
-      multi.zadd(this.keys.runsByLabel(k, v), 0, uid);
-    const created = multi
-      .xadd(
-        this.keys.events,
-        'MAXLEN',
-        '~',
-        this.maxEvents,
-        '*',
-        'uid',
-        uid,
-        'status',
-        'PENDING',
-        'time',
-        now,
-      )
-      .exec();
+    const created = this.scripts.createRun(
+      3 + indexes.length,
+      this.keys.run(uid),
+      this.keys.events,
+      this.keys.runSpec(uid),
+      ...indexes,
+      uid,
+      now,
+      this.maxEvents,
+      runFields.length,
+      ...runFields,
+      ...Object.entries(spec).flat(),
+    );
     await Promise.all([created, andThen?.(uid, queued)]);
     const written = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));
     const run = parseSummary(uid, written) as RunSummary; // defined: `status` was written

@@ -10,8 +10,12 @@ const lua = (name: string): string =>
   readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
 const includes = lua('includes');
-/** Each script's source and how many KEYS it takes (its header lists them). */
+/**
+ * Each script's source and how many KEYS it takes (its header lists them); undefined: as many as
+ * the call says, in its first argument.
+ */
 const SCRIPTS = {
+  createRun: [lua('create-run'), undefined],
   startJob: [lua('start-job'), 3],
   finishJob: [lua('finish-job'), 3],
   cancelRun: [lua('cancel-run'), 2],
@@ -20,10 +24,11 @@ const SCRIPTS = {
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
-type Evalable = Redis & Record<ScriptName, (...args: (string | number)[]) => Promise<string[]>>;
+export type Evalable = Redis &
+  Record<ScriptName, (...args: (string | number)[]) => Promise<string[]>>;
 
 /** Registers the scripts on a connection (EVALSHA with a fallback to EVAL, done by ioredis). */
-function withScripts(redis: Redis): Evalable {
+export function withScripts(redis: Redis): Evalable {
   for (const [name, [source, numberOfKeys]] of Object.entries(SCRIPTS)) {
     if (!(name in redis))
       redis.defineCommand(name, { numberOfKeys, lua: `${includes}\n${source}` });
