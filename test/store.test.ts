@@ -130,6 +130,15 @@ describe('run creation', () => {
     expect(events[0]?.[1]).toEqual(['uid', uid, 'status', 'PENDING', 'time', '1000']);
   });
 
+  it('returns the run as reading it back gives it', async () => {
+    const t = setup();
+    const pipeline: Pipeline = { ...seed, metadata: { name: 'seed' }, concurrency: 1 };
+    const plan = planRun(pipeline, {}, { defaultExecutor: 'local', labels: { team: 'data' } });
+    const { uid, run } = await t.runs.create(plan, 1000);
+    expect(run.jobs.filter((j) => j.queued).map((j) => j.name)).toEqual(['first']);
+    expect(await t.runs.get(uid)).toEqual(run);
+  });
+
   it('runs what is sent right after the creation, on its connection, once the run exists', async () => {
     const t = setup();
     const plan = planRun(seed, {}, { defaultExecutor: 'local' });

@@ -88,49 +88,57 @@ function parseSummary(uid: string, h: Record<string, string>): RunSummary | unde
 }
 
 /**
- * The hashes of a new run: `fields` (the run's hash: the compiled DAG, every job PENDING at
- * attempt 1) and `spec` (the spec hash: the pipeline and each job's spec, the bulk of a run's
- * bytes, kept apart so that reading a run's state, as a list page does, does not decode them).
+ * The hashes of a new run, as Redis stores them (strings): `fields` (the run's hash: the compiled
+ * DAG, every job PENDING at attempt 1) and `spec` (the spec hash: the pipeline and each job's
+ * spec, the bulk of a run's bytes, kept apart so that reading a run's state, as a list page does,
+ * does not decode them).
  */
 function initialHashes(
   plan: RunPlan,
   queuedRoots: string[],
   now: number,
-): { fields: Record<string, string | number>; spec: Record<string, string> } {
+): { fields: Record<string, string>; spec: Record<string, string> } {
   const { pipeline, compiled } = plan;
   const names = Object.keys(pipeline.jobs);
   const held = compiled.roots.filter((r) => !queuedRoots.includes(r));
-  const fields: Record<string, string | number> = {
+  const fields: Record<string, string> = {
     status: 'PENDING',
-    created: now,
-    total: names.length,
-    done: 0,
-    active: queuedRoots.length,
+    created: String(now),
+    total: String(names.length),
+    done: '0',
+    active: String(queuedRoots.length),
     jobs: names.join(','),
     labels: JSON.stringify(plan.labels),
     params: JSON.stringify(plan.params),
   };
   const spec: Record<string, string> = { pipeline: JSON.stringify(pipeline) };
   if (pipeline.metadata?.name) fields.name = pipeline.metadata.name;
-  if (pipeline.concurrency) fields.concurrency = pipeline.concurrency;
+  if (pipeline.concurrency) fields.concurrency = String(pipeline.concurrency);
   if (held.length > 0) fields.held = held.join(',');
   for (const name of names) {
     const job = compiled.jobs[name];
     const jobSpec = plan.jobs[name];
     if (!job || !jobSpec) continue;
     fields[`${name}.status`] = 'PENDING';
-    fields[`${name}.attempt`] = 1;
-    fields[`${name}.wait`] = job.deps.length;
+    fields[`${name}.attempt`] = '1';
+    fields[`${name}.wait`] = String(job.deps.length);
     fields[`${name}.exec`] = jobSpec.executor;
     spec[`${name}.spec`] = JSON.stringify(jobSpec);
-    if (jobSpec.retries?.limit) fields[`${name}.retries`] = jobSpec.retries.limit;
-    if (queuedRoots.includes(name)) fields[`${name}.queued`] = 1;
+    if (jobSpec.retries?.limit) fields[`${name}.retries`] = String(jobSpec.retries.limit);
+    if (queuedRoots.includes(name)) fields[`${name}.queued`] = '1';
     if (job.deps.length > 0) {
       fields[`${name}.deps`] = job.deps.map((d) => `${d.job}=${d.accepts.join('|')}`).join(';');
     }
     if (job.dependents.length > 0) fields[`${name}.next`] = job.dependents.join(',');
   }
   return { fields, spec };
+}
+
+/** A hash's fields and values in one list, as HSET takes them. */
+function flatten(hash: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [field, value] of Object.entries(hash)) out.push(field, value);
+  return out;
 }
 
 export interface RunFilter {
@@ -175,7 +183,7 @@ export class RunStore {
     if (plan.pipeline.metadata?.name)
       indexes.push(this.keys.runsByName(plan.pipeline.metadata.name));
     for (const [k, v] of Object.entries(plan.labels)) indexes.push(this.keys.runsByLabel(k, v));
-    const runFields = Object.entries(fields).flat();
+    const runFields = flatten(fields);
     // Sent from a promise continuation: the socket is uncorked on the next tick, which then comes
     // after what `andThen` sends through promise chains (BullMQ's add), not before it.
     await Promise.resolve();
@@ -190,11 +198,10 @@ export class RunStore {
       this.maxEvents,
       runFields.length,
       ...runFields,
-      ...Object.entries(spec).flat(),
+      ...flatten(spec),
     );
     await Promise.all([created, andThen?.(uid, queued)]);
-    const written = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));
-    const run = parseSummary(uid, written) as RunSummary; // defined: `status` was written
+    const run = parseSummary(uid, fields) as RunSummary; // defined: `status` was written
     return { uid, queued, run: { ...run, pipeline: plan.pipeline } };
   }
 
