@@ -37,19 +37,25 @@ async function settle(redis: BenchRedis): Promise<void> {
 
 /**
  * One load run's figures, with the CPU time sched and Redis spent per request handled. Requests
- * are counted by Redis (`marker`: a command each request sends once): what the server handled.
+ * are counted in Redis (`handled`: a count that each request adds one to): what the server
+ * handled.
  */
-async function measured(c: ChainrBench, redis: BenchRedis, o: LoadOptions, marker: string) {
+async function measured(
+  c: ChainrBench,
+  redis: BenchRedis,
+  o: LoadOptions,
+  handledSoFar: () => Promise<number>,
+) {
   const redisCpu = async () =>
     (await infoNumber(redis.admin, 'cpu', 'used_cpu_user')) +
     (await infoNumber(redis.admin, 'cpu', 'used_cpu_sys'));
   await settle(redis);
   const cpu0 = process.cpuUsage();
-  const [r0, m0] = [await redisCpu(), await calls(redis, marker)];
+  const [r0, m0] = [await redisCpu(), await handledSoFar()];
   const f = await c.client.load(o);
   await settle(redis);
   const cpu = process.cpuUsage(cpu0);
-  const handled = (await calls(redis, marker)) - m0;
+  const handled = (await handledSoFar()) - m0;
   return {
     ...f,
     handled,
@@ -61,7 +67,10 @@ async function measured(c: ChainrBench, redis: BenchRedis, o: LoadOptions, marke
 const prefixed = (prefix: string, f: Record<string, number>) =>
   Object.fromEntries(Object.entries(f).map(([k, v]) => [`${prefix}_${k}`, v]));
 
-/** Redis commands per request (SLOWLOG; not timed), and with --cpu-prof a profile. */
+/**
+ * Redis commands per request (SLOWLOG; not timed; `marker`: the command or script each request
+ * runs once, as the counts name it), and with --cpu-prof a profile.
+ */
 async function inspect(
   ctx: BenchContext,
   c: ChainrBench,
@@ -73,7 +82,7 @@ async function inspect(
   const collect = await recordCommands(redis.admin);
   await c.client.load({ ...o, rate: 50, durationS: 1 });
   await settle(redis);
-  const counts = await collect(marker.toUpperCase());
+  const counts = await collect(marker);
   if (ctx.cpuProf) {
     const [p, profile] = await profiled(() => c.client.load({ ...o, rate: 50, durationS: 3 }));
     const name = `api-${o.method.toLowerCase()}`;
@@ -102,7 +111,8 @@ export async function apiWorkload(ctx: BenchContext): Promise<Record<string, Wor
     await chainr.client.load({ ...post, rate: 100, durationS: 1 }); // warm-up
     const posts: Record<string, number>[] = [];
     for (let rep = 0; rep < reps; rep++) {
-      const f = prefixed('post', await measured(chainr, redis, post, 'multi'));
+      const runs = () => redis.admin.zcard(chainr.keys.runs);
+      const f = prefixed('post', await measured(chainr, redis, post, runs));
       posts.push(f);
       ctx.log(
         `api POST rep ${rep + 1}/${reps}: p50 ${round(f.post_latency_p50_ms ?? 0)} ms, p99 ` +
@@ -110,7 +120,7 @@ export async function apiWorkload(ctx: BenchContext): Promise<Record<string, Wor
           `${f.post_errors} errors, ${round(f.post_sched_cpu_per_request_ms ?? 0)} ms CPU each`,
       );
     }
-    const postCommands = await inspect(ctx, chainr, redis, post, 'multi');
+    const postCommands = await inspect(ctx, chainr, redis, post, 'chainr:createRun');
 
     // Top up to `stored` runs through the API's own write path (RunStore.create), without HTTP.
     const store = new RunStore(redis.admin, chainr.keys, 100_000);
@@ -130,14 +140,14 @@ export async function apiWorkload(ctx: BenchContext): Promise<Record<string, Wor
     await chainr.client.load({ ...list, durationS: 1 }); // warm-up
     const lists: Record<string, number>[] = [];
     for (let rep = 0; rep < reps; rep++) {
-      const f = prefixed('list', await measured(chainr, redis, list, 'zrange'));
+      const f = prefixed('list', await measured(chainr, redis, list, () => calls(redis, 'zrange')));
       lists.push(f);
       ctx.log(
         `api list rep ${rep + 1}/${reps}: p50 ${round(f.list_latency_p50_ms ?? 0)} ms, p99 ` +
           `${round(f.list_latency_p99_ms ?? 0)} ms, ${round(f.list_sched_cpu_per_request_ms ?? 0)} ms CPU each`,
       );
     }
-    const listCommands = await inspect(ctx, chainr, redis, list, 'zrange');
+    const listCommands = await inspect(ctx, chainr, redis, list, 'ZRANGE');
     return {
       api: {
         chainr: {
