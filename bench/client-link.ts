@@ -29,7 +29,8 @@ export interface BatchResult {
 
 export type ClientOp =
   | { op: 'batch'; url: string; body: string; n: number; parallel: number }
-  | { op: 'load'; options: LoadOptions };
+  | { op: 'load'; options: LoadOptions }
+  | { op: 'store'; prefix: string; pipeline: string; n: number };
 
 export type ClientRequest = { id: number } & ClientOp;
 
@@ -40,6 +41,11 @@ export interface Client {
   /** Submits n runs (`parallel` at a time) and waits until all ended; wall time from the first. */
   batch(url: string, body: string, n: number, parallel: number): Promise<BatchResult>;
   load(options: LoadOptions): Promise<LoadFigures>;
+  /**
+   * Creates n runs of a pipeline (JSON) under a key prefix, through the API's write path
+   * (`RunStore.create`) without HTTP, from the client's process: not in sched's heap.
+   */
+  store(prefix: string, pipeline: string, n: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,6 +78,7 @@ export async function startClient(redisUrl: string, statusIndexPrefix: string): 
     pid: child.pid ?? 0,
     batch: (url, body, n, parallel) => request({ op: 'batch', url, body, n, parallel }),
     load: (options) => request({ op: 'load', options }),
+    store: (prefix, pipeline, n) => request({ op: 'store', prefix, pipeline, n }),
     async stop() {
       if (child.connected) child.disconnect();
       await exited;
