@@ -2,9 +2,10 @@
 import { resolveParams } from '../core/params.ts';
 import { planRun } from '../core/plan.ts';
 import type { Pipeline } from '../core/types.ts';
+import type { Keys } from '../store/keys.ts';
 import type { ReadyQueues } from '../store/queue.ts';
 import type { ReadyJob } from '../store/scripts.ts';
-import type { RunRecord, RunStore } from '../store/runs.ts';
+import { RunStore, type RunRecord } from '../store/runs.ts';
 
 export type SubmitResult =
   | { ok: true; uid: string; run: RunRecord }
@@ -12,14 +13,19 @@ export type SubmitResult =
 
 export class Submitter {
   /**
-   * `runs` must be a store on the queues' connection (`queues.connection`): a run's creation and
-   * its roots' adds then leave in one socket write, in that order, and cost one round trip.
+   * Runs are created on the queues' connection: a run's creation and its roots' adds then leave
+   * in one socket write, in that order, and cost one round trip.
    */
+  private readonly runs: RunStore;
+
   constructor(
-    private readonly runs: RunStore,
     private readonly queues: ReadyQueues,
+    keys: Keys,
+    maxEvents: number,
     private readonly defaultExecutor: string,
-  ) {}
+  ) {
+    this.runs = new RunStore(queues.connection, keys, maxEvents);
+  }
 
   /** Creates a run of a valid pipeline with the given parameters and enqueues its roots. */
   async submit(

@@ -47,11 +47,7 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   const transitions = new Transitions(redis, keys, options.maxEvents);
   const logs = new LogStore(redis, keys, options.maxLogLines);
   const queues = new ReadyQueues(redis, keys);
-  const submitter = new Submitter(
-    new RunStore(queues.connection, keys, options.maxEvents),
-    queues,
-    options.defaultExecutor,
-  );
+  const submitter = new Submitter(queues, keys, options.maxEvents, options.defaultExecutor);
   const schedules = new ScheduleStore(redis, keys);
   const ticksConnection = options.connectBlocking();
   const ticks = startScheduleTicks({
