@@ -5,10 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { errorView } from '../sched/views.ts';
 
 /** What /metrics reads: a registry, or one answered from elsewhere (a worker thread's). */
 export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
-import { errorView } from '../sched/views.ts';
 
 /** Named parts that must be working for the service to be ready (e.g. redis, worker). */
 export type ReadinessChecks = Record<string, () => boolean | Promise<boolean>>;
