@@ -47,7 +47,7 @@ export interface ChainrBench {
 }
 
 /**
- * Where the worker runs: `thread` as `chainr up` runs it (runtime.ts: runWorkThread), `loop` on
+ * Where the worker runs: `thread` as `chainr up` runs it (work-runtime.ts: runWorkThread), `loop` on
  * this thread (startWork, with `timings` noting each attempt's start), or `none`.
  */
 export type WorkPlacement = 'thread' | 'loop' | 'none';

@@ -254,7 +254,7 @@ export interface ContainerConfig {
   network: boolean;
 }
 
-/** On unless CHAINR_CONTAINER=0; registered when an engine is found (runtime.ts). */
+/** On unless CHAINR_CONTAINER=0; registered when an engine is found (work-runtime.ts). */
 function containerConfig(
   env: NodeJS.ProcessEnv,
   defaultExecutor: string,

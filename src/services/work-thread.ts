@@ -1,8 +1,9 @@
 /**
- * `chainr up`'s worker, run in a thread of its own by runtime.ts (`runWorkThread`), so that the
- * API's requests and the jobs' transitions take turns on two event loops, not one. This module is
- * the thread's side: it starts the worker from the configuration it is handed, serves the
- * worker's metrics on request, and stops the worker (handing its jobs back) when told.
+ * `chainr up`'s worker, run in a thread of its own by work-runtime.ts (`runWorkThread`), so that
+ * the API's requests and the jobs' transitions run on two event loops instead of taking turns on
+ * one. This module is the thread's side: it starts the worker from the configuration it is
+ * handed, serves the worker's metrics on request, and stops the worker (handing its jobs back)
+ * when told.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, type Config, type RedisConfig } from '../config.ts';
@@ -31,7 +32,8 @@ export type FromWorkThread =
 /** How often the thread checks its queue workers for readiness. */
 const READINESS_CHECK_MS = 1000;
 
-if (!parentPort) throw new Error('work-thread.ts runs as a worker thread (runtime.ts)');
+if (!parentPort)
+  throw new Error('work-thread.ts runs as a worker thread (work-runtime.ts: runWorkThread)');
 const port = parentPort;
 const send = (message: FromWorkThread) => port.postMessage(message);
 const { config, redis } = workerData as WorkThreadData;
