@@ -37,10 +37,9 @@ export function connect(config: RedisConfig, options: { failFast?: boolean } = {
  * connection and every socket it reconnects with. Each write is a system call and, for Redis, a
  * wake-up; a process with many jobs in flight writes many commands at once (replies that arrive
  * together resume many waiting operations). The socket is corked at a turn's first write and
- * uncorked once the turn's promise continuations have run: a microtask that defers the uncork to
- * process.nextTick, which Node runs after the microtask queue is empty (a bare nextTick, from a
- * callback, would run before the continuations, and commands that follow through promise chains,
- * as BullMQ's adds do, would go in a second write). Order is kept, and no command waits for
+ * uncorked on process.nextTick: from a promise continuation, once the microtask queue is empty;
+ * from a callback, before its continuations run (RunStore.create sends from a continuation, so
+ * that BullMQ's adds after it share its write). Order is kept, and no command waits for
  * another's reply (unlike ioredis's autopipelining, which holds new commands while a pipeline is
  * in flight).
  */
@@ -57,7 +56,7 @@ export function coalesceWrites(redis: Redis): Redis {
       if (!corked) {
         corked = true;
         socket.cork();
-        queueMicrotask(() => process.nextTick(uncork));
+        process.nextTick(uncork);
       }
       return write(...args);
     }) as typeof socket.write;

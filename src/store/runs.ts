@@ -184,6 +184,9 @@ export class RunStore {
       indexes.push(this.keys.runsByName(plan.pipeline.metadata.name));
     for (const [k, v] of Object.entries(plan.labels)) indexes.push(this.keys.runsByLabel(k, v));
     const runFields = flatten(fields);
+    // Sent from a promise continuation: the socket is uncorked on the next tick, which then comes
+    // after what `andThen` sends through promise chains (BullMQ's add), not before it.
+    await Promise.resolve();
     const created = this.scripts.createRun(
       3 + indexes.length,
       this.keys.run(uid),
