@@ -57,6 +57,26 @@ describe('chainr up (one process, private Redis)', () => {
   });
 });
 
+describe('chainr up interrupted from a terminal', () => {
+  it('exits 0 at once on Ctrl+C, which reaches its whole process group', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chainr-e2e-'));
+    const env: Record<string, string> = { CHAINR_DATA_DIR: dataDir, CHAINR_CONTAINER: '0' };
+    for (const name of ['REDIS_URL', 'REDIS_ADDR', 'REDIS_ADDRS']) env[name] = '';
+    const up = await startHttpService('up', env, { ownProcessGroup: true });
+    try {
+      const t0 = Date.now();
+      process.kill(-(up.child.pid ?? 0), 'SIGINT');
+      // Its private Redis outlives the services it serves, which stop first.
+      expect(await up.exited).toBe(0);
+      // Well under CHAINR_SHUTDOWN_GRACE (10 s) + 5 s, when a stop that cannot finish gives up.
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      await up.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("chainr up's worker, on a thread of its own", () => {
   let redis: TestRedis;
 

@@ -114,7 +114,13 @@ export async function startPrivateRedis(dataDir: string): Promise<PrivateRedis> 
   let child: ChildProcess;
   try {
     child = await new Promise<ChildProcess>((done, fail) => {
-      const c = spawn('redis-server', [confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // In a process group of its own: a Ctrl+C on chainr up reaches the whole foreground group,
+      // and Redis must outlive the services that write to it, which stop first; stop() ends it
+      // last, and a redis-server left by a killed chainr is stopped at the next start (stopStale).
+      const c = spawn('redis-server', [confFile], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       c.once('spawn', () => done(c));
       c.once('error', (err: NodeJS.ErrnoException) =>
         fail(err.code === 'ENOENT' ? new RedisNotInstalledError() : err),
@@ -137,7 +143,9 @@ export async function startPrivateRedis(dataDir: string): Promise<PrivateRedis> 
     password,
     stop: () =>
       new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
+        // Already gone (a Ctrl+C reaches the whole process group, redis-server too): no 'exit' is
+        // coming any more.
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', () => done());
         child.kill('SIGTERM');
       }),
