@@ -1,9 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { Document, isScalar, visit } from 'yaml';
 import { FALLBACK_YAML, SEED_EXAMPLE } from './examples.fixture.ts';
 import { located, only } from './testing.fixture.ts';
 import { parsePipeline, validatePipeline } from './validate.ts';
+
+/** The YAML text of a value, its `<<` keys quoted: a plain `<<` is YAML's merge key. */
+function yamlText(value: unknown): string {
+  const doc = new Document(value);
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === '<<') pair.key.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString();
+}
 
 describe('parsePipeline: valid documents', () => {
   it('accepts the seed example, as JSON and as YAML (JSON is YAML 1.2)', () => {
@@ -201,6 +212,13 @@ describe('parsePipeline: YAML syntax and hostile documents', () => {
       expect(only(parsePipeline(text, format)).message).toBe('the pipeline must be an object');
     }
   });
+  it('reads a plain << as a merge key and a quoted "<<" as an ordinary key', () => {
+    expect(only(parsePipeline('<<: false\n', 'yaml')).message).toBe(
+      'invalid YAML: Merge sources must be maps or map aliases',
+    );
+    const text = '"<<": false\nkind: Pipeline\njobs: { a: { image: x, run: y } }\n';
+    expect(located(parsePipeline(text, 'yaml'))).toEqual(['1:1 unknown field "<<"']);
+  });
   it('reads YAML 1.2: yes/on are strings, not booleans', () => {
     const text =
       'kind: Pipeline\njobs:\n  a: {image: x, run: y}\n  b: {image: x, run: y, dependsOn: [{job: a, conditions: {failure: on}}]}\n';
@@ -230,7 +248,7 @@ describe('parsePipeline: properties', () => {
         const expected = validatePipeline(value);
         for (const [text, format] of [
           [JSON.stringify(value, null, 1), 'json'],
-          [stringify(value), 'yaml'],
+          [yamlText(value), 'yaml'],
         ] as const) {
           const result = parsePipeline(text, format);
           expect(result.ok).toBe(expected.ok);

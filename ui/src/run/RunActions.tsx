@@ -40,7 +40,7 @@ const CALLS: Record<Action, (uid: string) => Promise<Run>> = {
 export interface RunActionsProps {
   run: Run;
   /** Called with the server's answer: the same run (cancel, retry) or a new one (resubmit). */
-  onDone: (action: Action, result: Run) => void;
+  onDone: (result: Run) => void;
 }
 
 export function RunActions({ run, onDone }: RunActionsProps) {
@@ -56,7 +56,7 @@ export function RunActions({ run, onDone }: RunActionsProps) {
     setBusy(true);
     setError(undefined);
     try {
-      onDone(action, await CALLS[action](run.metadata.uid));
+      onDone(await CALLS[action](run.metadata.uid));
       setAsking(undefined);
     } catch (err) {
       setError(err);

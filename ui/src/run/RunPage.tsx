@@ -122,12 +122,11 @@ export function RunPage({ uid, job, view }: RunPageProps) {
         <RunHeader run={run} live={live} />
         <RunActions
           run={run}
-          onDone={(action, result) => {
+          onDone={(result) => {
+            // The same run: its answer is the newest state, and the event stream reopens from
+            // there (a reload here could land after the stream's events and undo them).
             if (result.metadata.uid !== uid) navigate(runHref(result.metadata.uid));
-            else {
-              replace(result);
-              if (action !== 'cancel') resource.reload();
-            }
+            else replace(result);
           }}
         />
       </div>

@@ -33,12 +33,18 @@ export function useLiveRun(uid: string): {
   );
   // What events do not carry (exit codes, attempts, outputs) comes with a re-read, at most once
   // a second. The pipeline object is kept, so the graph is not laid out again.
+  // Answers can arrive out of order: one older than the last applied is dropped.
+  const asked = useRef(0);
+  const applied = useRef(0);
   const refresh = useThrottled(
     () => {
+      const ticket = ++asked.current;
       getRun(uid).then(
         (fresh) => {
-          if (fresh.metadata.uid === current.current?.metadata.uid)
-            update((r) => mergeRun(r, fresh));
+          if (ticket < applied.current || fresh.metadata.uid !== current.current?.metadata.uid)
+            return;
+          applied.current = ticket;
+          update((r) => mergeRun(r, fresh));
         },
         () => undefined, // the stream goes on; the next refresh will tell
       );
