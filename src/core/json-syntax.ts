@@ -13,10 +13,8 @@ export interface JsonSyntaxError {
 
 type Expect = 'value' | 'value-or-end' | 'key' | 'key-or-end' | 'colon' | 'after';
 
-interface Frame {
-  array: boolean;
-  keys: Set<string>;
-}
+/** An open array, or an open object with the keys seen so far. */
+type Frame = { array: true } | { array: false; keys: Set<string> };
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
@@ -26,14 +24,29 @@ function describe(char: string): string {
   return JSON.stringify(char);
 }
 
-/** Scans a string token starting at the opening quote; returns its end (after the quote). */
-function scanString(text: string, start: number): number | JsonSyntaxError {
+/** A run of characters that need no look inside a string: not a quote, backslash or control. */
+// eslint-disable-next-line no-control-regex -- control characters are what it must stop at
+const PLAIN = /[^"\\\u0000-\u001f]*/y;
+
+/**
+ * Scans a string token starting at the opening quote; returns its end (after the quote) and
+ * whether it holds an escape.
+ */
+function scanString(
+  text: string,
+  start: number,
+): { end: number; escaped: boolean } | JsonSyntaxError {
+  let escaped = false;
   for (let i = start + 1; i < text.length; i++) {
+    PLAIN.lastIndex = i;
+    PLAIN.test(text);
+    i = PLAIN.lastIndex;
     const c = text.charCodeAt(i);
-    if (c === 0x22) return i + 1;
+    if (c === 0x22) return { end: i + 1, escaped };
+    if (Number.isNaN(c)) break;
     if (c < 0x20)
       return { offset: i, message: 'control character in a string (escape it, e.g. \\n)' };
-    if (c !== 0x5c) continue;
+    escaped = true;
     const next = text.charAt(i + 1);
     if (next === 'u') {
       if (!HEX4.test(text.slice(i + 2, i + 6)))
@@ -45,13 +58,16 @@ function scanString(text: string, start: number): number | JsonSyntaxError {
   return { offset: start, message: 'unterminated string' };
 }
 
+/** JSON's whitespace: space, tab, line feed, carriage return. */
+const isSpace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+
 /** The first syntax problem of a JSON text, or undefined when it is valid JSON. */
 export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxError | undefined {
   const stack: Frame[] = [];
   let expect: Expect = 'value';
   let i = 0;
   for (;;) {
-    while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
+    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
     if (i >= text.length) {
       if (expect === 'after' && stack.length === 0) return undefined;
       return { offset: i, message: 'unexpected end of the document' };
@@ -89,11 +105,15 @@ export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxError
           message: `expected a key in double quotes but found ${describe(c)}${trailing}`,
         };
       }
-      const end = scanString(text, i);
-      if (typeof end !== 'number') return end;
-      const key = JSON.parse(text.slice(i, end)) as string;
-      if (top?.keys.has(key)) return { offset: i, message: `duplicate key ${JSON.stringify(key)}` };
-      top?.keys.add(key);
+      const scanned = scanString(text, i);
+      if (!('end' in scanned)) return scanned;
+      const { end, escaped } = scanned;
+      const key = escaped ? (JSON.parse(text.slice(i, end)) as string) : text.slice(i + 1, end - 1);
+      if (top && !top.array) {
+        if (top.keys.has(key))
+          return { offset: i, message: `duplicate key ${JSON.stringify(key)}` };
+        top.keys.add(key);
+      }
       expect = 'colon';
       i = end;
       continue;
@@ -110,13 +130,13 @@ export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxError
       if (stack.length >= maxDepth) {
         return { offset: i, message: `the document is nested deeper than ${maxDepth} levels` };
       }
-      stack.push({ array: c === '[', keys: new Set() });
+      stack.push(c === '[' ? { array: true } : { array: false, keys: new Set() });
       expect = c === '[' ? 'value-or-end' : 'key-or-end';
       i++;
     } else if (c === '"') {
-      const end = scanString(text, i);
-      if (typeof end !== 'number') return end;
-      i = end;
+      const scanned = scanString(text, i);
+      if (!('end' in scanned)) return scanned;
+      i = scanned.end;
     } else if (text.startsWith('true', i) || text.startsWith('null', i)) i += 4;
     else if (text.startsWith('false', i)) i += 5;
     else {

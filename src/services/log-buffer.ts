@@ -28,6 +28,8 @@ export class LogBuffer {
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    // Nothing new: what was pushed before is in the chain already (most jobs' last flush).
+    if (this.pending.length === 0) return this.chain;
     const batch = this.pending;
     this.pending = [];
     this.chain = this.chain

@@ -88,57 +88,69 @@ function parseSummary(uid: string, h: Record<string, string>): RunSummary | unde
 }
 
 /**
- * The hashes of a new run, as Redis stores them (strings): `fields` (the run's hash: the compiled
- * DAG, every job PENDING at attempt 1) and `spec` (the spec hash: the pipeline and each job's
- * spec, the bulk of a run's bytes, kept apart so that reading a run's state, as a list page does,
- * does not decode them).
+ * A new run: `fields`, its hash's fields and values in one list as HSET takes them (the compiled
+ * DAG, every job PENDING at attempt 1); `spec`, the same for its spec hash (the pipeline and each
+ * job's spec, the bulk of a run's bytes, kept apart so that reading a run's state, as a list page
+ * does, does not decode them); and `run`, what reading those fields back gives.
  */
-function initialHashes(
+function newRun(
+  uid: string,
   plan: RunPlan,
   queuedRoots: string[],
   now: number,
-): { fields: Record<string, string>; spec: Record<string, string> } {
+): { fields: string[]; spec: string[]; run: RunSummary } {
   const { pipeline, compiled } = plan;
   const names = Object.keys(pipeline.jobs);
-  const held = compiled.roots.filter((r) => !queuedRoots.includes(r));
-  const fields: Record<string, string> = {
-    status: 'PENDING',
-    created: String(now),
-    total: String(names.length),
-    done: '0',
-    active: String(queuedRoots.length),
-    jobs: names.join(','),
-    labels: JSON.stringify(plan.labels),
-    params: JSON.stringify(plan.params),
-  };
-  const spec: Record<string, string> = { pipeline: JSON.stringify(pipeline) };
-  if (pipeline.metadata?.name) fields.name = pipeline.metadata.name;
-  if (pipeline.concurrency) fields.concurrency = String(pipeline.concurrency);
-  if (held.length > 0) fields.held = held.join(',');
-  for (const name of names) {
-    const job = compiled.jobs[name];
-    const jobSpec = plan.jobs[name];
-    if (!job || !jobSpec) continue;
-    fields[`${name}.status`] = 'PENDING';
-    fields[`${name}.attempt`] = '1';
-    fields[`${name}.wait`] = String(job.deps.length);
-    fields[`${name}.exec`] = jobSpec.executor;
-    spec[`${name}.spec`] = JSON.stringify(jobSpec);
-    if (jobSpec.retries?.limit) fields[`${name}.retries`] = String(jobSpec.retries.limit);
-    if (queuedRoots.includes(name)) fields[`${name}.queued`] = '1';
-    if (job.deps.length > 0) {
-      fields[`${name}.deps`] = job.deps.map((d) => `${d.job}=${d.accepts.join('|')}`).join(';');
+  const queued = new Set(queuedRoots);
+  const held = compiled.roots.filter((r) => !queued.has(r));
+  const name = pipeline.metadata?.name;
+  // prettier-ignore
+  const fields = [
+    'status', 'PENDING', 'created', String(now), 'total', String(names.length), 'done', '0',
+    'active', String(queued.size), 'jobs', names.join(','),
+    'labels', JSON.stringify(plan.labels), 'params', JSON.stringify(plan.params),
+  ];
+  const spec = ['pipeline', JSON.stringify(pipeline)];
+  if (name) fields.push('name', name);
+  if (pipeline.concurrency) fields.push('concurrency', String(pipeline.concurrency));
+  if (held.length > 0) fields.push('held', held.join(','));
+  const jobs: JobRecord[] = [];
+  for (const job of names) {
+    const compiledJob = compiled.jobs[job];
+    const jobSpec = plan.jobs[job];
+    if (!compiledJob || !jobSpec) continue;
+    const { deps, dependents } = compiledJob;
+    // prettier-ignore
+    fields.push(
+      `${job}.status`, 'PENDING', `${job}.attempt`, '1', `${job}.wait`, String(deps.length),
+      `${job}.exec`, jobSpec.executor,
+    );
+    spec.push(`${job}.spec`, JSON.stringify(jobSpec));
+    if (jobSpec.retries?.limit) fields.push(`${job}.retries`, String(jobSpec.retries.limit));
+    if (queued.has(job)) fields.push(`${job}.queued`, '1');
+    if (deps.length > 0) {
+      fields.push(`${job}.deps`, deps.map((d) => `${d.job}=${d.accepts.join('|')}`).join(';'));
     }
-    if (job.dependents.length > 0) fields[`${name}.next`] = job.dependents.join(',');
+    if (dependents.length > 0) fields.push(`${job}.next`, dependents.join(','));
+    jobs.push({
+      name: job,
+      status: 'PENDING',
+      attempt: 1,
+      attempts: [],
+      executor: jobSpec.executor,
+      queued: queued.has(job),
+    });
   }
-  return { fields, spec };
-}
-
-/** A hash's fields and values in one list, as HSET takes them. */
-function flatten(hash: Record<string, string>): string[] {
-  const out: string[] = [];
-  for (const [field, value] of Object.entries(hash)) out.push(field, value);
-  return out;
+  const run: RunSummary = {
+    uid,
+    status: 'PENDING',
+    ...(name && { name }),
+    labels: plan.labels,
+    params: plan.params,
+    createdAt: now,
+    jobs,
+  };
+  return { fields, spec, run };
 }
 
 export interface RunFilter {
@@ -178,12 +190,11 @@ export class RunStore {
     const uid = uuidv7();
     const limit = plan.pipeline.concurrency ?? Infinity;
     const queued = plan.compiled.roots.slice(0, limit);
-    const { fields, spec } = initialHashes(plan, queued, now);
+    const { fields, spec, run } = newRun(uid, plan, queued, now);
     const indexes = [this.keys.runs, this.keys.runsByStatus('PENDING')];
     if (plan.pipeline.metadata?.name)
       indexes.push(this.keys.runsByName(plan.pipeline.metadata.name));
     for (const [k, v] of Object.entries(plan.labels)) indexes.push(this.keys.runsByLabel(k, v));
-    const runFields = flatten(fields);
     // Sent from a promise continuation: the socket is uncorked on the next tick, which then comes
     // after what `andThen` sends through promise chains (BullMQ's add), not before it.
     await Promise.resolve();
@@ -196,12 +207,11 @@ export class RunStore {
       uid,
       now,
       this.maxEvents,
-      runFields.length,
-      ...runFields,
-      ...flatten(spec),
+      fields.length,
+      ...fields,
+      ...spec,
     );
     await Promise.all([created, andThen?.(uid, queued)]);
-    const run = parseSummary(uid, fields) as RunSummary; // defined: `status` was written
     return { uid, queued, run: { ...run, pipeline: plan.pipeline } };
   }
 
