@@ -32,7 +32,16 @@ function packageVersion(name: string): string {
 
 export function machine(quick: boolean): Record<string, unknown> {
   const cpus = os.cpus();
-  const dirty = quiet('git', ['status', '--porcelain', '--untracked-files=no']) !== '';
+  // The bench's own earlier reports do not make the code measured differ from the commit.
+  const dirty =
+    quiet('git', [
+      'status',
+      '--porcelain',
+      '--untracked-files=no',
+      '--',
+      '.',
+      ':!bench/results',
+    ]) !== '';
   return {
     date: new Date().toISOString(),
     quick,
