@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { endsWithThisProcess } from '../src/cli/child-processes.ts';
 import { READY_JOB_OPTIONS } from '../src/store/queue.ts';
 import { shapeNamed, type Shape } from './pipelines.ts';
 
@@ -158,10 +159,12 @@ export async function spawnBaselineWorkers(
   const children: ChildProcess[] = [];
   const ready: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
-    const child = fork(file, [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, REDIS_URL: redisUrl, BASE_CONCURRENCY: String(concurrency) },
-    });
+    const child = endsWithThisProcess(
+      fork(file, [], {
+        execArgv: ['--import', 'tsx'],
+        env: { ...process.env, REDIS_URL: redisUrl, BASE_CONCURRENCY: String(concurrency) },
+      }),
+    );
     children.push(child);
     ready.push(
       new Promise((done, fail) => {

@@ -16,6 +16,7 @@ import { buildSched } from '../src/services/sched/app.ts';
 import { runWorkThread } from '../src/services/work-runtime.ts';
 import { startWork } from '../src/services/work.ts';
 import { connect } from '../src/store/connection.ts';
+import { endsWithThisProcess } from '../src/cli/child-processes.ts';
 import { makeKeys, readyQueueName, type Keys } from '../src/store/keys.ts';
 import { startClient, type Client } from './client-link.ts';
 import { sleep } from './stats.ts';
@@ -128,10 +129,12 @@ export async function spawnChainrWorkers(
     // Several workers on one machine: each takes a free port for its health and metrics.
     Object.assign(env, { CHAINR_OPS_PORT: '0' });
     children.push(
-      spawn(process.execPath, [bin, 'work'], {
-        env: { ...env, LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      }),
+      endsWithThisProcess(
+        spawn(process.execPath, [bin, 'work'], {
+          env: { ...env, LOG_LEVEL: 'warn' },
+          stdio: ['ignore', 'inherit', 'inherit'],
+        }),
+      ),
     );
   }
   const stop = async () => {

@@ -1,6 +1,7 @@
 /** The parent's side of bench/client.ts: a child process that submits runs and generates load. */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { endsWithThisProcess } from '../src/cli/child-processes.ts';
 
 export interface LoadOptions {
   url: string;
@@ -50,10 +51,12 @@ export interface Client {
 }
 
 export async function startClient(redisUrl: string, statusIndexPrefix: string): Promise<Client> {
-  const child = fork(fileURLToPath(new URL('./client.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, REDIS_URL: redisUrl, STATUS_INDEX_PREFIX: statusIndexPrefix },
-  });
+  const child = endsWithThisProcess(
+    fork(fileURLToPath(new URL('./client.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, REDIS_URL: redisUrl, STATUS_INDEX_PREFIX: statusIndexPrefix },
+    }),
+  );
   const pending = new Map<number, { done: (v: unknown) => void; fail: (e: Error) => void }>();
   let nextId = 1;
   const exited = new Promise<void>((done) => child.once('exit', () => done()));

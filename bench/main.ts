@@ -1,6 +1,7 @@
 /** `npm run bench`: chainr against a bare BullMQ baseline. See docs/BENCHMARKS.md. */
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { exitOnSignals } from '../src/cli/child-processes.ts';
 import { table } from './report.ts';
 import { runBench, WORKLOADS } from './run.ts';
 
@@ -22,6 +23,8 @@ const program = new Command('bench')
   )
   .parse();
 
+// Interrupted, it stops its redis-servers and other processes on the way out.
+exitOnSignals();
 const opts = program.opts<{ quick?: boolean; only?: string[]; out: string; cpuProf?: boolean }>();
 const report = await runBench({
   quick: opts.quick ?? false,

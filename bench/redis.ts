@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { endsWithThisProcess } from '../src/cli/child-processes.ts';
 import { freePort, redisAnswers } from '../src/cli/private-redis.ts';
 
 export interface BenchRedis {
@@ -21,7 +22,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'chainr-bench-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push('--appendonly', 'no', '--loglevel', 'warning');
-  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
+  const child: ChildProcess = endsWithThisProcess(spawn('redis-server', args, { stdio: 'ignore' }));
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const deadline = Date.now() + 10_000;
   while (!(await redisAnswers(port))) {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../core/durations.ts';
+import { exitOnSignals } from '../cli/child-processes.ts';
 import { freePort, startPrivateRedis } from '../cli/private-redis.ts';
 import { redisUrl } from './local.ts';
 import { runScenario, summary } from './scenario.ts';
@@ -22,6 +23,8 @@ const { values } = parseArgs({
   },
 });
 const durationMs = parseDuration(values.duration);
+// Interrupted, it stops its processes and its redis-server (child-processes.ts) on the way out.
+exitOnSignals();
 const dir = await mkdtemp(join(tmpdir(), 'chainr-chaos-'));
 const redis = await startPrivateRedis(dir);
 try {

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { endsWithThisProcess } from '../cli/child-processes.ts';
 
 export const SERVICES = ['sched', 'work', 'notif', 'recycle'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -125,10 +126,12 @@ export class Supervisor {
 
   private spawn(m: Member): void {
     if (this.stopping) return;
-    const child = spawn(process.execPath, [BIN, m.service], {
-      env: { ...process.env, ...m.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = endsWithThisProcess(
+      spawn(process.execPath, [BIN, m.service], {
+        env: { ...process.env, ...m.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     m.child = child;
     m.killed = false;
     m.startedAt = Date.now();

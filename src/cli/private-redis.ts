@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { endsWithThisProcess } from './child-processes.ts';
 
 export interface PrivateRedis {
   addr: string;
@@ -121,7 +122,7 @@ export async function startPrivateRedis(dataDir: string): Promise<PrivateRedis> 
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
-      c.once('spawn', () => done(c));
+      c.once('spawn', () => done(endsWithThisProcess(c)));
       c.once('error', (err: NodeJS.ErrnoException) =>
         fail(err.code === 'ENOENT' ? new RedisNotInstalledError() : err),
       );
