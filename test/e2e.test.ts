@@ -108,6 +108,13 @@ describe("chainr up's worker, on a thread of its own", () => {
         /^chainr_job_duration_seconds_count\{executor="local",status="SUCCESSFUL"\} 2$/m,
       );
       expect(text).toMatch(/^chainr_job_hop_seconds_count\{executor="local"\} 2$/m);
+      // The worker thread's own event loop and heap, beside the main thread's nodejs_* ones.
+      const value = (name: string) =>
+        Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+      expect(value('chainr_work_thread_event_loop_busy_seconds_total')).toBeGreaterThan(0);
+      expect(value('chainr_work_thread_event_loop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+      expect(value('chainr_work_thread_heap_used_bytes')).toBeGreaterThan(1_000_000);
+      expect(value('nodejs_heap_size_used_bytes')).toBeGreaterThan(1_000_000);
       // Each family once: the thread's figures do not repeat the main thread's.
       const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
       expect(types.length).toBeGreaterThan(10);

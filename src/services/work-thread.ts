@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, type Config, type RedisConfig } from '../config.ts';
-import { workRegistry } from './ops/metrics.ts';
+import { threadRuntimeRegistry, workRegistry } from './ops/metrics.ts';
 import { makeLogger } from './logger.ts';
 import { runWork } from './work-runtime.ts';
 
@@ -39,11 +39,15 @@ const send = (message: FromWorkThread) => port.postMessage(message);
 const { config, redis } = workerData as WorkThreadData;
 const logger = makeLogger(config, 'work');
 
+const runtime = threadRuntimeRegistry();
+
 try {
   const work = await runWork(config, redis, logger);
   port.on('message', (message: ToWorkThread) => {
     if (message.kind === 'metrics') {
-      void workRegistry.metrics().then((text) => send({ kind: 'metrics', id: message.id, text }));
+      void Promise.all([workRegistry.metrics(), runtime.metrics()]).then((texts) =>
+        send({ kind: 'metrics', id: message.id, text: texts.join('\n') }),
+      );
       return;
     }
     work.stop().then(

@@ -3,6 +3,8 @@
  * happen, in one registry per process; the store's state (runs, queues, instances) is read at
  * scrape time by `storeMetrics`, which sched serves.
  */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RUN_STATUSES } from '../../core/types.ts';
@@ -36,6 +38,43 @@ export const hopTime = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   registers: [workRegistry],
 });
+
+/**
+ * A worker thread's own event loop and heap (`chainr up`'s worker, work-thread.ts), which the
+ * process's nodejs_* metrics, the main thread's, do not show.
+ */
+export function threadRuntimeRegistry(): Registry {
+  const own = new Registry();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  new Counter({
+    name: 'chainr_work_thread_event_loop_busy_seconds_total',
+    help: "Time the worker thread's event loop spent running code (its rate is the loop's utilization, 0 to 1)",
+    registers: [own],
+    collect() {
+      this.reset();
+      this.inc(performance.eventLoopUtilization().active / 1000);
+    },
+  });
+  new Gauge({
+    name: 'chainr_work_thread_event_loop_lag_p99_seconds',
+    help: "The 99th percentile of the worker thread's event loop delay since the previous scrape",
+    registers: [own],
+    collect() {
+      this.set(delay.count > 0 ? delay.percentile(99) / 1e9 : 0);
+      delay.reset();
+    },
+  });
+  new Gauge({
+    name: 'chainr_work_thread_heap_used_bytes',
+    help: "Bytes in use in the worker thread's V8 heap",
+    registers: [own],
+    collect() {
+      this.set(getHeapStatistics().used_heap_size);
+    },
+  });
+  return own;
+}
 
 export const repairsTotal = new Counter({
   name: 'chainr_recycle_repairs_total',
