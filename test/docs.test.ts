@@ -1,6 +1,7 @@
-/** The committed API documents say what the running API serves. */
+/** The committed API documents say what the running API serves; the examples are the tests'. */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FALLBACK_YAML, SEED_EXAMPLE } from '../src/core/examples.fixture.ts';
 import { pipelineSchema } from '../src/core/validate.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
@@ -32,4 +33,11 @@ it('serves the pipeline JSON Schema file at /api/schema/pipeline', async () => {
   );
   expect(served).toEqual(file);
   expect(served).toEqual(pipelineSchema);
+});
+
+it("the examples the unit tests inline are the repository's examples/", () => {
+  const example = (name: string) =>
+    readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
+  expect(FALLBACK_YAML).toBe(example('fallback.yaml'));
+  expect(JSON.parse(SEED_EXAMPLE)).toEqual(JSON.parse(example('seed.json')));
 });

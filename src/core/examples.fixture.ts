@@ -1,6 +1,6 @@
 /** The examples of the repository's examples/ folder, inlined for the tests. */
 
-/** examples/seed-example.json, as the seed wrote it. */
+/** examples/seed.json. */
 export const SEED_EXAMPLE = `{
   "kind": "Pipeline",
   "jobs": {
@@ -51,7 +51,7 @@ jobs:
       - job: load
   restore:
     image: busybox
-    run: echo restoring yesterday's snapshot
+    run: echo "restoring yesterday's snapshot"
     dependsOn:
       - job: load
         conditions:
