@@ -17,7 +17,6 @@ import { makeKeys } from '../store/keys.ts';
 import type { ServiceHandle } from './ops/liveness.ts';
 import { workRegistry } from './ops/metrics.ts';
 import { startWork } from './work.ts';
-import type { FromWorkThread, ToWorkThread, WorkThreadData } from './work-thread.ts';
 
 /** work on this thread, with the executors configured (`chainr work`; `chainr up`'s thread). */
 export async function runWork(
@@ -54,6 +53,25 @@ export async function runWork(
     stop: () => work.close(),
   };
 }
+
+/** What `runWorkThread` hands the thread it starts (work-thread.ts), and their messages. */
+export interface WorkThreadData {
+  config: Config;
+  redis: RedisConfig;
+}
+
+/** From the main thread. */
+export type ToWorkThread = { kind: 'metrics'; id: number } | { kind: 'stop' };
+
+/** To the main thread. */
+export type FromWorkThread =
+  | { kind: 'started'; serves: { executors: string[]; concurrency: number } }
+  /** The worker could not start; `config`: because of the configuration (a ConfigError). */
+  | { kind: 'failed'; message: string; config: boolean }
+  | { kind: 'metrics'; id: number; text: string }
+  /** Whether every queue worker is taking jobs, when that changes (readiness). */
+  | { kind: 'running'; running: boolean }
+  | { kind: 'stopped' };
 
 /**
  * Loads the TypeScript sources in a worker thread: Node 20 does not carry the main thread's loader

@@ -6,28 +6,15 @@
  * when told.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ConfigError, type Config, type RedisConfig } from '../config.ts';
+import { ConfigError } from '../config.ts';
 import { threadRuntimeRegistry, workRegistry } from './ops/metrics.ts';
 import { makeLogger } from './logger.ts';
-import { runWork } from './work-runtime.ts';
-
-export interface WorkThreadData {
-  config: Config;
-  redis: RedisConfig;
-}
-
-/** From the main thread. */
-export type ToWorkThread = { kind: 'metrics'; id: number } | { kind: 'stop' };
-
-/** To the main thread. */
-export type FromWorkThread =
-  | { kind: 'started'; serves: { executors: string[]; concurrency: number } }
-  /** The worker could not start; `config`: because of the configuration (a ConfigError). */
-  | { kind: 'failed'; message: string; config: boolean }
-  | { kind: 'metrics'; id: number; text: string }
-  /** Whether every queue worker is taking jobs, when that changes (readiness). */
-  | { kind: 'running'; running: boolean }
-  | { kind: 'stopped' };
+import {
+  runWork,
+  type FromWorkThread,
+  type ToWorkThread,
+  type WorkThreadData,
+} from './work-runtime.ts';
 
 /** How often the thread checks its queue workers for readiness. */
 const READINESS_CHECK_MS = 1000;

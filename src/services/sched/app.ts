@@ -1,10 +1,8 @@
 /** sched: the HTTP API. Validates pipelines, creates runs, reads, cancels, streams events and logs. */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import type { Redis } from 'ioredis';
 import { pipelineSchema } from '../../core/validate.ts';
 import { EventHub } from '../../store/events.ts';
-import type { Keys } from '../../store/keys.ts';
 import { LogStore } from '../../store/logs.ts';
 import { ReadyQueues } from '../../store/queue.ts';
 import { RunStore } from '../../store/runs.ts';
@@ -15,25 +13,11 @@ import { Submitter } from '../submit.ts';
 import { HttpError, installErrorHandling, resource } from './errors.ts';
 import { registerInstances } from './instances.ts';
 import { registerNotifications } from './notifications.ts';
-import { registerRuns, YAML_TYPES } from './runs.ts';
+import { YAML_TYPES, type SchedOptions } from './lookup.ts';
+import { registerRuns } from './runs.ts';
 import { registerSchedules } from './schedules.ts';
 import { ErrorSchema, JobSchema, RunListSchema, RunSchema } from './schemas.ts';
 import { registerStreams } from './streams.ts';
-
-export interface SchedOptions {
-  /** Commands connection; it should fail fast so that requests answer 503 during outages. */
-  redis: Redis;
-  /** Opens a connection reserved for blocking reads (event hub, log follow). */
-  connectBlocking: () => Redis;
-  keys: Keys;
-  maxEvents: number;
-  maxLogLines: number;
-  maxJobsPerPipeline: number;
-  bodyLimitBytes: number;
-  /** The executor of jobs that name none (CHAINR_EXECUTOR). */
-  defaultExecutor: string;
-  logger: FastifyBaseLogger;
-}
 
 export async function buildSched(options: SchedOptions): Promise<FastifyInstance> {
   const { redis, keys } = options;

@@ -7,13 +7,10 @@ import type { RunStore } from '../../store/runs.ts';
 import type { Transitions } from '../../store/scripts.ts';
 import { SCHEDULE_LABEL } from '../schedules.ts';
 import type { Submitter } from '../submit.ts';
-import type { SchedOptions } from './app.ts';
 import { HttpError, resource } from './errors.ts';
-import { mustGetRun, runUid } from './lookup.ts';
+import { mustGetRun, runUid, YAML_TYPES, type SchedOptions } from './lookup.ts';
 import { errorResponses, uidParams } from './schemas.ts';
 import { decodeContinue, encodeContinue, runView } from './views.ts';
-
-export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 
 interface RunsContext {
   runs: RunStore;

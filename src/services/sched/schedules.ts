@@ -5,7 +5,7 @@ import { resolveParams } from '../../core/params.ts';
 import { formatError, parsePipeline } from '../../core/validate.ts';
 import type { ScheduleRecord, ScheduleStore } from '../../store/schedules.ts';
 import { HttpError, resource } from './errors.ts';
-import { YAML_TYPES } from './runs.ts';
+import { YAML_TYPES } from './lookup.ts';
 import { errorResponses } from './schemas.ts';
 import { isUid } from './views.ts';
 
