@@ -30,9 +30,12 @@ export const IDENTITY_ANNOTATION = 'chainr.io/identity';
 /** $1: the user's command; $2: the termination message path. POSIX sh (busybox, dash, bash). */
 export const WRAPPER = [
   ': > "$CHAINR_OUTPUTS"',
-  `trap 'kill -TERM "$child" 2>/dev/null' TERM INT`,
+  // A signal that arrives before the command's pid is known is noted, and passed on once it is.
+  "child=''; term=''",
+  `trap 'term=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT`,
   'sh -c "$1" &',
   'child=$!',
+  '[ -n "$term" ] && kill -TERM "$child" 2>/dev/null',
   // 2>/dev/null: some shells report a child killed by a signal ("Terminated") on stderr.
   'wait "$child" 2>/dev/null; code=$?',
   // `wait` returns early when a trapped signal arrives: wait again for the real exit status.
