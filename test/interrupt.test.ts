@@ -21,7 +21,9 @@ describe('an interrupted bench or chaos run', () => {
       signal: 'SIGTERM' as const,
       code: 143,
       // its redis-server and its client process
-      started: (found: string[]) => found.includes('redis-server') && found.includes('node'),
+      started: (found: string[]) =>
+        found.some((c) => c.startsWith('redis-server')) &&
+        found.some((c) => c.includes('client.ts')),
     },
     {
       command: 'npm run chaos',
@@ -30,7 +32,8 @@ describe('an interrupted bench or chaos run', () => {
       code: 130,
       // its redis-server and its eight chainr services
       started: (found: string[]) =>
-        found.includes('redis-server') && found.filter((c) => c === 'node').length >= 8,
+        found.some((c) => c.startsWith('redis-server')) &&
+        found.filter((c) => c.includes('bin/chainr.js')).length >= 8,
     },
   ])(
     '$command, sent $signal, exits $code and leaves none of its processes running',
