@@ -20,6 +20,9 @@ export interface BenchRedis {
 export async function startBenchRedis(): Promise<BenchRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'chainr-bench-redis-'));
+  // Removed by stop(), or when the bench exits without it (interrupted).
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push('--appendonly', 'no', '--loglevel', 'warning');
   const child: ChildProcess = endsWithThisProcess(spawn('redis-server', args, { stdio: 'ignore' }));
@@ -27,7 +30,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   const deadline = Date.now() + 10_000;
   while (!(await redisAnswers(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
       throw new Error(`redis-server did not start on port ${port} (is it on PATH?)`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -40,7 +43,8 @@ export async function startBenchRedis(): Promise<BenchRedis> {
       admin.disconnect();
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      process.off('exit', removeDir);
+      removeDir();
     },
   };
 }

@@ -1,10 +1,11 @@
 /**
  * Interrupted, the benchmark and the chaos tool stop every process they started (redis-servers,
  * clients, chainr services): none is left running, even though their redis-server runs in a
- * process group of its own, out of reach of a terminal's Ctrl+C.
+ * process group of its own, out of reach of a terminal's Ctrl+C; and they remove their temporary
+ * directories.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,10 +37,15 @@ describe('an interrupted bench or chaos run', () => {
         found.filter((c) => c.includes('bin/chainr.js')).length >= 8,
     },
   ])(
-    '$command, sent $signal, exits $code and leaves none of its processes running',
+    '$command, sent $signal, exits $code, leaving no process or temporary directory behind',
     { timeout: 90_000 },
     async ({ args, signal, code, started }) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: 'ignore' });
+      // Its own temporary directory, to see what it leaves there.
+      const tmp = mkdtempSync(join(dir, 'tmp-'));
+      const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+        stdio: 'ignore',
+        env: { ...process.env, TMPDIR: tmp },
+      });
       const exited = new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
       const pid = child.pid ?? 0;
       const processes = await until(
@@ -61,6 +67,8 @@ describe('an interrupted bench or chaos run', () => {
             .join(', ')} still running`,
         20_000,
       );
+      // Its temporary files (the redis-servers' directories, chaos's ledger) are gone too.
+      expect(readdirSync(tmp).filter((name) => name.startsWith('chainr-'))).toEqual([]);
     },
   );
 });

@@ -3,6 +3,7 @@
  * a private redis-server. Writes a JSON report and prints a summary; exits with 1 when a run
  * ended other than expected, an attempt was never executed or executed again without a kill.
  */
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,6 +27,8 @@ const durationMs = parseDuration(values.duration);
 // Interrupted, it stops its processes and its redis-server (child-processes.ts) on the way out.
 exitOnSignals();
 const dir = await mkdtemp(join(tmpdir(), 'chainr-chaos-'));
+// Interrupted, it leaves no temporary files either.
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 const redis = await startPrivateRedis(dir);
 try {
   const report = await runScenario({
