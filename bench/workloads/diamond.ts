@@ -19,7 +19,7 @@ import { ratio, round, spreads } from '../stats.ts';
 
 export async function diamondWorkload(ctx: BenchContext): Promise<Record<string, WorkloadResult>> {
   const n = ctx.quick ? 20 : 200;
-  const reps = ctx.quick ? 2 : 9;
+  const reps = ctx.quick ? 2 : 15;
   const shape = diamond();
   const body = JSON.stringify(toPipeline(shape));
   const jobs = shape.jobs.length;
