@@ -163,7 +163,10 @@ export interface ScenarioReport {
   /** How many attempts were executed once, twice... */
   executionsPerAttempt: Record<string, number>;
   duplicates: number;
-  /** Attempts executed again although no earlier execution's worker was killed. */
+  /**
+   * Attempts executed again although the earlier execution's worker was not killed before: each
+   * with who ran it when, and whether and when that worker was killed.
+   */
   unexplained: string[];
   /** Attempts the store says ran, that no job execution recorded. */
   missing: string[];
@@ -324,6 +327,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
     const killedAt = new Map(
       events.flatMap((e) => (e.type === 'kill' ? [[e.pid, e.time] as const] : [])),
     );
+    const memberOf = new Map(events.map((e) => [e.pid, e.member] as const));
+    /** An execution, for a person reading why an attempt ran again: `<member> (pid <pid>) at <time>`. */
+    const by = (run: Execution) =>
+      `${memberOf.get(run.pid) ?? 'an unknown process'} (pid ${run.pid}) at ${run.time}`;
     for (const { uid, c } of accepted) {
       const view = views.get(uid);
       const got = view && Object.fromEntries(view.jobs.map((j) => [j.name, j.status]));
@@ -349,8 +356,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
           runs.slice(0, -1).forEach((run, n) => {
             const killed = killedAt.get(run.pid);
             const next = runs[n + 1] as Execution;
-            if (killed === undefined || killed > next.time) unexplained.push(key);
-            else recoveries.push(next.time - killed);
+            if (killed === undefined || killed > next.time) {
+              const fate = killed === undefined ? 'never killed' : `killed at ${killed}`;
+              unexplained.push(`${key}: run by ${by(run)}, ${fate}, and again by ${by(next)}`);
+            } else recoveries.push(next.time - killed);
           });
         }
       }
