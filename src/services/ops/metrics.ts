@@ -5,6 +5,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RUN_STATUSES } from '../../core/types.ts';
@@ -14,8 +15,10 @@ import { ReadyQueues } from '../../store/queue.ts';
 import { RunStore } from '../../store/runs.ts';
 
 export const registry = new Registry();
-// Process and Node.js metrics under their usual names (process_*, nodejs_*), once per process.
-collectDefaultMetrics({ register: registry });
+// Process and Node.js metrics under their usual names (process_*, nodejs_*), once per process:
+// on its main thread. A worker thread (chainr up's worker) would only run their event-loop
+// monitor and GC observer for nothing; its own figures are threadRuntimeRegistry's.
+if (isMainThread) collectDefaultMetrics({ register: registry });
 
 /**
  * The worker's own metrics, apart: served by the process the worker runs in, or by `chainr up`'s
