@@ -41,9 +41,9 @@ function scanString(
     PLAIN.lastIndex = i;
     PLAIN.test(text);
     i = PLAIN.lastIndex;
+    if (i >= text.length) break;
     const c = text.charCodeAt(i);
     if (c === 0x22) return { end: i + 1, escaped };
-    if (Number.isNaN(c)) break;
     if (c < 0x20)
       return { offset: i, message: 'control character in a string (escape it, e.g. \\n)' };
     escaped = true;
