@@ -16,7 +16,7 @@ import { buildSched } from '../src/services/sched/app.ts';
 import { runWorkThread } from '../src/services/work-runtime.ts';
 import { startWork } from '../src/services/work.ts';
 import { connect } from '../src/store/connection.ts';
-import { endsWithThisProcess } from '../src/cli/child-processes.ts';
+import { endsWithThisProcess } from '../src/cli/exit-cleanup.ts';
 import { makeKeys, readyQueueName, type Keys } from '../src/store/keys.ts';
 import { startClient, type Client } from './client-link.ts';
 import { sleep } from './stats.ts';

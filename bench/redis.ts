@@ -3,11 +3,11 @@
  * baseline run on it, so what it costs is the same for both), removed afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { endsWithThisProcess } from '../src/cli/child-processes.ts';
+import { endsWithThisProcess, removedOnExit } from '../src/cli/exit-cleanup.ts';
 import { freePort, redisAnswers } from '../src/cli/private-redis.ts';
 
 export interface BenchRedis {
@@ -21,8 +21,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'chainr-bench-redis-'));
   // Removed by stop(), or when the bench exits without it (interrupted).
-  const removeDir = () => rmSync(dir, { recursive: true, force: true });
-  process.once('exit', removeDir);
+  const removeDir = removedOnExit(dir);
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push('--appendonly', 'no', '--loglevel', 'warning');
   const child: ChildProcess = endsWithThisProcess(spawn('redis-server', args, { stdio: 'ignore' }));
@@ -43,7 +42,6 @@ export async function startBenchRedis(): Promise<BenchRedis> {
       admin.disconnect();
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
-      process.off('exit', removeDir);
       removeDir();
     },
   };

@@ -3,13 +3,12 @@
  * a private redis-server. Writes a JSON report and prints a summary; exits with 1 when a run
  * ended other than expected, an attempt was never executed or executed again without a kill.
  */
-import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../core/durations.ts';
-import { exitOnSignals } from '../cli/child-processes.ts';
+import { exitOnSignals, removedOnExit } from '../cli/exit-cleanup.ts';
 import { freePort, startPrivateRedis } from '../cli/private-redis.ts';
 import { redisUrl } from './local.ts';
 import { runScenario, summary } from './scenario.ts';
@@ -24,11 +23,11 @@ const { values } = parseArgs({
   },
 });
 const durationMs = parseDuration(values.duration);
-// Interrupted, it stops its processes and its redis-server (child-processes.ts) on the way out.
+// Interrupted, it stops its processes and its redis-server (exit-cleanup.ts) on the way out.
 exitOnSignals();
 const dir = await mkdtemp(join(tmpdir(), 'chainr-chaos-'));
-// Interrupted, it leaves no temporary files either.
-process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+// Removed at the end, or on the way out when interrupted.
+const removeDir = removedOnExit(dir);
 const redis = await startPrivateRedis(dir);
 try {
   const report = await runScenario({
@@ -51,5 +50,5 @@ try {
   process.exitCode = failed > 0 ? 1 : 0;
 } finally {
   await redis.stop();
-  await rm(dir, { recursive: true, force: true });
+  removeDir();
 }

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { endsWithThisProcess } from './child-processes.ts';
+import { endsWithThisProcess } from './exit-cleanup.ts';
 
 export interface PrivateRedis {
   addr: string;
