@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { endsWithThisProcess } from '../src/cli/exit-cleanup.ts';
+import { endsWithThisProcess } from '../src/process/exit-cleanup.ts';
 import { READY_JOB_OPTIONS } from '../src/store/queue.ts';
 import { shapeNamed, type Shape } from './pipelines.ts';
 

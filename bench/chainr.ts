@@ -12,18 +12,22 @@ import { loadConfig } from '../src/config.ts';
 import type { ExecutionRequest, ExecutionResult, Executor } from '../src/executors/executor.ts';
 import { NoopExecutor } from '../src/executors/noop.ts';
 import { ExecutorRegistry } from '../src/executors/registry.ts';
-import { buildSched } from '../src/services/sched/app.ts';
-import { runWorkThread } from '../src/services/work-runtime.ts';
-import { startWork } from '../src/services/work.ts';
+import { buildSched } from '../src/services/sched/service.ts';
+import { runWorkThread } from '../src/services/work/runtime.ts';
+import { startWork } from '../src/services/work/service.ts';
 import { connect } from '../src/store/connection.ts';
-import { endsWithThisProcess } from '../src/cli/exit-cleanup.ts';
+import { endsWithThisProcess } from '../src/process/exit-cleanup.ts';
 import { makeKeys, readyQueueName, type Keys } from '../src/store/keys.ts';
+import type { ReplicaConfirmation } from '../src/store/replication.ts';
 import { startClient, type Client } from './client-link.ts';
 import { sleep } from './stats.ts';
 
 export const PREFIX = 'chainr:';
 /** The product's defaults (CHAINR_MAX_EVENTS, CHAINR_MAX_LOG_LINES, ...), as `chainr up` has them. */
 const defaults = loadConfig({});
+
+/** A job's variable telling TimedNoop to output `items`, a JSON array of that many numbers. */
+export const BENCH_ITEMS = 'BENCH_ITEMS';
 
 /** The noop executor, noting when each attempt ran: a noop job starts and ends at one instant. */
 export class TimedNoop implements Executor {
@@ -34,6 +38,17 @@ export class TimedNoop implements Executor {
 
   run(request: ExecutionRequest): Promise<ExecutionResult> {
     this.at.set(`${request.uid}/${request.job}`, performance.now());
+    // A producer of the fan-out workload: its output, an array of BENCH_ITEMS numbers.
+    const items = Number(request.env[BENCH_ITEMS] ?? 0);
+    if (items > 0) {
+      const list = JSON.stringify(Array.from({ length: items }, (_, i) => i));
+      return Promise.resolve({
+        status: 'SUCCESSFUL',
+        exitCode: 0,
+        reason: '',
+        outputs: { items: list },
+      });
+    }
     return this.noop.run();
   }
 }
@@ -48,19 +63,24 @@ export interface ChainrBench {
 }
 
 /**
- * Where the worker runs: `thread` as `chainr up` runs it (work-runtime.ts: runWorkThread), `loop` on
+ * Where the worker runs: `thread` as `chainr up` runs it (work/runtime.ts: runWorkThread), `loop` on
  * this thread (startWork, with `timings` noting each attempt's start), or `none`.
  */
 export type WorkPlacement = 'thread' | 'loop' | 'none';
 
 export async function startChainr(
   redisUrl: string,
-  options: { work: WorkPlacement; concurrency: number },
+  options: {
+    work: WorkPlacement;
+    concurrency: number;
+    /** Replicas a new run must be on before the API acknowledges it (CHAINR_WAIT_REPLICAS). */
+    replication?: ReplicaConfirmation;
+  },
 ): Promise<ChainrBench> {
   const keys = makeKeys(PREFIX);
   const logger = pino({ level: 'silent' });
   const redis = { url: redisUrl };
-  const commands = connect(redis, { failFast: true });
+  const commands = connect(redis, { commandTimeoutMs: defaults.redisTimeoutMs });
   const app = await buildSched({
     redis: commands,
     connectBlocking: () => connect(redis),
@@ -70,6 +90,7 @@ export async function startChainr(
     maxJobsPerPipeline: 5000,
     defaultExecutor: 'noop',
     bodyLimitBytes: defaults.bodyLimitBytes,
+    ...(options.replication && { replication: options.replication }),
     logger,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,7 +1,7 @@
 /** The parent's side of bench/client.ts: a child process that submits runs and generates load. */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { endsWithThisProcess } from '../src/cli/exit-cleanup.ts';
+import { endsWithThisProcess } from '../src/process/exit-cleanup.ts';
 
 export interface LoadOptions {
   url: string;

@@ -1,7 +1,7 @@
 /** `npm run bench`: chainr against a bare BullMQ baseline. See docs/BENCHMARKS.md. */
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { exitOnSignals } from '../src/cli/exit-cleanup.ts';
+import { exitOnSignals } from '../src/process/exit-cleanup.ts';
 import { table } from './report.ts';
 import { runBench, WORKLOADS } from './run.ts';
 

@@ -7,23 +7,27 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { endsWithThisProcess, removedOnExit } from '../src/cli/exit-cleanup.ts';
-import { freePort, redisAnswers } from '../src/cli/private-redis.ts';
+import { endsWithThisProcess, removedOnExit } from '../src/process/exit-cleanup.ts';
+import { freePort, redisAnswers } from '../src/process/private-redis.ts';
 
 export interface BenchRedis {
   url: string;
+  port: number;
   /** A connection for the harness's own reads (INFO, SLOWLOG, CONFIG). */
   admin: Redis;
   stop(): Promise<void>;
 }
 
-export async function startBenchRedis(): Promise<BenchRedis> {
+/** With `replicaOf`, a replica of the bench Redis on that port, answering once it is in sync. */
+export async function startBenchRedis(options: { replicaOf?: number } = {}): Promise<BenchRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'chainr-bench-redis-'));
   // Removed by stop(), or when the bench exits without it (interrupted).
   const removeDir = removedOnExit(dir);
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push('--appendonly', 'no', '--loglevel', 'warning');
+  if (options.replicaOf !== undefined)
+    args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
   const child: ChildProcess = endsWithThisProcess(spawn('redis-server', args, { stdio: 'ignore' }));
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const deadline = Date.now() + 10_000;
@@ -35,8 +39,14 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const admin = new Redis({ port, maxRetriesPerRequest: null, connectionName: 'bench' });
+  while (
+    options.replicaOf !== undefined &&
+    !/master_link_status:up/.test(await admin.info('replication'))
+  )
+    await new Promise((r) => setTimeout(r, 50));
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     admin,
     async stop() {
       admin.disconnect();

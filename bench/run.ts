@@ -7,18 +7,33 @@ import { chainHopWorkload } from './workloads/chain-hop.ts';
 import { commandsWorkload } from './workloads/commands.ts';
 import { diamondWorkload } from './workloads/diamond.ts';
 import { fanInWorkload } from './workloads/fan-in.ts';
+import { fanOutWorkload } from './workloads/fan-out.ts';
+import { badInputWorkload } from './workloads/bad-input.ts';
+import { kubernetesWorkload } from './workloads/kubernetes.ts';
 import { memoryWorkload } from './workloads/memory.ts';
 import { multiProcessWorkload } from './workloads/multi-process.ts';
+import { replicationWorkload } from './workloads/replication.ts';
+import { startupWorkload } from './workloads/startup.ts';
+import { uiLogWorkload } from './workloads/ui-log.ts';
 
 export const WORKLOADS: Record<string, Workload> = {
   diamond: diamondWorkload,
   'chain-hop': chainHopWorkload,
   'fan-in': fanInWorkload,
+  'fan-out': fanOutWorkload,
   api: apiWorkload,
   memory: memoryWorkload,
   'multi-process': multiProcessWorkload,
   commands: commandsWorkload,
+  replication: replicationWorkload,
+  'bad-input': badInputWorkload,
+  startup: startupWorkload,
+  kubernetes: kubernetesWorkload,
+  'ui-log': uiLogWorkload,
 };
+
+/** Run only when named (--only): the kubernetes workload takes minutes and a thousand processes. */
+const ONLY_WHEN_NAMED = new Set(['kubernetes']);
 
 export interface BenchOptions {
   quick: boolean;
@@ -29,7 +44,9 @@ export interface BenchOptions {
 }
 
 export async function runBench(options: BenchOptions): Promise<Report> {
-  const names = options.only?.length ? options.only : Object.keys(WORKLOADS);
+  const names = options.only?.length
+    ? options.only
+    : Object.keys(WORKLOADS).filter((n) => !ONLY_WHEN_NAMED.has(n));
   const unknown = names.filter((n) => !(n in WORKLOADS));
   if (unknown.length > 0) {
     throw new Error(

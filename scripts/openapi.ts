@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startPrivateRedis } from '../src/cli/private-redis.ts';
-import { buildSched } from '../src/services/sched/app.ts';
+import { startPrivateRedis } from '../src/process/private-redis.ts';
+import { buildSched } from '../src/services/sched/service.ts';
 import { connect } from '../src/store/connection.ts';
 import { makeKeys } from '../src/store/keys.ts';
 

@@ -2,8 +2,19 @@
  * Configuration from the environment, read once at the entry point and passed down as values.
  * Every setting is documented in docs/CONFIGURATION.md.
  */
-import { delimiter } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { parseDuration } from './core/durations.ts';
+import { DEFAULT_LOG_LIMITS } from './services/work/log-buffer.ts';
+import { MAX_ENTRIES } from './core/parse.ts';
+import { WORKSPACE_ACCESS_MODES, type WorkspaceAccessMode } from './core/types.ts';
+import {
+  DEFAULT_WORKSPACE_VOLUME,
+  type WorkspaceVolumeDefaults,
+} from './executors/kubernetes/workspace-claim.ts';
+import type { ReplicaConfirmation } from './store/replication.ts';
+import type { ArtifactConfig } from './artifacts/open.ts';
+import { DEFAULT_ARTIFACT_LIMITS } from './artifacts/transfer.ts';
+import { DEFAULT_STREAM_LIMITS, type StreamLimitSettings } from './services/sched/stream-limits.ts';
 
 export interface RedisConfig {
   /** redis:// or rediss:// URL; takes precedence over the other settings. */
@@ -23,10 +34,22 @@ export interface Config {
   redis: RedisConfig;
   /** True when no Redis is configured: `chainr up` starts a private one. */
   redisConfigured: boolean;
+  /** Replicas that must hold a new run before the API acknowledges it, and the wait's limit. */
+  replication: ReplicaConfirmation;
+  /** How long the API and the probes wait for a Redis reply before answering 503. */
+  redisTimeoutMs: number;
+  /** Followed logs and event streams one sched serves at once, in all and per client. */
+  streamLimits: StreamLimitSettings;
   /** Prefix of every Redis key chainr writes. */
   prefix: string;
   /** The executor of jobs that name none. */
   defaultExecutor: string;
+  /** The executors offered (CHAINR_EXECUTORS); undefined: those available, `local` as below. */
+  executors?: string[];
+  /** `local` is offered when CHAINR_EXECUTORS is unset: not when auth is on; `chainr up` turns it on. */
+  localByDefault: boolean;
+  /** The local executor: the user its jobs run as (CHAINR_LOCAL_USER), and its directory. */
+  local: { user?: string; workDir?: string };
   /** Deployment-wide limits of jobs running at once, per executor (`kubernetes=50,local=4`). */
   executorLimits: Record<string, number>;
   /** Jobs one worker process runs at once. */
@@ -40,8 +63,18 @@ export interface Config {
   /** Entries kept in the event stream and in each job's log stream (approximate caps). */
   maxEvents: number;
   maxLogLines: number;
+  /** Bytes kept of one log line, and of one attempt's log (the rest is dropped, with a marker). */
+  logLimits: { maxLineBytes: number; maxJobBytes: number };
   /** Where `chainr up` keeps its private Redis data. */
   dataDir: string;
+  /** Where the local and container executors make the runs' workspaces. */
+  workspacesDir: string;
+  /** Defaults of the runs' workspace claims on Kubernetes (CHAINR_KUBERNETES_WORKSPACE_*). */
+  workspaceVolume: WorkspaceVolumeDefaults;
+  /** The worker's secrets, for local and container jobs (CHAINR_SECRETS_DIR, CHAINR_SECRETS_FILE). */
+  secrets: { dir?: string; file?: string };
+  /** Where jobs' artifacts are stored, and their limits. */
+  artifacts: ArtifactConfig;
   logLevel: string;
   /** recycle: time between cycles, age before a run is examined, and how long ended runs stay. */
   recycleIntervalMs: number;
@@ -95,6 +128,13 @@ function duration(env: NodeJS.ProcessEnv, name: string, fallback: string): numbe
   return parseDuration(raw);
 }
 
+function positiveDuration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
+  const ms = duration(env, name, fallback);
+  if (ms === 0)
+    throw new ConfigError(`${name}: expected a duration above zero, such as "${fallback}"`);
+  return ms;
+}
+
 /** At least a second: BullMQ renews the lock every half of it, and a shorter one is lost to any pause. */
 function lockDuration(env: NodeJS.ProcessEnv): number {
   const ms = duration(env, 'CHAINR_LOCK_DURATION', '30s');
@@ -102,16 +142,29 @@ function lockDuration(env: NodeJS.ProcessEnv): number {
   return ms;
 }
 
+/** Up to MAX_ENTRIES: the parser refuses larger maps before it looks at the jobs. */
+function maxJobs(env: NodeJS.ProcessEnv): number {
+  const limit = integer(env, 'CHAINR_MAX_JOBS', 1000, 1);
+  if (limit > MAX_ENTRIES)
+    throw new ConfigError(`CHAINR_MAX_JOBS: expected at most ${MAX_ENTRIES}, got ${limit}`);
+  return limit;
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** The items of a comma-separated setting, trimmed, empty ones left out. */
+function commaList(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 function executorLimits(raw: string | undefined): Record<string, number> {
   const limits: Record<string, number> = {};
-  for (const term of (raw ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean)) {
+  for (const term of commaList(raw)) {
     const [name, value] = term.split('=');
     const limit = Number(value);
     if (!name || !Number.isInteger(limit) || limit < 1) {
@@ -122,6 +175,34 @@ function executorLimits(raw: string | undefined): Record<string, number> {
     limits[name.trim()] = limit;
   }
   return limits;
+}
+
+export const EXECUTORS = ['local', 'container', 'kubernetes', 'noop'] as const;
+
+function executorList(raw: string | undefined): string[] | undefined {
+  const names = commaList(raw);
+  if (names.length === 0) return undefined;
+  for (const name of names) {
+    if (!(EXECUTORS as readonly string[]).includes(name))
+      throw new ConfigError(
+        `CHAINR_EXECUTORS: "${name}" is not an executor (expected a list of ${EXECUTORS.join(', ')})`,
+      );
+  }
+  return names;
+}
+
+/** Whether this deployment offers `executor`: CHAINR_EXECUTORS, else local by its default. */
+export function offers(config: Config, executor: string): boolean {
+  if (config.executors) return config.executors.includes(executor);
+  return executor !== 'local' || config.localByDefault;
+}
+
+/** Why a job on `executor` is refused here, or undefined when it is offered. */
+export function executorRefusal(config: Config, executor: string): string | undefined {
+  if (offers(config, executor)) return undefined;
+  if (config.executors)
+    return `executor "${executor}" is not offered by this deployment (CHAINR_EXECUTORS: ${config.executors.join(', ')})`;
+  return "the local executor is off when auth is on (CHAINR_TOKENS_FILE): a local job runs on a worker's host with its access; name another executor, or offer local with CHAINR_EXECUTORS";
 }
 
 /** CHAINR_PUBLIC_URL, else the address this process listens on (loopback for a wildcard). */
@@ -142,10 +223,8 @@ function publicUrl(raw: string | undefined, host: string, port: number): string 
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const addrs = nonEmpty(env.REDIS_ADDRS)
-    ?.split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
+  const addrsSetting = nonEmpty(env.REDIS_ADDRS);
+  const addrs = addrsSetting === undefined ? undefined : commaList(addrsSetting);
   const redis: RedisConfig = {
     url: nonEmpty(env.REDIS_URL),
     addr: nonEmpty(env.REDIS_ADDR),
@@ -159,36 +238,64 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const host = nonEmpty(env.HOST) ?? '127.0.0.1';
   const port = integer(env, 'PORT', 8080);
-  const heartbeatIntervalMs = duration(env, 'CHAINR_HEARTBEAT_INTERVAL', '5s');
-  if (heartbeatIntervalMs === 0)
+  const heartbeatIntervalMs = positiveDuration(env, 'CHAINR_HEARTBEAT_INTERVAL', '1s');
+  const executors = executorList(env.CHAINR_EXECUTORS);
+  const replication = {
+    // With Sentinel there are replicas to fail over to, and a write only they lack is lost then.
+    replicas: integer(env, 'CHAINR_WAIT_REPLICAS', redis.addrs && !redis.url ? 1 : 0),
+    timeoutMs: positiveDuration(env, 'CHAINR_WAIT_TIMEOUT', '2s'),
+  };
+  const redisTimeoutMs = positiveDuration(env, 'CHAINR_REDIS_TIMEOUT', '3s');
+  // WAIT is answered only at its own timeout when the replicas lag: a shorter command timeout
+  // would turn every such submission into a 503 before WAIT could say how many confirmed.
+  if (replication.replicas > 0 && redisTimeoutMs <= replication.timeoutMs)
     throw new ConfigError(
-      'CHAINR_HEARTBEAT_INTERVAL: expected a duration above zero, such as "5s"',
+      `CHAINR_REDIS_TIMEOUT (${redisTimeoutMs} ms) must be longer than CHAINR_WAIT_TIMEOUT (${replication.timeoutMs} ms)`,
     );
   return {
     host,
     port,
     redis,
     redisConfigured: Boolean(redis.url ?? redis.addr ?? redis.addrs),
+    replication,
+    redisTimeoutMs,
+    streamLimits: {
+      total: integer(env, 'CHAINR_MAX_STREAMS', DEFAULT_STREAM_LIMITS.total, 1),
+      perClient: integer(env, 'CHAINR_MAX_STREAMS_PER_CLIENT', DEFAULT_STREAM_LIMITS.perClient, 1),
+    },
     prefix: nonEmpty(env.CHAINR_PREFIX) ?? 'chainr:',
     defaultExecutor: nonEmpty(env.CHAINR_EXECUTOR) ?? 'local',
+    executors,
+    localByDefault: !nonEmpty(env.CHAINR_TOKENS_FILE),
+    local: { user: nonEmpty(env.CHAINR_LOCAL_USER), workDir: nonEmpty(env.CHAINR_WORK_DIR) },
     executorLimits: executorLimits(env.CHAINR_EXECUTOR_LIMITS),
     concurrency: integer(env, 'CHAINR_CONCURRENCY', 8, 1),
     shutdownGraceMs: duration(env, 'CHAINR_SHUTDOWN_GRACE', '10s'),
     lockDurationMs: lockDuration(env),
-    maxJobsPerPipeline: integer(env, 'CHAINR_MAX_JOBS', 1000, 1),
+    maxJobsPerPipeline: maxJobs(env),
     bodyLimitBytes: integer(env, 'CHAINR_BODY_LIMIT', 1024 * 1024, 1),
     maxEvents: integer(env, 'CHAINR_MAX_EVENTS', 100_000, 100),
     maxLogLines: integer(env, 'CHAINR_MAX_LOG_LINES', 10_000, 10),
+    logLimits: {
+      maxLineBytes: integer(env, 'CHAINR_LOG_LINE_BYTES', DEFAULT_LOG_LIMITS.maxLineBytes, 256),
+      maxJobBytes: integer(env, 'CHAINR_LOG_JOB_BYTES', DEFAULT_LOG_LIMITS.maxJobBytes, 1024),
+    },
     dataDir: nonEmpty(env.CHAINR_DATA_DIR) ?? '.chainr',
+    workspacesDir:
+      nonEmpty(env.CHAINR_WORKSPACES_DIR) ??
+      join(nonEmpty(env.CHAINR_DATA_DIR) ?? '.chainr', 'workspaces'),
+    workspaceVolume: workspaceVolumeDefaults(env),
+    secrets: { dir: nonEmpty(env.CHAINR_SECRETS_DIR), file: nonEmpty(env.CHAINR_SECRETS_FILE) },
+    artifacts: artifactConfig(env),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     recycleIntervalMs: duration(env, 'CHAINR_RECYCLE_INTERVAL', '10s'),
     recycleGraceMs: duration(env, 'CHAINR_RECYCLE_GRACE', '30s'),
     retentionMs: duration(env, 'CHAINR_RETENTION', '168h'),
     notifyConfigPath: nonEmpty(env.CHAINR_NOTIFY_CONFIG),
     publicUrl: publicUrl(nonEmpty(env.CHAINR_PUBLIC_URL), host, port),
-    kubernetes: kubernetesConfig(env, nonEmpty(env.CHAINR_EXECUTOR) ?? 'local'),
-    container: containerConfig(env, nonEmpty(env.CHAINR_EXECUTOR) ?? 'local'),
-    gate: gateConfig(env),
+    kubernetes: kubernetesConfig(env, nonEmpty(env.CHAINR_EXECUTOR) ?? 'local', executors),
+    container: containerConfig(env, nonEmpty(env.CHAINR_EXECUTOR) ?? 'local', executors),
+    gate: gateConfig(env, nonEmpty(env.CHAINR_PUBLIC_URL)),
     ops: {
       host: nonEmpty(env.CHAINR_OPS_HOST) ?? host,
       port: integer(env, 'CHAINR_OPS_PORT', 9090),
@@ -197,7 +304,67 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+// ---- Artifacts (docs/CONFIGURATION.md, "Artifacts") ----
+
+/**
+ * The filesystem store under the data directory, or an S3-compatible bucket when
+ * CHAINR_ARTIFACTS_S3_BUCKET is set (credentials: the AWS SDK's default chain).
+ */
+function artifactConfig(env: NodeJS.ProcessEnv): ArtifactConfig {
+  const bucket = nonEmpty(env.CHAINR_ARTIFACTS_S3_BUCKET);
+  const endpoint = nonEmpty(env.CHAINR_ARTIFACTS_S3_ENDPOINT);
+  const pathStyle = nonEmpty(env.CHAINR_ARTIFACTS_S3_PATH_STYLE);
+  if (pathStyle !== undefined && pathStyle !== '0' && pathStyle !== '1')
+    throw new ConfigError(`CHAINR_ARTIFACTS_S3_PATH_STYLE: expected 0 or 1, got "${pathStyle}"`);
+  return {
+    dir:
+      nonEmpty(env.CHAINR_ARTIFACTS_DIR) ??
+      join(nonEmpty(env.CHAINR_DATA_DIR) ?? '.chainr', 'artifacts'),
+    ...(bucket !== undefined && {
+      s3: {
+        bucket,
+        prefix: env.CHAINR_ARTIFACTS_S3_PREFIX ?? 'chainr/',
+        ...(endpoint !== undefined && { endpoint }),
+        region: nonEmpty(env.CHAINR_ARTIFACTS_S3_REGION) ?? nonEmpty(env.AWS_REGION) ?? 'us-east-1',
+        // S3-compatible servers other than AWS mostly want path-style addressing.
+        forcePathStyle: pathStyle === undefined ? endpoint !== undefined : pathStyle === '1',
+      },
+    }),
+    limits: {
+      perArtifact: integer(
+        env,
+        'CHAINR_ARTIFACT_MAX_BYTES',
+        DEFAULT_ARTIFACT_LIMITS.perArtifact,
+        1,
+      ),
+      perRun: integer(env, 'CHAINR_ARTIFACT_RUN_MAX_BYTES', DEFAULT_ARTIFACT_LIMITS.perRun, 1),
+    },
+  };
+}
+
 // ---- Kubernetes executor (docs/CONFIGURATION.md, "Kubernetes") ----
+
+/** Read by sched too: it refuses what a single-node volume cannot serve. */
+function workspaceVolumeDefaults(env: NodeJS.ProcessEnv): WorkspaceVolumeDefaults {
+  const size = nonEmpty(env.CHAINR_KUBERNETES_WORKSPACE_SIZE) ?? DEFAULT_WORKSPACE_VOLUME.size;
+  if (!/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.test(size))
+    throw new ConfigError(
+      `CHAINR_KUBERNETES_WORKSPACE_SIZE: expected a quantity such as 1Gi, got "${size}"`,
+    );
+  const modes = commaList(env.CHAINR_KUBERNETES_WORKSPACE_ACCESS_MODES);
+  for (const mode of modes)
+    if (!(WORKSPACE_ACCESS_MODES as readonly string[]).includes(mode))
+      throw new ConfigError(
+        `CHAINR_KUBERNETES_WORKSPACE_ACCESS_MODES: "${mode}" is not one of ${WORKSPACE_ACCESS_MODES.join(', ')}`,
+      );
+  const storageClassName = nonEmpty(env.CHAINR_KUBERNETES_WORKSPACE_STORAGE_CLASS);
+  return {
+    size,
+    ...(storageClassName && { storageClassName }),
+    accessModes:
+      modes.length > 0 ? (modes as WorkspaceAccessMode[]) : DEFAULT_WORKSPACE_VOLUME.accessModes,
+  };
+}
 
 export interface KubernetesConfig {
   /** Asked for (CHAINR_KUBERNETES=1 or the default executor): failing to connect is an error. */
@@ -211,6 +378,10 @@ export interface KubernetesConfig {
   unschedulableGraceMs: number;
   ttlSecondsAfterFinished: number;
   instance?: string;
+  /** chainr's image, whose chainr-exec wraps the jobs (images without a shell; argv jobs). */
+  helperImage?: string;
+  /** Client-side limits of the worker's requests to the API server. */
+  rateLimits: { qps: number; burst: number };
 }
 
 /**
@@ -220,11 +391,17 @@ export interface KubernetesConfig {
 function kubernetesConfig(
   env: NodeJS.ProcessEnv,
   defaultExecutor: string,
+  executors: string[] | undefined,
 ): KubernetesConfig | undefined {
   const flag = nonEmpty(env.CHAINR_KUBERNETES);
   if (flag !== undefined && !['0', '1', 'true', 'false'].includes(flag))
     throw new ConfigError(`CHAINR_KUBERNETES: expected 1 or 0, got "${flag}"`);
-  const explicit = flag === '1' || flag === 'true' || defaultExecutor === 'kubernetes';
+  if (executors && !executors.includes('kubernetes')) return undefined;
+  const explicit =
+    flag === '1' ||
+    flag === 'true' ||
+    defaultExecutor === 'kubernetes' ||
+    Boolean(executors?.includes('kubernetes'));
   const inCluster = Boolean(nonEmpty(env.KUBERNETES_SERVICE_HOST));
   const kubeconfigPaths = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   const detected = flag === undefined && (kubeconfigPaths.length > 0 || inCluster);
@@ -239,6 +416,11 @@ function kubernetesConfig(
     unschedulableGraceMs: duration(env, 'CHAINR_KUBERNETES_UNSCHEDULABLE_GRACE', '5m'),
     ttlSecondsAfterFinished: Math.ceil(duration(env, 'CHAINR_KUBERNETES_JOB_TTL', '1h') / 1000),
     instance: nonEmpty(env.CHAINR_KUBERNETES_INSTANCE),
+    helperImage: nonEmpty(env.CHAINR_KUBERNETES_HELPER_IMAGE),
+    rateLimits: {
+      qps: integer(env, 'CHAINR_KUBERNETES_QPS', 20, 1),
+      burst: integer(env, 'CHAINR_KUBERNETES_BURST', 30, 1),
+    },
   };
 }
 
@@ -254,19 +436,25 @@ export interface ContainerConfig {
   network: boolean;
 }
 
-/** On unless CHAINR_CONTAINER=0; registered when an engine is found (work-runtime.ts). */
+/** On unless CHAINR_CONTAINER=0; registered when an engine is found (services/work/runtime.ts). */
 function containerConfig(
   env: NodeJS.ProcessEnv,
   defaultExecutor: string,
+  executors: string[] | undefined,
 ): ContainerConfig | undefined {
   const flag = nonEmpty(env.CHAINR_CONTAINER);
   if (flag !== undefined && !['0', '1', 'true', 'false'].includes(flag))
     throw new ConfigError(`CHAINR_CONTAINER: expected 1 or 0, got "${flag}"`);
   if (flag === '0' || flag === 'false') return undefined;
+  if (executors && !executors.includes('container')) return undefined;
   const engine = nonEmpty(env.CHAINR_CONTAINER_ENGINE);
   return {
     explicit:
-      flag === '1' || flag === 'true' || engine !== undefined || defaultExecutor === 'container',
+      flag === '1' ||
+      flag === 'true' ||
+      engine !== undefined ||
+      defaultExecutor === 'container' ||
+      Boolean(executors?.includes('container')),
     engine,
     stopGraceSeconds: Math.ceil(duration(env, 'CHAINR_CONTAINER_STOP_GRACE', '10s') / 1000),
     network: nonEmpty(env.CHAINR_CONTAINER_NETWORK) === '1',
@@ -282,6 +470,11 @@ export interface GateConfig {
   allowUnauthenticated: boolean;
   /** Origins allowed to call the API from a browser (CORS); none: CORS off. */
   corsOrigins: string[];
+  /**
+   * With auth off, the names requests may be addressed to besides loopback names and IP literals
+   * (CHAINR_ALLOWED_HOSTS, and CHAINR_PUBLIC_URL's host); `*`: any.
+   */
+  allowedHosts: string[];
   /** Requests per second per token or address, and the burst; undefined: no rate limit. */
   rateLimit?: { perSecond: number; burst: number };
   /** The sched instances `chainr gate` proxies /api to. */
@@ -290,15 +483,27 @@ export interface GateConfig {
   healthIntervalMs: number;
 }
 
-function gateConfig(env: NodeJS.ProcessEnv): GateConfig {
+/** Lower-case host names; a port or scheme is a mistake worth naming. */
+function allowedHosts(raw: string | undefined, publicUrl: string | undefined): string[] {
+  const names = commaList(raw).map((name) => name.toLowerCase());
+  for (const name of names) {
+    if (name !== '*' && !/^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/.test(name))
+      throw new ConfigError(
+        `CHAINR_ALLOWED_HOSTS: expected host names such as "chainr.example.com" (no scheme or port), or *, got "${name}"`,
+      );
+  }
+  if (publicUrl !== undefined) names.push(new URL(publicUrl).hostname.toLowerCase());
+  return names;
+}
+
+function gateConfig(env: NodeJS.ProcessEnv, publicUrl: string | undefined): GateConfig {
   const tokensFile = nonEmpty(env.CHAINR_TOKENS_FILE);
   const flag = nonEmpty(env.CHAINR_ALLOW_UNAUTHENTICATED);
   if (flag !== undefined && !['0', '1', 'true', 'false'].includes(flag))
     throw new ConfigError(`CHAINR_ALLOW_UNAUTHENTICATED: expected 1 or 0, got "${flag}"`);
   const list = (raw: string | undefined) =>
-    (raw ?? '')
-      .split(',')
-      .map((s) => s.trim().replace(/\/+$/, ''))
+    commaList(raw)
+      .map((s) => s.replace(/\/+$/, ''))
       .filter(Boolean);
   const upstreams = list(env.CHAINR_UPSTREAMS);
   for (const u of [...upstreams, ...list(env.CHAINR_CORS_ORIGINS)]) {
@@ -314,6 +519,7 @@ function gateConfig(env: NodeJS.ProcessEnv): GateConfig {
     tokensFile,
     allowUnauthenticated: flag === '1' || flag === 'true',
     corsOrigins: list(env.CHAINR_CORS_ORIGINS),
+    allowedHosts: allowedHosts(env.CHAINR_ALLOWED_HOSTS, publicUrl),
     rateLimit: perSecond > 0 ? { perSecond, burst } : undefined,
     upstreams,
     healthIntervalMs: integer(env, 'CHAINR_HEALTH_INTERVAL_MS', 2000, 100),

@@ -1,7 +1,9 @@
 /** The HTTP API end to end: sched and work in-process, on a real redis-server. */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRun, statuses, submit, waitForEnd, type RunBody } from './fixtures/api.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
@@ -43,6 +45,8 @@ jobs:
     image: busybox
     run: exit 0
 `;
+
+const execFileAsync = promisify(execFile);
 
 const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UNKNOWN_UID = '01900000-0000-7000-8000-000000000000';
@@ -230,9 +234,9 @@ describe('discovery', () => {
   it('GET /api lists the resources', async () => {
     const res = await fetch(`${h.url}/api`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { kind: string; resources: { name: string }[] };
+    const body = (await res.json()) as { kind: string; resources: Record<string, unknown> };
     expect(body.kind).toBe('APIResourceList');
-    expect(body.resources.map((r) => r.name)).toEqual(
+    expect(Object.keys(body.resources)).toEqual(
       expect.arrayContaining(['runs', 'runs/cancel', 'runs/events', 'runs/jobs/logs', 'events']),
     );
   });
@@ -245,14 +249,14 @@ describe('discovery', () => {
     expect(schema.properties.jobs).toMatchObject({ type: 'object' });
   });
 
-  it('GET /api/openapi.json returns an OpenAPI 3 document of every route', async () => {
+  it('GET /api/openapi.json returns an OpenAPI 3.1 document of every route and method', async () => {
     const res = await fetch(`${h.url}/api/openapi.json`);
     expect(res.status).toBe(200);
     const doc = (await res.json()) as {
       openapi: string;
       paths: Record<string, Record<string, unknown>>;
     };
-    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.openapi).toBe('3.1.0');
     for (const path of [
       '/api/runs',
       '/api/runs/{uid}',
@@ -263,8 +267,23 @@ describe('discovery', () => {
     ]) {
       expect(Object.keys(doc.paths), path).toContain(path);
     }
-    expect(Object.keys(doc.paths['/api/runs'] ?? {}).sort()).toEqual(['get', 'post']);
-    expect(Object.keys(doc.paths['/api/runs/{uid}/cancel'] ?? {})).toEqual(['post']);
+    // Every method is documented: those a resource serves, HEAD beside GET, and the others'
+    // 405 with Allow.
+    expect(Object.keys(doc.paths['/api/runs'] ?? {}).sort()).toEqual([
+      'delete',
+      'get',
+      'head',
+      'patch',
+      'post',
+      'put',
+    ]);
+    const answers = (path: string, method: string) =>
+      Object.keys((doc.paths[path]?.[method] as { responses: object }).responses);
+    expect(answers('/api/runs', 'post')).toContain('202');
+    expect(answers('/api/runs', 'put')).toContain('405');
+    expect(answers('/api/runs', 'put')).not.toContain('200');
+    expect(answers('/api/runs/{uid}/cancel', 'post')).toContain('202');
+    expect(answers('/api/runs/{uid}/cancel', 'get')).toContain('405');
   });
 
   it('answers 404 with an Error for an unknown path', async () => {
@@ -299,6 +318,8 @@ describe('POST /api/runs', () => {
       error: 'SKIPPED',
     });
     const jobs = Object.fromEntries(run.jobs.map((j) => [j.name, j]));
+    // Each job names what ran it (or would have): here the deployment's default.
+    for (const job of run.jobs) expect(job.executor, job.name).toBe('local');
     expect(jobs.error?.reason).toMatch(/"first"/);
     expect(jobs.error?.reason).toContain('SUCCESSFUL');
     expect(jobs.error?.exitCode).toBeUndefined();
@@ -469,8 +490,8 @@ describe('POST /api/runs', () => {
     expect((await postJson(small.url, pipeline({ a: { run: 'true' } }))).status).toBe(202);
   });
 
-  it('answers 415 to an unsupported content type', async () => {
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+  it('answers 415 to a content type that is clearly not a pipeline', async () => {
+    for (const type of ['text/plain', 'application/xml', 'multipart/form-data; boundary=x']) {
       const body = await expectError(
         await post(h.url, '/api/runs', JSON.stringify(SEED), type),
         415,
@@ -488,6 +509,71 @@ describe('POST /api/runs', () => {
       400,
     );
     expect(body.error).toContain('jobs: 3 jobs exceed the limit of 2');
+  });
+});
+
+describe('compatibility with the original chainr', () => {
+  const seedFile = new URL('../examples/seed.json', import.meta.url).pathname;
+
+  it('GET /api answers the resources keyed by name, each with its url and description', async () => {
+    const res = await fetch(`${h.url}/api`);
+    const body = (await res.json()) as {
+      kind: string;
+      metadata: { selfLink: string };
+      resources: Record<string, { url: string; description: string }>;
+    };
+    expect(body.kind).toBe('APIResourceList');
+    expect(body.metadata.selfLink).toBe('/api');
+    expect(body.resources.runs).toMatchObject({
+      url: '/api/runs',
+      description: 'Interact with runs',
+    });
+  });
+
+  it('schedules `curl -d @examples/seed.json` (curl sends it as a form) and a body with no type', async () => {
+    const { stdout } = await execFileAsync('curl', [
+      '-sS',
+      '-o',
+      '-',
+      '-w',
+      '\\n%{http_code}',
+      '-d',
+      `@${seedFile}`,
+      `${h.url}/api/runs`,
+    ]);
+    const [body = '', code] = [stdout.slice(0, stdout.lastIndexOf('\n')), stdout.split('\n').pop()];
+    expect(code, body).toBe('202');
+    expect((JSON.parse(body) as RunBody).metadata.uid).toMatch(UID);
+    // No Content-Type at all: JSON read as JSON, anything else as YAML.
+    for (const text of [JSON.stringify(SEED), SEED_YAML]) {
+      const res = await fetch(`${h.url}/api/runs`, {
+        method: 'POST',
+        body: new TextEncoder().encode(text),
+      });
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.status, await res.clone().text()).toBe(202);
+    }
+  });
+
+  it('reads a form-typed YAML body as YAML, and locates a syntax error in it', async () => {
+    const ok = await post(h.url, '/api/runs', SEED_YAML, 'application/x-www-form-urlencoded');
+    expect(ok.status, await ok.clone().text()).toBe(202);
+    const bad = await expectError(
+      await post(
+        h.url,
+        '/api/runs',
+        '{"kind": "Pipeline", "jobs": {',
+        'application/x-www-form-urlencoded',
+      ),
+      400,
+    );
+    expect(bad.error).toMatch(/line 1/);
+  });
+
+  it('accepts POST /api/runs/ (trailing slash)', async () => {
+    const res = await post(h.url, '/api/runs/', JSON.stringify(SEED), 'application/json');
+    expect(res.status, await res.clone().text()).toBe(202);
+    expect(res.headers.get('location')).toMatch(/^\/api\/runs\/[0-9a-f-]{36}$/);
   });
 });
 

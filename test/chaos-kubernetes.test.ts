@@ -10,7 +10,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario, summary } from '../src/chaos/scenario.ts';
-import { freePort } from '../src/cli/private-redis.ts';
+import { freePort } from '../src/process/private-redis.ts';
 import { buildJobManifest } from '../src/executors/kubernetes/manifest.ts';
 import { LABELS } from '../src/executors/kubernetes/naming.ts';
 import { makeKeys } from '../src/store/keys.ts';
@@ -149,7 +149,7 @@ describe('the chaos scenario on the kubernetes executor', () => {
     });
     try {
       const report = await runScenario({
-        redisUrl: server.url,
+        redis: { url: server.url },
         ledger,
         schedPorts: [await freePort()],
         counts: { sched: 1, work: 2, notif: 0, recycle: 1 },

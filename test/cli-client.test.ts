@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, UnreachableError } from '../src/cli/api.ts';
 import { ChainrClient, normalizeServer } from '../src/cli/client.ts';
-import { freePort } from '../src/cli/private-redis.ts';
+import { freePort } from '../src/process/private-redis.ts';
 import { ServerClock, watchRun, type WatchView } from '../src/cli/watch.ts';
 import type { RunState, Transition } from '../src/cli/watch-state.ts';
 

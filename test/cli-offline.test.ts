@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/cli/private-redis.ts';
+import { freePort } from '../src/process/private-redis.ts';
 import { runChainr, type CliResult } from './fixtures/cli.ts';
 
 let dir: string;
@@ -43,6 +43,25 @@ describe('submit', () => {
         `${bad}:6:24: jobs.a.dependsOn[0].job: unknown job "b"\n`,
     );
   });
+
+  it('refuses an invalid file as a schedule too, before sending it', async () => {
+    const bad = file('bad-schedule.yaml', 'kind: Pipeline\njobs:\n  a:\n    run: "true"\n');
+    const { code, stdout, stderr } = await chainr([
+      'schedules',
+      'create',
+      '-f',
+      bad,
+      '--cron',
+      '0 3 * * *',
+    ]);
+    expect(code).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(
+      new RegExp(
+        `^chainr: ${bad} is not a valid pipeline \\(1 error\\); no schedule was created\n${bad}:3:3: jobs\\.a`,
+      ),
+    );
+  });
 });
 
 describe('validate and schema', () => {
@@ -63,17 +82,18 @@ describe('validate and schema', () => {
       code: 1,
       stdout: `${typo}:6:5: jobs.a: unknown field "imgae"\n`,
     });
-    const good = await chainr([
-      'validate',
-      '-f',
-      'examples/fallback.yaml',
-      '-f',
-      'examples/seed.json',
-    ]);
+    const good = await chainr(['validate', 'examples/fallback.yaml', '-f', 'examples/seed.json']);
     expect(good).toMatchObject({
       code: 0,
       stdout:
         'examples/fallback.yaml: valid pipeline (4 jobs)\nexamples/seed.json: valid pipeline (4 jobs)\n',
+    });
+  });
+
+  it('asks for a file when given none', async () => {
+    expect(await chainr(['validate'])).toMatchObject({
+      code: 3,
+      stderr: 'chainr: no pipeline file given (chainr validate pipeline.yaml)\n',
     });
   });
 

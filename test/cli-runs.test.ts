@@ -85,6 +85,15 @@ describe('runs list', () => {
     const rest = await chainr(['runs', 'list', '--limit', '2', '--continue', next ?? '']);
     expect(rest.stdout.trim().split('\n')).toHaveLength(2);
   });
+
+  it("keeps the filters it was given in the next page's command", async () => {
+    // etl and web: two runs match, so that a page of one has a next
+    const args = ['runs', 'list', '--status', 'successful', '-l', 'tier!=test', '--limit', '1'];
+    const { stderr } = await chainr(args);
+    expect(stderr).toMatch(
+      /^more: chainr runs list --status SUCCESSFUL -l 'tier!=test' --limit 1 --continue \S+$/m,
+    );
+  });
 });
 
 describe('runs get', () => {
@@ -94,8 +103,30 @@ describe('runs get', () => {
     expect(stdout).toMatch(/^Run: +[0-9a-f-]{36}$/m);
     expect(stdout).toMatch(/^Labels: +app=etl,tier=dev$/m);
     expect(stdout).toMatch(/^Status: +FAILED$/m);
-    expect(stdout).toMatch(/^✗ +main +FAILED +1 +(\d+ms|\d+\.\ds) +3 +exit code 3$/m);
-    expect(stdout).toMatch(/^↷ +then +SKIPPED +1 +dependency/m);
+    expect(stdout).toMatch(/^✗ +main +FAILED +local +1 +(\d+ms|\d+\.\ds) +3 +exit code 3$/m);
+    expect(stdout).toMatch(/^↷ +then +SKIPPED +local +1 +dependency/m);
+  });
+
+  it('finds a run by the end of its uid as the UI shows it, or its start', async () => {
+    const uid = flaky.metadata.uid;
+    const bySuffix = await chainr(['runs', 'get', uid.slice(-8), '-o', 'json']);
+    expect((JSON.parse(bySuffix.stdout) as RunJson).metadata.uid).toBe(uid);
+    const byPrefix = await chainr(['runs', 'get', uid.slice(0, 23), '-o', 'json']);
+    expect((JSON.parse(byPrefix.stdout) as RunJson).metadata.uid).toBe(uid);
+    // the three runs of this file were created in the same second: their uids start alike
+    const shared = [etl, web, flaky].map((r) => r.metadata.uid.slice(0, 4));
+    expect(new Set(shared).size).toBe(1);
+    const ambiguous = await chainr(['runs', 'get', shared[0] ?? '']);
+    expect(ambiguous.code).toBe(3);
+    expect(ambiguous.stderr).toMatch(
+      /^chainr: \w{4} names more than one run: give more of its uid$/m,
+    );
+    expect(ambiguous.stderr).toContain(`  ${uid}  flaky  `);
+    const none = await chainr(['runs', 'get', 'ffffffff']);
+    expect(none).toMatchObject({
+      code: 3,
+      stderr: "chainr: no run's uid starts or ends with ffffffff\n",
+    });
   });
 
   it('answers 404 for an unknown run with exit code 3', async () => {
@@ -104,6 +135,19 @@ describe('runs get', () => {
       code: 3,
       stderr: `chainr: run ${unknown} not found\n`,
     });
+  });
+});
+
+describe('logs', () => {
+  it('says why a skipped job has no log', async () => {
+    const { code, stdout, stderr } = await chainr(['logs', flaky.metadata.uid.slice(-8), 'then']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'job then has no log: it was SKIPPED without running: dependency "main" ended FAILED; this job runs only when it is SUCCESSFUL\n',
+    );
+    const unknown = await chainr(['logs', flaky.metadata.uid, 'nope']);
+    expect(unknown.stderr).toMatch(/has no job "nope" \(its jobs: main, then\)/);
   });
 });
 
@@ -136,5 +180,41 @@ describe('runs retry and resubmit', () => {
     expect(stdout).toMatch(/^ {4}app: web$/m);
     expect(stdout).toMatch(/^status: SUCCESSFUL$/m);
     expect(stdout).not.toContain(web.metadata.uid);
+  });
+});
+
+describe('schedules', () => {
+  it('creates a schedule from a pipeline file, lists it, pauses, resumes and deletes it', async () => {
+    const created = await chainr([
+      'schedules',
+      'create',
+      '-f',
+      'examples/nightly.yaml',
+      '--cron',
+      '0 3 * * *',
+      '--timezone',
+      'Europe/Paris',
+      '-p',
+      'date=2024-05-01',
+      '-o',
+      'json',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const schedule = JSON.parse(created.stdout) as { metadata: { uid: string }; paused: boolean };
+    const id = schedule.metadata.uid;
+    const row = async () =>
+      (await chainr(['schedules', 'list'])).stdout.split('\n').find((l) => l.startsWith(id));
+    expect(await row()).toMatch(/^\S+ +nightly-etl +0 3 \* \* \* +Europe\/Paris +active +\d{4}-/);
+    expect(await chainr(['schedules', 'pause', id])).toMatchObject({
+      code: 0,
+      stdout: `schedule ${id} paused\n`,
+    });
+    expect(await row()).toMatch(/ paused +-$/);
+    expect((await chainr(['schedules', 'resume', id])).code).toBe(0);
+    expect(await row()).toMatch(/ active +\d{4}-/);
+    expect((await chainr(['schedules', 'delete', id])).code).toBe(0);
+    expect(await row()).toBeUndefined();
+    const gone = await chainr(['schedules', 'delete', id]);
+    expect(gone).toMatchObject({ code: 3, stderr: `chainr: schedule ${id} not found\n` });
   });
 });

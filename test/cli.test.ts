@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../src/cli/private-redis.ts';
+import { freePort } from '../src/process/private-redis.ts';
 import { spawnChainr } from './fixtures/processes.ts';
 import { cliTestbed, runChainr, type CliResult } from './fixtures/cli.ts';
 
@@ -50,7 +50,7 @@ describe('submit --watch', () => {
     expect(code, stdout).toBe(0);
     const uid = uidOf(stdout);
     const lines = stdout.trim().split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^${STAMP} watching run ${uid}: 4 jobs, \\w+$`));
+    expect(lines[0]).toMatch(new RegExp(`^${STAMP} watching run ${uid} \\(seed\\): 4 jobs, \\w+$`));
     // Each job's end (its start may come before the watch connects: the snapshot then shows it).
     for (const line of [
       `job first SUCCESSFUL after ${DURATION}`,
@@ -128,6 +128,56 @@ describe('submit --watch', () => {
   });
 });
 
+describe('watch', () => {
+  it('attaching late without a terminal, prints what happened before and why jobs wait', async () => {
+    const marker = testbed.path('retried');
+    const pipeline = file(
+      'late.yaml',
+      `kind: Pipeline
+jobs:
+  early: { image: busybox, run: 'true' }
+  flaky:
+    image: busybox
+    run: 'test -f ${marker} && exit 0; touch ${marker}; exit 3'
+    retries: { limit: 2, backoff: { delay: 5m } }
+    dependsOn: [{ job: early }]
+  after: { image: busybox, run: 'true', dependsOn: [{ job: flaky }] }
+`,
+    );
+    const submitted = await chainr(['submit', '-f', pipeline, '-o', 'json']);
+    const uid = (JSON.parse(submitted.stdout) as { metadata: { uid: string } }).metadata.uid;
+    // until flaky's first attempt failed: it waits five minutes for its retry
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { stdout } = await chainr(['runs', 'get', uid, '-o', 'json']);
+      const run = JSON.parse(stdout) as { jobs: { name: string; attempt: number }[] };
+      if (run.jobs.find((j) => j.name === 'flaky')?.attempt === 2) break;
+      if (Date.now() > deadline) throw new Error(stdout);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const watch = spawnChainr(['watch', uid], { CHAINR_SERVER: testbed.url() });
+    while (!/job after PENDING/.test(watch.output()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await watch.kill('SIGINT');
+    const lines = watch
+      .output()
+      .split('\n')
+      .filter((l) => new RegExp(`^${STAMP} (job|run) `).test(l))
+      .map((l) => l.slice(25));
+    expect(lines).toEqual([
+      'run RUNNING',
+      'job early RUNNING',
+      expect.stringMatching(new RegExp(`^job early SUCCESSFUL after ${DURATION}$`)),
+      'job flaky RUNNING',
+      expect.stringMatching(new RegExp(`^job flaky FAILED after ${DURATION}: exit code 3$`)),
+      'job flaky PENDING: attempt 1 failed (exit code 3); retry 1 of 2 in 5m',
+      'job after PENDING',
+    ]);
+    expect((await chainr(['runs', 'cancel', uid])).code).toBe(0);
+  });
+});
+
 describe('submit', () => {
   it('prints the errors the server finds, one per line (unknown parameters here)', async () => {
     const { code, stderr } = await chainr(['submit', '-f', 'examples/seed.json', '-p', 'nope=1']);
@@ -175,7 +225,10 @@ jobs:
     const one = await chainr(['logs', uid, 'pong-long']);
     expect(one).toMatchObject({ code: 0, stdout: 'pong 1\npong 2\npong 3\n' });
     const missing = await chainr(['logs', uid, 'nope']);
-    expect(missing).toMatchObject({ code: 3, stderr: `chainr: run ${uid} has no job "nope"\n` });
+    expect(missing).toMatchObject({
+      code: 3,
+      stderr: `chainr: run ${uid} has no job "nope" (its jobs: ping, pong-long, last)\n`,
+    });
   });
 });
 

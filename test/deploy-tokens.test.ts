@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { sha256 } from '../src/services/gate/tokens.ts';
+import { sha256 } from '../src/http/auth/tokens.ts';
 import { helm, helmBinary } from './fixtures/helm.ts';
 import type { ChainrProcess } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
@@ -127,7 +127,11 @@ describe('chainr token', () => {
         fetch(runs, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...bearer(token) },
-          body: JSON.stringify({ kind: 'Pipeline', jobs: { a: { image: 'x', run: 'exit 0' } } }),
+          // noop: with auth on, the local executor is not offered.
+          body: JSON.stringify({
+            kind: 'Pipeline',
+            jobs: { a: { executor: 'noop', image: 'x', run: 'exit 0' } },
+          }),
         });
       expect((await fetch(runs)).status).toBe(401);
       expect((await fetch(runs, { headers: bearer(`${operatorToken}x`) })).status).toBe(401);

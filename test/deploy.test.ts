@@ -9,12 +9,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
-import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { parseTokens } from '../src/services/gate/tokens.ts';
+import { HELPER_IN_IMAGE } from '../src/executors/kubernetes/manifest.ts';
+import { attemptLabels } from '../src/executors/kubernetes/naming.ts';
+import { parseTokens } from '../src/http/auth/tokens.ts';
+import { DIGEST, SET_NAMES, VALUE_SETS, type SetName } from './fixtures/chart-values.ts';
 import { helm, helmBinary, type HelmResult } from './fixtures/helm.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -29,46 +32,6 @@ const run = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env)
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
-
-const DIGEST = 'ab'.repeat(32);
-const TOKENS = { auth: { tokens: [{ name: 'ci', role: 'operator', sha256: DIGEST }] } };
-
-/** The value sets rendered and linted, each as a user would write a values file. */
-const VALUE_SETS = {
-  defaults: TOKENS,
-  nodePort: {
-    ...TOKENS,
-    ingress: { enabled: false },
-    service: { type: 'NodePort', nodePort: 30080 },
-  },
-  externalRedis: {
-    ...TOKENS,
-    redis: { enabled: false, external: { url: 'redis://redis.example:6379/2' } },
-  },
-  sentinel: {
-    ...TOKENS,
-    redis: {
-      enabled: false,
-      external: {
-        sentinels: ['sentinel-0:26379', 'sentinel-1:26379'],
-        master: 'chainr',
-        passwordSecret: 'redis-password',
-      },
-    },
-  },
-  chaos: { ...TOKENS, chaos: { enabled: true, intervalSeconds: 45 } },
-  existingSecret: { auth: { existingSecret: 'my-tokens' } },
-  metrics: {
-    ...TOKENS,
-    metrics: {
-      podAnnotations: true,
-      podMonitor: { enabled: true, tokenSecret: 'prometheus-token', labels: { team: 'ops' } },
-    },
-  },
-  unauthenticated: { auth: { allowUnauthenticated: true }, work: { shutdownGraceSeconds: 60 } },
-} as const;
-type SetName = keyof typeof VALUE_SETS;
-const SET_NAMES = Object.keys(VALUE_SETS) as SetName[];
 
 interface Meta {
   name: string;
@@ -142,6 +105,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'apps/v1/StatefulSet': StatefulSet,
   'networking.k8s.io/v1/Ingress': Ingress,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 };
@@ -289,7 +253,11 @@ describe('RBAC: least privilege', () => {
   const roles = (set: SetName) => ofKind<RbacDoc>(set, 'Role');
   const rules = (set: SetName, suffix: string) => named<RbacDoc>(set, 'Role', suffix)?.rules;
 
-  it('lets the worker only create/get/list/watch/delete jobs and get/list/watch pods and logs', () => {
+  it('lets the worker only create/get/list/watch/delete jobs, get/list/watch pods and logs, and create claims', () => {
+    // A run's workspace claim is created (409 when there already) and never read or deleted by work.
+    expect(apiCalls(read('src/executors/kubernetes/executor.ts'))).toContain(
+      'createNamespacedPersistentVolumeClaim',
+    );
     for (const set of SET_NAMES) {
       expect(rules(set, 'work'), set).toEqual([
         {
@@ -298,19 +266,27 @@ describe('RBAC: least privilege', () => {
           verbs: ['create', 'get', 'list', 'watch', 'delete'],
         },
         { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['create'] },
       ]);
     }
   });
 
-  it('lets recycle only list and delete jobs: what orphan collection calls', () => {
+  it('lets recycle only list and delete jobs and claims: what orphan collection calls', () => {
     // collectOrphans lists chainr's Jobs and deletes them with background propagation: the
-    // garbage collector, not recycle, deletes their pods.
+    // garbage collector, not recycle, deletes their pods; collectWorkspaceClaims lists and
+    // deletes the claims of deleted runs.
     const orphans = read('src/executors/kubernetes/orphans.ts');
-    expect(apiCalls(orphans)).toEqual(['deleteNamespacedJob', 'listNamespacedJob']);
+    expect(apiCalls(orphans)).toEqual([
+      'deleteNamespacedJob',
+      'deleteNamespacedPersistentVolumeClaim',
+      'listNamespacedJob',
+      'listNamespacedPersistentVolumeClaim',
+    ]);
     expect(orphans).toContain("propagationPolicy: 'Background'");
     for (const set of SET_NAMES) {
       expect(rules(set, 'recycle'), set).toEqual([
         { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'delete'] },
+        { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['list', 'delete'] },
       ]);
     }
   });
@@ -396,6 +372,8 @@ describe('services', () => {
       expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port });
       expect(c.livenessProbe?.httpGet).toEqual({ path: '/healthz', port });
       const env = envOf(c);
+      // No local jobs in the chart: they would run inside a worker pod, with its secrets.
+      expect(env.get('CHAINR_EXECUTORS')?.value).toBe('kubernetes,noop');
       if (http) {
         expect(env.get('HOST')?.value).toBe('0.0.0.0');
         expect(env.get('PORT')?.value).toBe('8080');
@@ -481,6 +459,154 @@ describe('services', () => {
   });
 });
 
+/** A label selector of a NetworkPolicy: matchLabels and matchExpressions, as Kubernetes reads them. */
+interface Selector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+interface Peer {
+  podSelector?: Selector;
+  namespaceSelector?: Selector;
+  ipBlock?: { cidr: string };
+}
+interface Policy extends Manifest {
+  spec: {
+    podSelector: Selector;
+    policyTypes: string[];
+    ingress?: { ports?: { port: string | number }[]; from?: Peer[] }[];
+  };
+}
+/** A pod as a NetworkPolicy sees it: its namespace, its labels, the ports by name. */
+interface Pod {
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+function selects(selector: Selector, labels: Record<string, string>): boolean {
+  const has = (k: string) => Object.hasOwn(labels, k);
+  return (
+    Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+    (selector.matchExpressions ?? []).every((e) => {
+      const values = e.values ?? [];
+      if (e.operator === 'In') return has(e.key) && values.includes(labels[e.key] as string);
+      // NotIn also selects objects without the key.
+      if (e.operator === 'NotIn') return !has(e.key) || !values.includes(labels[e.key] as string);
+      if (e.operator === 'Exists') return has(e.key);
+      if (e.operator === 'DoesNotExist') return !has(e.key);
+      throw new Error(`unknown operator ${e.operator}`);
+    })
+  );
+}
+
+/** Whether `peer` matches a pod, per the NetworkPolicy semantics (pods of the policy's namespace
+ * for a podSelector alone; an ipBlock is for traffic from outside the cluster, not asserted here). */
+function peerMatches(peer: Peer, policyNamespace: string, from: Pod): boolean {
+  const namespaceLabels = { 'kubernetes.io/metadata.name': from.namespace };
+  if (peer.ipBlock) return false;
+  const inNamespace = peer.namespaceSelector
+    ? selects(peer.namespaceSelector, namespaceLabels)
+    : from.namespace === policyNamespace;
+  return inNamespace && (peer.podSelector === undefined || selects(peer.podSelector, from.labels));
+}
+
+/** Whether the rendered policies let `from` open a connection to `to` on the named port. */
+function reachable(set: SetName, from: Pod, to: Pod, port: string): boolean {
+  const isolating = ofKind<Policy>(set, 'NetworkPolicy').filter(
+    (p) =>
+      (p.metadata.namespace ?? NAMESPACE) === to.namespace &&
+      p.spec.policyTypes.includes('Ingress') &&
+      selects(p.spec.podSelector, to.labels),
+  );
+  if (isolating.length === 0) return true;
+  return isolating.some((p) =>
+    (p.spec.ingress ?? []).some(
+      (rule) =>
+        (rule.ports === undefined || rule.ports.some((x) => x.port === port)) &&
+        (rule.from === undefined ||
+          rule.from.some((peer) => peerMatches(peer, p.metadata.namespace ?? NAMESPACE, from))),
+    ),
+  );
+}
+
+describe('NetworkPolicies', () => {
+  const podOf = (set: SetName, kind: string, suffix: string): Pod => {
+    const w = named<Workload>(set, kind, suffix);
+    if (!w) throw new Error(`no ${kind} ${suffix} in ${set}`);
+    return { namespace: NAMESPACE, labels: w.spec.template.metadata.labels ?? {} };
+  };
+  const service = (set: SetName, name: string) => podOf(set, 'Deployment', name);
+  const redis = (set: SetName) => podOf(set, 'StatefulSet', 'redis');
+  // A job pod as the kubernetes executor labels it, in the release's namespace.
+  const jobPod: Pod = {
+    namespace: NAMESPACE,
+    labels: attemptLabels({ uid: '0190a1b2-c3d4', job: 'load', attempt: 1 }, RELEASE),
+  };
+  const ingressController: Pod = {
+    namespace: 'ingress-nginx',
+    labels: { 'app.kubernetes.io/name': 'ingress-nginx' },
+  };
+  const PORTS: Record<string, string> = { sched: 'http', gate: 'http' };
+  const portOf = (name: string) => PORTS[name] ?? 'ops';
+
+  it('are on by default: every chainr pod is isolated by exactly one policy', () => {
+    for (const set of SET_NAMES.filter((s) => s !== 'unauthenticated')) {
+      const policies = ofKind<Policy>(set, 'NetworkPolicy');
+      const pods = [...SERVICES.map((s) => service(set, s))];
+      if (named(set, 'StatefulSet', 'redis')) pods.push(redis(set));
+      for (const pod of pods) {
+        const matching = policies.filter((p) => selects(p.spec.podSelector, pod.labels));
+        expect(matching, `${set}: ${pod.labels['app.kubernetes.io/component']}`).toHaveLength(1);
+      }
+    }
+    expect(ofKind('unauthenticated', 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('let only gate reach sched, and users reach gate from outside the namespace', () => {
+    const set: SetName = 'defaults';
+    for (const from of ['work', 'notif', 'recycle', 'sched'])
+      expect(reachable(set, service(set, from), service(set, 'sched'), 'http'), from).toBe(false);
+    expect(reachable(set, service(set, 'gate'), service(set, 'sched'), 'http')).toBe(true);
+    expect(reachable(set, ingressController, service(set, 'sched'), 'http')).toBe(false);
+    expect(reachable(set, ingressController, service(set, 'gate'), 'http')).toBe(true);
+  });
+
+  it("let only chainr's services reach Redis", () => {
+    const set: SetName = 'chaos';
+    for (const from of SERVICES)
+      expect(reachable(set, service(set, from), redis(set), 'redis'), from).toBe(true);
+    const monkey = podOf(set, 'Deployment', 'chaos');
+    expect(reachable(set, monkey, redis(set), 'redis')).toBe(false);
+    expect(reachable(set, ingressController, redis(set), 'redis')).toBe(false);
+    expect(reachable(set, jobPod, redis(set), 'redis')).toBe(false);
+  });
+
+  it("let job pods reach none of chainr's services", () => {
+    for (const set of ['defaults', 'metrics', 'chaos'] as SetName[]) {
+      for (const name of SERVICES)
+        expect(reachable(set, jobPod, service(set, name), portOf(name)), `${set}: ${name}`).toBe(
+          false,
+        );
+    }
+    // Without the policies, they could.
+    expect(reachable('unauthenticated', jobPod, service('unauthenticated', 'sched'), 'http')).toBe(
+      true,
+    );
+  });
+
+  it('let the peers of networkPolicy.metricsFrom scrape every service, and only them', () => {
+    const prometheus: Pod = { namespace: 'monitoring', labels: { app: 'prometheus' } };
+    for (const name of SERVICES) {
+      expect(reachable('metrics', prometheus, service('metrics', name), portOf(name)), name).toBe(
+        true,
+      );
+      if (name !== 'gate')
+        expect(reachable('defaults', prometheus, service('defaults', name), portOf(name))).toBe(
+          false,
+        );
+    }
+  });
+});
+
 describe('auth', () => {
   it('puts auth.tokens in a Secret in the gate tokens file format, mounted by every service', () => {
     const secret = named<Manifest & { stringData: Record<string, string> }>(
@@ -514,6 +640,8 @@ describe('auth', () => {
       const env = envOf(container('unauthenticated', service));
       expect(env.get('CHAINR_ALLOW_UNAUTHENTICATED')?.value).toBe('1');
       expect(env.has('CHAINR_TOKENS_FILE')).toBe(false);
+      // Without auth, requests are served only for the names the deployment is reached by.
+      expect(env.get('CHAINR_ALLOWED_HOSTS')?.value).toBe('chainr-sched,chainr-gate,chainr.io');
     }
   });
 });
@@ -538,7 +666,14 @@ describe('Redis', () => {
     });
   });
 
-  it('uses an external Redis by URL, or by Sentinel with a password Secret', () => {
+  it("gives the worker its own image as the helper image of jobs' pods (images without a shell)", () => {
+    for (const set of SET_NAMES) {
+      const work = container(set, 'work');
+      expect(envOf(work).get('CHAINR_KUBERNETES_HELPER_IMAGE')?.value, set).toBe(work?.image);
+    }
+  });
+
+  it('uses an external Redis by URL, or by Sentinel with a password Secret and replicas to wait for', () => {
     for (const set of ['externalRedis', 'sentinel'] as const) {
       expect(ofKind(set, 'StatefulSet'), set).toEqual([]);
       expect(named(set, 'Secret', 'redis'), set).toBeUndefined();
@@ -554,6 +689,10 @@ describe('Redis', () => {
         name: 'redis-password',
         key: 'password',
       });
+      expect(sentinel.get('CHAINR_WAIT_REPLICAS')?.value).toBe('2');
+      expect(sentinel.get('CHAINR_WAIT_TIMEOUT')?.value).toBe('3s');
+      // Unset, chainr's own default applies (1 with Sentinel, 0 otherwise).
+      expect(url.has('CHAINR_WAIT_REPLICAS')).toBe(false);
     }
   });
 });
@@ -597,6 +736,17 @@ describe('container image and make targets', () => {
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).toContain('ENTRYPOINT ["node", "bin/chainr.js"]');
     expect(dockerfile).toContain('npm run build:ui');
+    // The compiled JavaScript, not the sources: nothing is compiled when a service starts.
+    expect(dockerfile).toMatch(/^RUN npm run build /m);
+    expect(dockerfile).toContain('COPY --from=build --chown=root:root /app/dist ./dist');
+    expect(dockerfile).not.toMatch(/^COPY .*\/app\/src /m);
+  });
+
+  it('builds chainr-exec with the script the tests use, and puts it where job pods copy it from', () => {
+    expect(dockerfile).toMatch(/^RUN \/src\/scripts\/build-chainr-exec\.sh \/chainr-exec$/m);
+    expect(dockerfile).toContain(
+      `COPY --from=helper --chown=root:root /chainr-exec ${HELPER_IN_IMAGE}`,
+    );
   });
 
   it('keeps secrets and local state out of the build context', () => {

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FALLBACK_YAML, SEED_EXAMPLE } from '../src/core/examples.fixture.ts';
-import { pipelineSchema } from '../src/core/validate.ts';
+import { applyParams } from '../src/core/params.ts';
+import { parsePipeline, pipelineSchema } from '../src/core/validate.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 
@@ -40,4 +41,20 @@ it("the examples the unit tests inline are the repository's examples/", () => {
     readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
   expect(FALLBACK_YAML).toBe(example('fallback.yaml'));
   expect(JSON.parse(SEED_EXAMPLE)).toEqual(JSON.parse(example('seed.json')));
+});
+
+it("docs/PIPELINES.md's command and args example is valid, and gives the program its arguments as written", () => {
+  const doc = readFileSync(new URL('../docs/PIPELINES.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## Jobs and dependencies'));
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  const parsed = parsePipeline(`kind: Pipeline\nparams: { target: {} }\n${yaml}`, 'yaml');
+  expect(parsed.ok ? [] : parsed.errors).toEqual([]);
+  if (!parsed.ok) return;
+  const migrate = parsed.pipeline.jobs.migrate;
+  expect(migrate && applyParams(migrate, { target: 'prod $HOME' }).argv).toEqual([
+    '/app/migrate',
+    '--target',
+    'prod $HOME',
+    '--dry-run',
+  ]);
 });

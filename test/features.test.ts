@@ -172,7 +172,7 @@ describe('retries', () => {
         kind: 'Pipeline',
         params: { dir: {} },
         jobs: {
-          flaky: job(`${count('${{ params.dir }}/flaky')}; [ "$n" -ge 3 ] || exit 7`, {
+          flaky: job(`${count('"$CHAINR_PARAM_DIR"/flaky')}; [ "$n" -ge 3 ] || exit 7`, {
             retries: { limit: 3, backoff: { type: 'exponential', delay: '200ms' } },
           }),
           after: job('echo after', { dependsOn: [{ job: 'flaky' }] }),
@@ -363,7 +363,7 @@ describe('always: cleanup jobs', () => {
 });
 
 describe('outputs', () => {
-  it('flow from a job to each of its dependents as CHAINR_<JOB>_<KEY>', async () => {
+  it('flow from a job to each of its descendants as CHAINR_<JOB>_<KEY>', async () => {
     const run = await runToEnd(h.url, {
       kind: 'Pipeline',
       jobs: {
@@ -385,7 +385,78 @@ describe('outputs', () => {
     expect(await logOf(h.url, uid, 'version')).toBe('v=1.2.3\n');
     expect(await logOf(h.url, uid, 'tag')).toBe('t=x=y\n');
     expect(await logOf(h.url, uid, 'unrelated')).toBe('u=unset\n');
-    expect(await logOf(h.url, uid, 'grandchild')).toBe('g=unset\n');
+    expect(await logOf(h.url, uid, 'grandchild')).toBe('g=1.2.3\n');
+  });
+
+  it('reach a fan-in and its cleanup from any ancestor, by variable and by ${{ jobs.<name>.outputs.<key> }}', async () => {
+    const extract = (part: string) => job(`echo "rows=${part}" >> "$CHAINR_OUTPUTS"`);
+    const run = await runToEnd(h.url, {
+      kind: 'Pipeline',
+      jobs: {
+        'extract-a': extract('10'),
+        'extract-b': extract('20'),
+        'extract-c': extract('30'),
+        merge: job('echo "total=60" >> "$CHAINR_OUTPUTS"', {
+          dependsOn: [{ job: 'extract-a' }, { job: 'extract-b' }, { job: 'extract-c' }],
+        }),
+        load: job('echo "a=$CHAINR_EXTRACT_A_ROWS total=$CHAINR_MERGE_TOTAL"', {
+          dependsOn: [{ job: 'merge' }],
+        }),
+        cleanup: job('echo "c=$FROM_B/$CHAINR_EXTRACT_C_ROWS"', {
+          dependsOn: [{ job: 'load', conditions: { always: true } }],
+          env: { FROM_B: 'b:${{ jobs.extract-b.outputs.rows }}${{ jobs.merge.outputs.none }}' },
+        }),
+      },
+    });
+    expect(run.status).toBe('SUCCESSFUL');
+    const uid = run.metadata.uid;
+    expect(await logOf(h.url, uid, 'load')).toBe('a=10 total=60\n');
+    expect(await logOf(h.url, uid, 'cleanup')).toBe('c=b:20/30\n');
+  });
+
+  it('reach a program given as command and args, with parameters, as written', async () => {
+    const run = await runToEnd(h.url, {
+      pipeline: {
+        kind: 'Pipeline',
+        params: { who: {} },
+        jobs: {
+          build: job('echo "version=1.2.3" >> "$CHAINR_OUTPUTS"'),
+          report: {
+            image: 'busybox',
+            dependsOn: [{ job: 'build' }],
+            command: ['printf', '%s|%s|%s\\n'],
+            args: ['${{ params.who }}', 'v${{ jobs.build.outputs.version }}', '$CHAINR_PARAM_WHO'],
+          },
+        },
+      },
+      params: { who: "it's $(id) *" },
+    });
+    expect(run.status).toBe('SUCCESSFUL');
+    expect(await logOf(h.url, run.metadata.uid, 'report')).toBe(
+      "it's $(id) *|v1.2.3|$CHAINR_PARAM_WHO\n",
+    );
+  });
+
+  it('refuse a reference to a job that is not an ancestor, naming where', async () => {
+    const body = await rejected(
+      await post(h.url, '/api/runs', {
+        kind: 'Pipeline',
+        jobs: {
+          a: job('true'),
+          b: job('true', { env: { X: '${{ jobs.a.outputs.k }}' } }),
+        },
+      }),
+      400,
+    );
+    expect(body.details).toEqual([
+      {
+        path: 'jobs.b.env.X',
+        message:
+          'job "a" is not an ancestor of "b": a job reads the outputs of the jobs it depends on, directly or through others',
+        line: 1,
+        column: 112,
+      },
+    ]);
   });
 
   it('fail the job when over 4 KiB or not key=value, saying why', async () => {
@@ -417,7 +488,7 @@ describe('params', () => {
     jobs: {
       say: job(
         // printf, not echo: dash's echo interprets backslashes in its arguments.
-        `printf '%s' \${{ params.message }} > ${file}; printf '%s\\n' "$CHAINR_PARAM_MESSAGE"; echo "g=$GREETING"`,
+        `printf '%s' "$CHAINR_PARAM_MESSAGE" > ${file}; printf '%s\\n' "$CHAINR_PARAM_MESSAGE"; echo "g=$GREETING"`,
         { env: { GREETING: '${{ params.greeting }}!' } },
       ),
     },
@@ -494,12 +565,12 @@ describe('params', () => {
     const body = await rejected(
       await post(h.url, '/api/runs', {
         kind: 'Pipeline',
-        jobs: { a: job('echo ${{ params.nope }}') },
+        jobs: { a: job('true', { env: { X: '${{ params.nope }}' } }) },
       }),
       400,
     );
     expect(body.details?.[0]).toMatchObject({
-      path: 'jobs.a.run',
+      path: 'jobs.a.env.X',
       message: 'unknown parameter "nope": declare it under params',
     });
   });
@@ -573,12 +644,12 @@ describe('retry in place and resubmit', () => {
     kind: 'Pipeline',
     params: { dir: {} },
     jobs: {
-      a: job(count('${{ params.dir }}/a')),
+      a: job(count('"$CHAINR_PARAM_DIR"/a')),
       b: job(
-        'if [ -e ${{ params.dir }}/flag ]; then echo ok; else touch ${{ params.dir }}/flag; exit 4; fi',
+        'if [ -e "$CHAINR_PARAM_DIR"/flag ]; then echo ok; else touch "$CHAINR_PARAM_DIR"/flag; exit 4; fi',
         { dependsOn: [{ job: 'a' }] },
       ),
-      c: job(count('${{ params.dir }}/c'), { dependsOn: [{ job: 'b' }] }),
+      c: job(count('"$CHAINR_PARAM_DIR"/c'), { dependsOn: [{ job: 'b' }] }),
     },
   };
 

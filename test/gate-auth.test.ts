@@ -2,7 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { TOKENS, bearer, schedWithTokens } from './gate-fixtures.ts';
 
-const PIPELINE = { kind: 'Pipeline', jobs: { a: { image: 'busybox', run: 'exit 0' } } };
+// noop: with auth on, the local executor is not offered.
+const PIPELINE = {
+  kind: 'Pipeline',
+  jobs: { a: { executor: 'noop', image: 'busybox', run: 'exit 0' } },
+};
 const SCHEDULE = { cron: '0 3 * * *', pipeline: PIPELINE };
 
 const sched = schedWithTokens({ CHAINR_PREFIX: 'gate-auth:', LOG_LEVEL: 'trace' });

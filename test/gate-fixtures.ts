@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../src/cli/private-redis.ts';
+import { freePort } from '../src/process/private-redis.ts';
 import { afterAll, beforeAll } from 'vitest';
 import { spawnChainr, type ChainrProcess } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';

@@ -40,6 +40,7 @@ describe('CHAINR_KUBERNETES and detection', () => {
       context: undefined,
       namespace: undefined,
       instance: undefined,
+      rateLimits: { qps: 20, burst: 30 },
     });
     const k = loadConfig({
       CHAINR_KUBERNETES: '1',
@@ -49,6 +50,8 @@ describe('CHAINR_KUBERNETES and detection', () => {
       CHAINR_KUBERNETES_UNSCHEDULABLE_GRACE: '1m30s',
       CHAINR_KUBERNETES_JOB_TTL: '2h',
       CHAINR_KUBERNETES_INSTANCE: 'eu',
+      CHAINR_KUBERNETES_QPS: '50',
+      CHAINR_KUBERNETES_BURST: '100',
     }).kubernetes;
     expect(k).toMatchObject({
       context: 'prod',
@@ -57,6 +60,7 @@ describe('CHAINR_KUBERNETES and detection', () => {
       unschedulableGraceMs: 90_000,
       ttlSecondsAfterFinished: 7200,
       instance: 'eu',
+      rateLimits: { qps: 50, burst: 100 },
     });
   });
 
@@ -64,6 +68,9 @@ describe('CHAINR_KUBERNETES and detection', () => {
     expect(() => loadConfig({ CHAINR_KUBERNETES: 'yes' })).toThrow(ConfigError);
     expect(() => loadConfig({ CHAINR_KUBERNETES: '1', CHAINR_KUBERNETES_JOB_TTL: 'soon' })).toThrow(
       /CHAINR_KUBERNETES_JOB_TTL/,
+    );
+    expect(() => loadConfig({ CHAINR_KUBERNETES: '1', CHAINR_KUBERNETES_QPS: '0' })).toThrow(
+      /CHAINR_KUBERNETES_QPS: expected an integer >= 1, got "0"/,
     );
   });
 });

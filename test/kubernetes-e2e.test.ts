@@ -18,8 +18,9 @@ import { connectKubernetes, type KubernetesClient } from '../src/executors/kuber
 import { KubernetesExecutor } from '../src/executors/kubernetes/executor.ts';
 import { kubernetesJobName } from '../src/executors/kubernetes/naming.ts';
 import { ExecutorRegistry } from '../src/executors/registry.ts';
-import { buildSched } from '../src/services/sched/app.ts';
-import { startWork, type WorkService } from '../src/services/work.ts';
+import { buildSched } from '../src/services/sched/service.ts';
+import { startWork, type WorkService } from '../src/services/work/service.ts';
+import { loadConfig } from '../src/config.ts';
 import { connect } from '../src/store/connection.ts';
 import { makeKeys } from '../src/store/keys.ts';
 import { statuses, submit, waitForEnd } from './fixtures/api.ts';
@@ -68,7 +69,7 @@ async function jobsCreated(name: string): Promise<number> {
 
 /** sched in this process, with kubernetes as the default executor. */
 async function startSched(prefix: string): Promise<{ app: FastifyInstance; url: string }> {
-  const commands = connect({ url: redis.url }, { failFast: true });
+  const commands = connect({ url: redis.url }, { commandTimeoutMs: loadConfig({}).redisTimeoutMs });
   const app = await buildSched({
     redis: commands,
     connectBlocking: () => connect({ url: redis.url }),

@@ -121,12 +121,30 @@ describe('LocalExecutor', () => {
   });
 
   it('delivers a last line without a newline, empty lines and long lines', async () => {
-    const long = 'x'.repeat(100_000);
+    const long = 'x'.repeat(60_000);
     const { logs } = await execute(
       local(),
       `echo one; echo; printf '%s\\n' ${long}; printf 'tail'`,
     );
     expect(logs.map((l) => l.line)).toEqual(['one', '', long, 'tail']);
+  });
+
+  it('cuts a line longer than the limit, saying how many bytes it dropped, and goes on', async () => {
+    const logs: Logged[] = [];
+    // 3 MB in one line, a multi-byte character across the cut, then more lines.
+    const result = await local().run(
+      request(`printf 'ab\\303\\251'; head -c 3000000 /dev/zero | tr '\\0' y; echo; echo ok`),
+      {
+        onLog: (line, stream) => logs.push({ line, stream }),
+        signal: new AbortController().signal,
+        maxLineBytes: 3,
+      },
+    );
+    expect(result.status).toBe('SUCCESSFUL');
+    expect(logs.map((l) => l.line)).toEqual([
+      `ab [chainr: line cut, ${3_000_000 + 1} more bytes]`,
+      'ok',
+    ]);
   });
 
   it("gives the job the CHAINR_ variables and its own env, and not the worker's environment", async () => {
@@ -161,6 +179,7 @@ describe('LocalExecutor', () => {
     expect([count1, count2]).toEqual(['0', '0']);
     expect(existsSync(dir1 ?? '')).toBe(false);
     expect(existsSync(dir2 ?? '')).toBe(false);
+    // Nothing: the workers' records directory goes with its last record.
     expect(readdirSync(workRoot)).toEqual([]);
   });
 

@@ -36,6 +36,8 @@ beforeAll(async () => {
 timeout: 1500ms
 retry: { attempts: 3, delay: 100ms, maxDelay: 1s }
 claim: { idle: 10s, interval: 1s }
+# The receiver listens on loopback, which webhooks written in pipelines may not reach by default.
+inline: { allow: [127.0.0.1] }
 media:
   hook:
     webhook:
@@ -198,9 +200,9 @@ describe('webhook', () => {
     const byEvent = Object.fromEntries(got.map((r) => [r.json.event as string, r]));
     expect(byEvent['job-retry']?.json).toMatchObject({
       status: 'PENDING',
-      reason: 'attempt 1 failed (exit code 1); retrying',
+      reason: 'attempt 1 failed (exit code 1); retry 1 of 1 in 10ms',
       job: { name: 'flaky', attempt: 2 },
-      summary: `Job "flaky" of run ${run.metadata.uid} will be retried (attempt 2): attempt 1 failed (exit code 1); retrying`,
+      summary: `Job "flaky" of run ${run.metadata.uid} will be retried (attempt 2): attempt 1 failed (exit code 1); retry 1 of 1 in 10ms`,
     });
     expect(byEvent['job-failure']?.json).toMatchObject({
       status: 'FAILED',

@@ -4,7 +4,7 @@
  * ops server of a separate worker and on gate.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/cli/private-redis.ts';
+import { freePort } from '../src/process/private-redis.ts';
 import { bearer, startGate, TOKENS, writeTokensFile } from './gate-fixtures.ts';
 import { spawnChainr, startHttpService, type ChainrProcess } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';

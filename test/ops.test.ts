@@ -2,6 +2,9 @@
  * Liveness and metrics of separate processes on one Redis: sched on its port, work, notif and
  * recycle on their ops servers; heartbeats, probes through a Redis outage, metrics of a pipeline.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRun, submit, waitForEnd } from './fixtures/api.ts';
 import { spawnChainr, startHttpService, type ChainrProcess } from './fixtures/processes.ts';
@@ -13,6 +16,7 @@ const HEARTBEAT_MS = 300;
 const TTL_MS = HEARTBEAT_MS * 3;
 
 let redis: TestRedis;
+let configDir: string;
 let sched: ChainrProcess & { url: string };
 const ops: Record<'work' | 'notif' | 'recycle', { proc: ChainrProcess; url: string }> = {} as never;
 
@@ -34,10 +38,18 @@ beforeAll(async () => {
     CHAINR_CONCURRENCY: '3',
   };
   sched = await startHttpService('sched', env);
+  // The pipeline's webhook below is on loopback, which notif refuses unless allowed.
+  configDir = mkdtempSync(join(tmpdir(), 'chainr-ops-'));
+  const notifyConfig = join(configDir, 'notify.yaml');
+  writeFileSync(notifyConfig, 'inline: { allow: [127.0.0.1] }\n');
   await Promise.all(
     (['work', 'notif', 'recycle'] as const).map(async (service) => {
       // info: the ops server logs the address it listens on (CHAINR_OPS_PORT=0: a free port).
-      const proc = spawnChainr([service], { ...env, LOG_LEVEL: 'info' });
+      const proc = spawnChainr([service], {
+        ...env,
+        LOG_LEVEL: 'info',
+        ...(service === 'notif' && { CHAINR_NOTIFY_CONFIG: notifyConfig }),
+      });
       const url = await until(
         () => opsUrl(proc.output()),
         () => `the ${service} ops server address in:\n${proc.output()}`,
@@ -51,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([sched, ...Object.values(ops).map((o) => o.proc)].map((p) => p?.kill()));
   await redis?.stop();
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 describe('instances', () => {

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRun } from '../src/core/plan.ts';
 import type { Pipeline } from '../src/core/types.ts';
-import type { Recycler } from '../src/services/recycle.ts';
+import type { Recycler } from '../src/services/recycle/service.ts';
 import { attemptId, makeKeys } from '../src/store/keys.ts';
 import { ReadyQueues } from '../src/store/queue.ts';
 import { RunStore } from '../src/store/runs.ts';

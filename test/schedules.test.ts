@@ -18,7 +18,7 @@ afterAll(async () => {
 const pipeline = {
   kind: 'Pipeline',
   params: { who: { default: 'world' } },
-  jobs: { hello: { image: 'busybox', run: 'echo hello ${{ params.who }}' } },
+  jobs: { hello: { image: 'busybox', run: 'echo hello "$CHAINR_PARAM_WHO"' } },
 };
 
 interface ScheduleBody {

@@ -11,8 +11,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { statuses, submit, waitForEnd } from './fixtures/api.ts';
 import { makeKeys } from '../src/store/keys.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
-import { spawnChainr, type ChainrProcess } from './fixtures/processes.ts';
+import { startWorkProcess, type ChainrProcess } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+import { until } from './fixtures/wait.ts';
 
 let redis: TestRedis;
 let api: Harness;
@@ -35,26 +36,12 @@ const LOCK_MS = 30_000;
 const GRACE_MS = 1000;
 
 async function startWorker(): Promise<ChainrProcess> {
-  const worker = spawnChainr(['work'], {
-    REDIS_URL: redis.url,
-    CHAINR_PREFIX: api.prefix,
+  const worker = await startWorkProcess(redis.url, api.prefix, {
     CHAINR_SHUTDOWN_GRACE: `${GRACE_MS}ms`,
     CHAINR_LOCK_DURATION: `${LOCK_MS}ms`,
-    CHAINR_KUBERNETES: '0',
-    CHAINR_CONTAINER: '0',
-    LOG_LEVEL: 'info',
   });
   workers.push(worker);
-  await until(() => worker.output().includes('worker started'), 60_000);
   return worker;
-}
-
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Ledger lines: `<job> <worker pid> <time ms>`, one per execution. */
@@ -83,7 +70,7 @@ it('finishes what ends within the grace period and hands the rest to another wor
       long: { image: 'busybox', run: `${record}; [ -e ${go} ] || sleep 60` },
     },
   });
-  await until(() => ledger().length === 2, 30_000);
+  await until(() => ledger().length === 2, 'the second execution', 30_000);
   expect(ledger().map((l) => l.pid)).toEqual([first.child.pid, first.child.pid]);
 
   const second = await startWorker();
@@ -125,7 +112,7 @@ it('hands back a job carried on after its dependency: the next worker resumes it
       c: { image: 'busybox', run: record, dependsOn: after('b') },
     },
   });
-  await until(() => ledger().length === 2, 30_000);
+  await until(() => ledger().length === 2, 'the second execution', 30_000);
   const client = redis.client();
   const key = makeKeys(api.prefix).run(run.metadata.uid);
   expect(await client.hget(key, 'b.via')).toBe('a/1');

@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile, failureReason, runStatus, settle } from '../src/core/dag.ts';
+import { compile, failureReason, runStatusOf, settle, toleratedFailures } from '../src/core/dag.ts';
 import { planRun } from '../src/core/plan.ts';
-import type { JobStatus, Pipeline } from '../src/core/types.ts';
+import type { Dependency, JobStatus, Pipeline } from '../src/core/types.ts';
 import { makeKeys } from '../src/store/keys.ts';
+import { JOB_FIELDS, RUN_FIELDS } from '../src/store/run-hash.ts';
 import { RunStore } from '../src/store/runs.ts';
 import { Transitions, type ReadyJob } from '../src/store/scripts.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
@@ -47,7 +48,8 @@ const seed: Pipeline = {
   },
 };
 
-type Outcome = 'SUCCESSFUL' | 'FAILED';
+/** How a started job ends; SKIPPED: its `when` condition was false. */
+type Outcome = 'SUCCESSFUL' | 'FAILED' | 'SKIPPED';
 
 /**
  * Drives a run through the store the way workers do, finishing ready jobs with their outcomes.
@@ -69,7 +71,13 @@ async function drive(
     const batch = pick(ready) as Slot[];
     ready = ready.filter((r) => !batch.includes(r));
     const starting = batch.filter((r) => r.holds === undefined);
-    await Promise.all(starting.map((r) => t.transitions.startJob({ uid, ...r }, Date.now())));
+    // A job with a condition is decided first (start-job answers 'decide'): SKIPPED ones never start.
+    const start = async (r: Slot) => {
+      const started = await t.transitions.startJob({ uid, ...r }, Date.now());
+      if (started.code === 'decide' && outcomes[r.job] !== 'SKIPPED')
+        await t.transitions.startJob({ uid, ...r }, Date.now(), undefined, true);
+    };
+    await Promise.all(starting.map(start));
     const results = await Promise.all(
       batch.map((r) => {
         const status = outcomes[r.job] ?? 'SUCCESSFUL';
@@ -78,8 +86,8 @@ async function drive(
           { uid, ...r },
           {
             status,
-            exitCode: status === 'SUCCESSFUL' ? 0 : 1,
-            reason: status === 'FAILED' ? 'exit code 1' : '',
+            exitCode: { SUCCESSFUL: 0, FAILED: 1, SKIPPED: null }[status],
+            reason: { SUCCESSFUL: '', FAILED: 'exit code 1', SKIPPED: 'condition false' }[status],
           },
           Date.now(),
           carry ? { executor: 'local', holds } : undefined,
@@ -216,6 +224,27 @@ describe('transitions', () => {
     expect((await t.runs.get(uid))?.jobs[2]?.status).toBe('PENDING');
   });
 
+  it("refuses a re-delivery while the entry's owner is registered and holds it, and hands it to the next otherwise", async () => {
+    const t = setup();
+    const uid = await t.create(seed, 1);
+    const first = { uid, job: 'first', attempt: 1 };
+    const [a, b] = [
+      { id: 'worker-a', ttlMs: 60_000 },
+      { id: 'worker-b', ttlMs: 60_000 },
+    ];
+    await redis.set(t.keys.instance(a.id), '{}', 'PX', a.ttlMs);
+    expect((await t.transitions.startJob(first, 2, a)).code).toBe('start');
+    expect(await redis.smembers(t.keys.instanceHolds(a.id))).toEqual([`${uid}/first/1`]);
+    expect(await t.transitions.startJob(first, 3, b)).toEqual({ code: 'held', owner: a.id });
+    // Registered but no longer holding it (handed back, given up): the next one takes it over.
+    await redis.srem(t.keys.instanceHolds(a.id), `${uid}/first/1`);
+    expect((await t.transitions.startJob(first, 4, b)).code).toBe('restart');
+    expect(await redis.hget(t.keys.run(uid), 'first.owner')).toBe(b.id);
+    // Its owner's registration lapsed: taken over, though the entry is still listed as held.
+    await redis.del(t.keys.instance(b.id));
+    expect((await t.transitions.startJob(first, 5, a)).code).toBe('restart');
+  });
+
   it('treats re-deliveries idempotently', async () => {
     const t = setup();
     const uid = await t.create(seed, 1);
@@ -239,6 +268,59 @@ describe('transitions', () => {
     expect(await redis.hget(t.keys.run(uid), 'done')).toBe('2'); // first + the skipped fallback
   });
 
+  it('stores only the fields the run hash table lists, through retries, outputs, holds and a retry of the run', async () => {
+    const t = setup();
+    const pipeline: Pipeline = {
+      kind: 'Pipeline',
+      concurrency: 1,
+      jobs: {
+        a: { ...job('exit 1'), retries: { limit: 1 } },
+        b: job('exit 0'),
+        c: job('exit 0', [{ job: 'a', conditions: { failure: true } }, { job: 'b' }]),
+      },
+    };
+    const uid = await t.create(pipeline, 1);
+    const failed = { status: 'FAILED' as const, exitCode: 1, reason: 'exit code 1' };
+    for (const attempt of [1, 2]) {
+      await t.transitions.startJob({ uid, job: 'a', attempt }, 2);
+      await t.transitions.finishJob({ uid, job: 'a', attempt }, failed, 3, {
+        executor: 'local',
+        holds: { uid, job: 'a', attempt },
+      });
+    }
+    const b = { uid, job: 'b', attempt: 1 };
+    await t.transitions.startJob(b, 4);
+    await t.transitions.finishJob(
+      b,
+      { status: 'SUCCESSFUL', exitCode: 0, reason: '', outputs: { x: '1' } },
+      5,
+      {
+        executor: 'local',
+        holds: b,
+      },
+    );
+    await t.transitions.cancelRun(uid, 'stop', 6);
+    await t.transitions.retryRun(uid, 7);
+    await t.transitions.repairRun(uid, 8);
+    const fields = Object.keys(await redis.hgetall(t.keys.run(uid)));
+    const unlisted = fields.filter((f) => {
+      const [job, field] = f.includes('.') ? f.split('.') : [undefined, f];
+      return job === undefined ? !(field in RUN_FIELDS) : !(field && field in JOB_FIELDS);
+    });
+    expect(unlisted).toEqual([]);
+    // What the run went through wrote fields of each kind (cancel and retry remove `held`).
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'withOutputs',
+        'a.attempts',
+        'a.base',
+        'b.outputs',
+        'b.via',
+        'b.cont',
+      ]),
+    );
+  });
+
   it('answers missing for a run that does not exist', async () => {
     const t = setup();
     const a = { uid: randomUUID(), job: 'x', attempt: 1 };
@@ -258,6 +340,7 @@ describe('transitions', () => {
     expect(await t.transitions.cancelRun(uid, 'canceled by request', 3)).toEqual({
       code: 'ok',
       running: ['first'],
+      ready: [],
     });
     const run = await t.runs.get(uid);
     expect(run?.status).toBe('CANCELED');
@@ -346,7 +429,7 @@ describe("carrying a ready dependent on in the finishing worker's slot", () => {
         { job: 'y', attempt: 1, executor: 'local' },
         { job: 'z', attempt: 1, executor: 'local' },
       ],
-      next: { attempt: { uid, job: 'x', attempt: 1 }, dependencyOutputs: {} },
+      next: { attempt: { uid, job: 'x', attempt: 1 }, ancestorOutputs: {} },
     });
     const spec: unknown = finished.code === 'ok' ? JSON.parse(finished.next?.spec ?? '{}') : {};
     expect(spec).toMatchObject({ run: 'true', executor: 'local' });
@@ -389,7 +472,7 @@ describe("carrying a ready dependent on in the finishing worker's slot", () => {
       executor: 'local',
       holds: a,
     });
-    expect(finished.code === 'ok' && finished.next?.dependencyOutputs).toEqual({ a: { x: '1' } });
+    expect(finished.code === 'ok' && finished.next?.ancestorOutputs).toEqual({ a: { x: '1' } });
   });
 
   it('resumes the job its carrier carried on when the carrier is delivered again', async () => {
@@ -436,6 +519,7 @@ describe("carrying a ready dependent on in the finishing worker's slot", () => {
     expect(await t.transitions.cancelRun(uid, 'canceled by request', 4)).toEqual({
       code: 'ok',
       running: ['b'],
+      ready: [],
     });
     const b = { uid, job: 'b', attempt: 1 };
     expect(await t.transitions.finishJob(b, ok, 5, carrier)).toEqual({ code: 'ignored' });
@@ -478,6 +562,9 @@ describe('concurrent advances', () => {
 });
 
 describe('the Lua transitions apply the pure DAG rule', () => {
+  // Each job's dependencies are on earlier jobs: `kind` 0 plain, 1 on failure, 2 always, 3 the
+  // first member of an either-of group that takes in the following kind-3 ones (groups of one
+  // are plain dependencies).
   const arbitraryRun = fc.integer({ min: 1, max: 14 }).chain((n) =>
     fc.record({
       deps: fc.tuple(
@@ -485,23 +572,37 @@ describe('the Lua transitions apply the pure DAG rule', () => {
           fc.uniqueArray(
             fc.record({
               on: fc.integer({ min: 0, max: Math.max(0, i - 1) }),
-              failure: fc.boolean(),
+              kind: fc.integer({ min: 0, max: 3 }),
             }),
             {
-              maxLength: i === 0 ? 0 : 3,
+              maxLength: i === 0 ? 0 : 4,
               selector: (d) => d.on,
             },
           ),
         ),
       ),
-      outcomes: fc.array(fc.constantFrom<Outcome>('SUCCESSFUL', 'FAILED'), {
-        minLength: n,
-        maxLength: n,
-      }),
+      outcomes: fc.array(
+        fc.constantFrom<Outcome>('SUCCESSFUL', 'SUCCESSFUL', 'FAILED', 'FAILED', 'SKIPPED'),
+        { minLength: n, maxLength: n },
+      ),
+      allowFailure: fc.array(fc.boolean(), { minLength: n, maxLength: n }),
       order: fc.array(fc.nat(), { minLength: 1, maxLength: 20 }),
       concurrency: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
     }),
   );
+
+  /** A job's dependsOn from the generated dependencies. */
+  const dependsOn = (ds: { on: number; kind: number }[]): Dependency[] => {
+    const group = ds.filter((d) => d.kind === 3).map((d) => `j${d.on}`);
+    const plain = ds
+      .filter((d) => d.kind !== 3 || group.length === 1)
+      .map((d) => ({
+        job: `j${d.on}`,
+        ...(d.kind === 1 && { conditions: { failure: true } }),
+        ...(d.kind === 2 && { conditions: { always: true } }),
+      }));
+    return group.length > 1 ? [...plain, { anyOf: group }] : plain;
+  };
 
   it.each([
     ['each ready job from its queue', false],
@@ -510,39 +611,53 @@ describe('the Lua transitions apply the pure DAG rule', () => {
     'ends every job as settle() decides, whatever the order of completions and the concurrency limit: %s',
     async (_, carry) => {
       await fc.assert(
-        fc.asyncProperty(arbitraryRun, async ({ deps, outcomes, order, concurrency }) => {
-          const jobs: Pipeline['jobs'] = {};
-          deps.forEach((ds, i) => {
-            jobs[`j${i}`] = job(
-              'true',
-              ds.map((d) => ({
-                job: `j${d.on}`,
-                ...(d.failure && { conditions: { failure: true } }),
-              })),
+        fc.asyncProperty(
+          arbitraryRun,
+          async ({ deps, outcomes, allowFailure, order, concurrency }) => {
+            const jobs: Pipeline['jobs'] = {};
+            // SKIPPED: a condition decided false. Some others have a condition that holds.
+            const conditioned = (i: number) => outcomes[i] === 'SKIPPED' || i % 3 === 0;
+            deps.forEach((ds, i) => {
+              jobs[`j${i}`] = {
+                ...job('true', dependsOn(ds)),
+                ...(allowFailure[i] && { allowFailure: true }),
+                ...(conditioned(i) && { when: 'true' }),
+              };
+            });
+            const pipeline: Pipeline = {
+              kind: 'Pipeline',
+              jobs,
+              ...(concurrency && { concurrency }),
+            };
+            const outcomeOf = Object.fromEntries(outcomes.map((o, i) => [`j${i}`, o]));
+            let step = 0;
+            // Finish a varying subset of the ready jobs each round, so completion orders differ.
+            const pick = (ready: ReadyJob[]) => {
+              const k = 1 + ((order[step++ % order.length] ?? 0) % ready.length);
+              return ready.slice(0, k);
+            };
+            const t = setup();
+            const run = await drive(t, pipeline, outcomeOf, pick, carry);
+            const want = expected(pipeline, outcomeOf);
+            const got = Object.fromEntries(run.jobs.map((j) => [j.name, j.status]));
+            expect(got).toEqual(want);
+            expect(run.status).toBe(runStatusOf(compile(pipeline), want));
+            const tolerated = run.jobs.filter((j) => j.tolerated).map((j) => j.name);
+            expect(tolerated).toEqual(toleratedFailures(compile(pipeline), want));
+            // The run's counters, written once per transition, end where the jobs did.
+            const counters = await redis.hmget(t.keys.run(run.uid), 'active', 'done', 'total');
+            expect(counters).toEqual(['0', String(deps.length), String(deps.length)]);
+            // A job skipped by its condition went from PENDING to SKIPPED, never RUNNING.
+            const events = await redis.xrange(t.keys.events, '-', '+');
+            const running = new Set(
+              events
+                .filter(([, f]) => f.includes('RUNNING'))
+                .map(([, f]) => f[f.indexOf('job') + 1]),
             );
-          });
-          const pipeline: Pipeline = {
-            kind: 'Pipeline',
-            jobs,
-            ...(concurrency && { concurrency }),
-          };
-          const outcomeOf = Object.fromEntries(outcomes.map((o, i) => [`j${i}`, o]));
-          let step = 0;
-          // Finish a varying subset of the ready jobs each round, so completion orders differ.
-          const pick = (ready: ReadyJob[]) => {
-            const k = 1 + ((order[step++ % order.length] ?? 0) % ready.length);
-            return ready.slice(0, k);
-          };
-          const t = setup();
-          const run = await drive(t, pipeline, outcomeOf, pick, carry);
-          const want = expected(pipeline, outcomeOf);
-          const got = Object.fromEntries(run.jobs.map((j) => [j.name, j.status]));
-          expect(got).toEqual(want);
-          expect(run.status).toBe(runStatus(Object.values(want)));
-          // The run's counters, written once per transition, end where the jobs did.
-          const counters = await redis.hmget(t.keys.run(run.uid), 'active', 'done', 'total');
-          expect(counters).toEqual(['0', String(deps.length), String(deps.length)]);
-        }),
+            const skippedByCondition = run.jobs.filter((j) => j.reason === 'condition false');
+            for (const j of skippedByCondition) expect(running.has(j.name), j.name).toBe(false);
+          },
+        ),
         { numRuns: 60 },
       );
     },

@@ -10,10 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import type { Plugin } from 'vite';
+import { SCHEMA_OPTIONS } from '../src/core/schema.ts';
 
 const SCHEMA = fileURLToPath(new URL('../src/core/pipeline.schema.json', import.meta.url));
-/** The options of src/core/schema.ts; keep them the same. */
-const OPTIONS = { allErrors: true, strict: true } as const;
 const STUB = '\0chainr:precompiled-ajv';
 
 /** Runtime helpers standalone code may `require`, as browser-ready code. */
@@ -40,7 +39,7 @@ const HELPERS: Record<string, { name: string; code: string }> = {
 
 export function stubSource(): string {
   const schema = JSON.parse(readFileSync(SCHEMA, 'utf8')) as Record<string, unknown>;
-  const ajv = new Ajv({ ...OPTIONS, code: { source: true, esm: true } });
+  const ajv = new Ajv({ ...SCHEMA_OPTIONS, code: { source: true, esm: true } });
   // A CommonJS module: its default export arrives wrapped or not, depending on the loader.
   type Generate = (ajv: Ajv, validate: unknown) => string;
   const module = standalone as unknown as Generate & { default?: Generate };

@@ -4,11 +4,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { RedisConfig } from '../config.ts';
+import { killMasterEvery, type MasterKillRecord, type SentinelTopology } from './sentinel.ts';
 import { everyAround, Supervisor, type Service, type SupervisorEvent } from './supervisor.ts';
 
 export interface LocalChaosOptions {
   counts: Record<Service, number>;
-  redis: RedisConfig;
+  /** The Redis of the processes: a configured one, or a Sentinel topology whose master is killed too. */
+  redis: RedisConfig | { sentinel: SentinelTopology; masterKillIntervalMs: number };
   /** The first sched port; the others follow it. */
   port: number;
   intervalMs: number;
@@ -29,6 +31,8 @@ export interface LocalChaosReport {
   intervalMs: number;
   schedUrls: string[];
   kills: number;
+  /** Kills of the Redis master (--sentinel), with how long each failover took. */
+  masterKills: MasterKillRecord[];
   /** Processes started again after dying (killed or crashed). */
   restarts: number;
   crashes: number;
@@ -48,7 +52,10 @@ export async function runLocalChaos(o: LocalChaosOptions): Promise<LocalChaosRep
   let stopping = false;
   const supervisor = new Supervisor({
     counts: o.counts,
-    env: { REDIS_URL: redisUrl(o.redis), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    env: {
+      ...('sentinel' in o.redis ? o.redis.sentinel.env : { REDIS_URL: redisUrl(o.redis) }),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    },
     schedPorts,
     onEvent: (e) => {
       events.push(e);
@@ -69,11 +76,16 @@ export async function runLocalChaos(o: LocalChaosOptions): Promise<LocalChaosRep
     () => supervisor.killRandom(),
     () => undefined,
   );
+  const masterMonkey =
+    'sentinel' in o.redis
+      ? killMasterEvery(o.redis.sentinel, o.redis.masterKillIntervalMs, o.print)
+      : undefined;
   await Promise.race([
     o.interrupted,
     ...(o.durationMs === undefined ? [] : [new Promise((r) => setTimeout(r, o.durationMs))]),
   ]);
   monkey.stop();
+  masterMonkey?.stop();
   stopping = true;
   o.print('chaos: stopping every process');
   await supervisor.stop();
@@ -86,13 +98,14 @@ export async function runLocalChaos(o: LocalChaosOptions): Promise<LocalChaosRep
     intervalMs: o.intervalMs,
     schedUrls,
     kills: supervisor.stats.kills,
+    masterKills: masterMonkey?.kills ?? [],
     restarts: supervisor.stats.starts - initial,
     crashes: supervisor.stats.crashes,
     events,
   };
   if (o.reportPath) await writeFile(o.reportPath, `${JSON.stringify(report, null, 2)}\n`);
   o.print(
-    `chaos: ${report.kills} kills, ${report.restarts} restarts, ${report.crashes} crashes in ${Math.round(report.durationMs / 1000)} s`,
+    `chaos: ${report.kills} kills${masterMonkey ? ` (and ${report.masterKills.length} of the Redis master)` : ''}, ${report.restarts} restarts, ${report.crashes} crashes in ${Math.round(report.durationMs / 1000)} s`,
   );
   return report;
 }

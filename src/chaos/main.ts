@@ -1,6 +1,7 @@
 /**
- * `npm run chaos -- --duration 10m [--report file.json]`: the long version of the chaos test, on
- * a private redis-server. Writes a JSON report and prints a summary; exits with 1 when a run
+ * `npm run chaos -- --duration 10m [--report file.json] [--sentinel]`: the long version of the
+ * chaos test, on a private redis-server, or with --sentinel on a private Sentinel topology whose
+ * master is SIGKILLed every ~30 s too. Writes a JSON report and prints a summary; exits with 1 when a run
  * ended other than expected, an attempt was never executed or executed again without a kill.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -8,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../core/durations.ts';
-import { exitOnSignals, removedOnExit } from '../cli/exit-cleanup.ts';
-import { freePort, startPrivateRedis } from '../cli/private-redis.ts';
+import { exitOnSignals, removedOnExit } from '../process/exit-cleanup.ts';
+import { freePort, startPrivateRedis } from '../process/private-redis.ts';
 import { redisUrl } from './local.ts';
 import { runScenario, summary } from './scenario.ts';
+import { SentinelTopology } from './sentinel.ts';
 
 /** Runs submitted per second: about what the chaos test submits. */
 const RUNS_PER_SECOND = 4;
@@ -20,6 +22,7 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10m' },
     report: { type: 'string', default: 'chaos/results/latest.json' },
+    sentinel: { type: 'boolean', default: false },
   },
 });
 const durationMs = parseDuration(values.duration);
@@ -28,10 +31,13 @@ exitOnSignals();
 const dir = await mkdtemp(join(tmpdir(), 'chainr-chaos-'));
 // Removed at the end, or on the way out when interrupted.
 const removeDir = removedOnExit(dir);
-const redis = await startPrivateRedis(dir);
+const topology = values.sentinel ? await SentinelTopology.start(join(dir, 'redis')) : undefined;
+const redis = topology ? undefined : await startPrivateRedis(dir);
 try {
   const report = await runScenario({
-    redisUrl: redisUrl({ addr: redis.addr, password: redis.password }),
+    redis: topology
+      ? { sentinel: topology, masterKillIntervalMs: 30_000 }
+      : { url: redisUrl({ addr: redis?.addr, password: redis?.password }) },
     ledger: join(dir, 'ledger'),
     schedPorts: [await freePort(), await freePort()],
     counts: { sched: 2, work: 3, notif: 1, recycle: 2 },
@@ -49,6 +55,7 @@ try {
   const failed = report.wrong.length + report.missing.length + report.unexplained.length;
   process.exitCode = failed > 0 ? 1 : 0;
 } finally {
-  await redis.stop();
+  await redis?.stop();
+  await topology?.stop();
   removeDir();
 }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { endsWithThisProcess } from '../cli/exit-cleanup.ts';
+import { endsWithThisProcess } from '../process/exit-cleanup.ts';
 
 export const SERVICES = ['sched', 'work', 'notif', 'recycle'] as const;
 export type Service = (typeof SERVICES)[number];

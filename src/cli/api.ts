@@ -1,62 +1,8 @@
-/** The objects of the chainr API as the client sees them, and the two ways a call can fail. */
-import type { JobStatus, RunStatus } from '../core/types.ts';
-
-export interface JobView {
-  name: string;
-  status: JobStatus;
-  attempt?: number;
-  startedAt?: string;
-  finishedAt?: string;
-  exitCode?: number;
-  reason?: string;
-}
-
-export interface Run {
-  kind: 'Run';
-  metadata: {
-    uid: string;
-    selfLink?: string;
-    creationTimestamp?: string;
-    name?: string;
-    labels?: Record<string, string>;
-  };
-  /** The run's parameters, defaults included */
-  params?: Record<string, string>;
-  status: RunStatus;
-  reason?: string;
-  createdAt?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  jobs: JobView[];
-  pipeline?: unknown;
-}
-
-export interface RunList {
-  kind: 'RunList';
-  metadata: { selfLink?: string; continue?: string };
-  items: Run[];
-}
-
-/** One transition, as `job` and `run` events carry it (`job` absent for the run's own). */
-export interface TransitionEvent {
-  id?: string;
-  uid: string;
-  job?: string;
-  status: RunStatus | JobStatus;
-  reason?: string;
-  /** ms since epoch, by the server's clock */
-  time: number;
-}
+/** What the client reads from a run's event stream, and the two ways a call can fail. */
+import type { ErrorDetail, Run, TransitionEvent } from '../api/wire.ts';
 
 export type RunStreamItem =
   { kind: 'snapshot'; run: Run } | { kind: 'transition'; event: TransitionEvent } | { kind: 'end' };
-
-export interface ErrorDetail {
-  path: string;
-  message: string;
-  line?: number;
-  column?: number;
-}
 
 export class ApiError extends Error {
   constructor(

@@ -3,7 +3,20 @@
  * ApiError (the server answered an Error) or UnreachableError (no answer, or the connection broke),
  * so that commands can word them and choose the exit code.
  */
-import type { ErrorDetail, Run, RunList, RunStreamItem, TransitionEvent } from './api.ts';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type {
+  ArtifactList,
+  ErrorDetail,
+  InstanceList,
+  NewSchedule,
+  Run,
+  RunList,
+  Schedule,
+  ScheduleList,
+  TransitionEvent,
+} from '../api/wire.ts';
+import type { RunStreamItem } from './api.ts';
 import { ApiError, networkReason, UnreachableError } from './api.ts';
 import { SseParser } from './sse.ts';
 export interface ListQuery {
@@ -12,6 +25,8 @@ export interface ListQuery {
   status?: string;
   name?: string;
   selector?: string;
+  /** The start or end of a uid */
+  uid?: string;
 }
 
 export interface ClientOptions {
@@ -50,8 +65,9 @@ export class ChainrClient {
     return this.json<Run>('GET', runPath(uid));
   }
 
-  cancelRun(uid: string): Promise<Run> {
-    return this.json<Run>('POST', `${runPath(uid)}/cancel`);
+  /** `force`: stop the run's cleanup jobs too (a first cancel lets them run). */
+  cancelRun(uid: string, force = false): Promise<Run> {
+    return this.json<Run>('POST', `${runPath(uid)}/cancel${force ? '?force=true' : ''}`);
   }
 
   retryRun(uid: string): Promise<Run> {
@@ -60,6 +76,41 @@ export class ChainrClient {
 
   resubmitRun(uid: string): Promise<Run> {
     return this.json<Run>('POST', `${runPath(uid)}/resubmit`);
+  }
+
+  listArtifacts(uid: string, job: string): Promise<ArtifactList> {
+    return this.json<ArtifactList>(
+      'GET',
+      `${runPath(uid)}/jobs/${encodeURIComponent(job)}/artifacts`,
+    );
+  }
+
+  /** An artifact's bytes, streamed (a directory's as a tar archive). */
+  async artifact(uid: string, job: string, name: string, signal: AbortSignal): Promise<Readable> {
+    const path = `${runPath(uid)}/jobs/${encodeURIComponent(job)}/artifacts/${encodeURIComponent(name)}`;
+    const res = await this.request('GET', path, signal, '*/*');
+    if (!res.body) return Readable.from([]);
+    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+  }
+
+  instances(): Promise<InstanceList> {
+    return this.json<InstanceList>('GET', '/api/instances');
+  }
+
+  listSchedules(): Promise<ScheduleList> {
+    return this.json<ScheduleList>('GET', '/api/schedules');
+  }
+
+  createSchedule(schedule: NewSchedule): Promise<Schedule> {
+    return this.json<Schedule>('POST', '/api/schedules', schedule);
+  }
+
+  /** pause or resume a schedule; delete it (answering it as it was). */
+  changeSchedule(id: string, change: 'pause' | 'resume' | 'delete'): Promise<Schedule> {
+    const path = `/api/schedules/${encodeURIComponent(id)}`;
+    return change === 'delete'
+      ? this.json<Schedule>('DELETE', path)
+      : this.json<Schedule>('POST', `${path}/${change}`);
   }
 
   /** A job's log as text chunks; with `follow`, until the job ends. */

@@ -21,6 +21,11 @@ export interface CliEnv {
   noColor: boolean;
   /** FORCE_COLOR set to anything but 0 */
   forceColor: boolean;
+  /**
+   * How the user called chainr, for the commands it suggests: `npx chainr` when npm ran it (a
+   * checkout where `npm link` was not run has no `chainr` on the PATH), else `chainr`.
+   */
+  self: string;
 }
 
 /** A writable terminal-or-not stream: process.stdout in use, a buffer in tests. */
@@ -47,6 +52,12 @@ export function readCliEnv(env: NodeJS.ProcessEnv): CliEnv {
     token: nonEmpty(env.CHAINR_TOKEN),
     noColor: nonEmpty(env.NO_COLOR) !== undefined || env.TERM === 'dumb',
     forceColor: nonEmpty(env.FORCE_COLOR) !== undefined && env.FORCE_COLOR !== '0',
+    // npx runs chainr as the script `'chainr' ...`; a chainr that something else run by npx started
+    // (a test runner, say) sees that other script here.
+    self:
+      env.npm_command === 'exec' && /^'?chainr'?(\s|$)/.test(env.npm_lifecycle_script ?? '')
+        ? 'npx chainr'
+        : 'chainr',
   };
 }
 

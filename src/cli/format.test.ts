@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  escapeControls,
+  escapeStrings,
+  StreamEscaper,
   countsLine,
   formatAge,
   formatDuration,
@@ -89,5 +92,30 @@ describe('countsLine', () => {
       '2 successful, 1 failed, 1 skipped',
     );
     expect(countsLine([])).toBe('');
+  });
+});
+
+describe('escapeControls', () => {
+  it('shows control characters as escapes, keeping tabs, and line ends in text of lines', () => {
+    const text = 'a\x1b]0;t\x07b\tc\x9b2J\u202ed\x7f\r\ne\rf\n';
+    expect(escapeControls(text)).toBe(
+      'a\\x1b]0;t\\x07b\tc\\x9b2J\\u202ed\\x7f\\x0d\\x0ae\\x0df\\x0a',
+    );
+    expect(escapeControls(text, true)).toBe('a\\x1b]0;t\\x07b\tc\\x9b2J\\u202ed\\x7f\r\ne\\x0df\n');
+  });
+
+  it('escapes every string of a value, keys included', () => {
+    expect(escapeStrings({ n: 1, a: ['x\x1b'], [`k\x07`]: { b: null } })).toEqual({
+      n: 1,
+      a: ['x\\x1b'],
+      'k\\x07': { b: null },
+    });
+  });
+
+  it('keeps a CR LF split between two chunks of a stream', () => {
+    const s = new StreamEscaper();
+    expect(s.push('a\r') + s.push('\nb\r') + s.push('c') + s.push('\r') + s.flush()).toBe(
+      'a\r\nb\\x0dc\\x0d',
+    );
   });
 });

@@ -28,6 +28,66 @@ export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');
 }
 
+/**
+ * Terminal control characters (C0 but tab, DEL, C1) and the bidirectional overrides that reorder
+ * what is shown. In text of several lines, line feeds and CR LF line ends are kept; a lone
+ * carriage return is not (it lets a line overwrite what was printed before it).
+ */
+/* eslint-disable no-control-regex */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL_BUT_LINE_ENDS =
+  /\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+/* eslint-enable no-control-regex */
+
+const shown = (c: string) => {
+  const code = c.charCodeAt(0);
+  return code > 0xff
+    ? `\\u${code.toString(16).padStart(4, '0')}`
+    : `\\x${code.toString(16).padStart(2, '0')}`;
+};
+
+/**
+ * Text from the server (names, labels, reasons, job logs: anyone who may submit a run writes
+ * them) made inert for a terminal: each control character shown as `\xHH` / `\uHHHH`, so that no
+ * escape sequence can change the title, clear the screen, move the cursor or write the clipboard
+ * (OSC 52). Tabs are kept, and line ends too when `lines` (a log, not a field of a table).
+ */
+export function escapeControls(text: string, lines = false): string {
+  return text.replace(lines ? CONTROL_BUT_LINE_ENDS : CONTROL, shown);
+}
+
+/**
+ * escapeControls over a stream of text (a job's log): a carriage return that ends a chunk is held
+ * back until the next one says whether it begins a CR LF line end.
+ */
+export class StreamEscaper {
+  private held = '';
+
+  push(chunk: string): string {
+    const text = this.held + chunk;
+    this.held = text.endsWith('\r') ? '\r' : '';
+    return escapeControls(this.held ? text.slice(0, -1) : text, true);
+  }
+
+  flush(): string {
+    const rest = this.held;
+    this.held = '';
+    return escapeControls(rest, true);
+  }
+}
+
+/** A copy of a value from the server with escapeControls applied to every string in it. */
+export function escapeStrings<T>(value: T): T {
+  if (typeof value === 'string') return escapeControls(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => escapeStrings(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[escapeControls(k)] = escapeStrings(v);
+    return out as T;
+  }
+  return value;
+}
+
 /** Width on the terminal, ignoring colour codes (code points; wide characters are rare here). */
 export function visibleWidth(text: string): number {
   return [...stripAnsi(text)].length;

@@ -4,10 +4,11 @@
  * so that editors and CI annotate the right line.
  */
 import { readFile } from 'node:fs/promises';
-import { formatError, parsePipeline, validatePipeline } from '../core/validate.ts';
+import { formatError, inFileOrder, parsePipeline, validatePipeline } from '../core/validate.ts';
 import { formatLocated } from './error-lines.ts';
 import type { PipelineFormat } from '../core/validate.ts';
 import type { Pipeline } from '../core/types.ts';
+import { CliError, EXIT } from './context.ts';
 
 export interface PipelineSource {
   /** The name errors are reported under: the path, or `<stdin>`. */
@@ -75,11 +76,10 @@ export function checkPipelineSource(
 ): Checked {
   const parsed = parsePipeline(source.text, source.format, { maxJobs: options.maxJobs });
   if (!parsed.ok) {
-    // In the order of the file, as a compiler reports them (the core orders them by path).
-    const inFileOrder = [...parsed.errors].sort(
-      (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
-    );
-    return { ok: false, lines: inFileOrder.map((e) => formatLocated(source.name, e)) };
+    return {
+      ok: false,
+      lines: inFileOrder(parsed.errors).map((e) => formatLocated(source.name, e)),
+    };
   }
   const labels = options.labels ?? {};
   if (Object.keys(labels).length === 0) return parsed;
@@ -94,4 +94,32 @@ export function checkPipelineSource(
 export function withLabels(pipeline: Pipeline, labels: Record<string, string>): Pipeline {
   const metadata = pipeline.metadata ?? {};
   return { ...pipeline, metadata: { ...metadata, labels: { ...metadata.labels, ...labels } } };
+}
+
+/**
+ * What a command that sends a pipeline reads first: the file, parsed and validated (any job count:
+ * the server applies its own limit), or a CliError saying why not. `refusal` ends its first line.
+ */
+export async function readValidPipeline(
+  path: string,
+  stdin: NodeJS.ReadableStream,
+  options: { labels?: Record<string, string>; refusal: string },
+): Promise<Pipeline> {
+  let source;
+  try {
+    source = await readPipelineSource(path, stdin);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const checked = checkPipelineSource(source, {
+    ...(options.labels && { labels: options.labels }),
+    maxJobs: Number.MAX_SAFE_INTEGER,
+  });
+  if (checked.ok) return checked.pipeline;
+  const n = checked.lines.length;
+  throw new CliError(
+    `${source.name} is not a valid pipeline (${n} error${n === 1 ? '' : 's'})${options.refusal}`,
+    EXIT.error,
+    checked.lines,
+  );
 }

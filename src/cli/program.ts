@@ -1,11 +1,13 @@
 /** The chainr command tree: the services, and the client commands of a running chainr. */
 import { Command, type CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { registerArtifacts } from './commands/artifacts.ts';
 import { registerChaos } from './commands/chaos.ts';
 import { serverOption } from './commands/common.ts';
 import { registerCompletion } from './commands/completion.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerRuns } from './commands/runs.ts';
+import { registerSchedules } from './commands/schedules.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerServices } from './commands/services.ts';
 import { registerSubmit } from './commands/submit.ts';
@@ -49,6 +51,8 @@ Examples:
   registerWatch(program, ctx);
   registerRuns(program, ctx);
   registerLogs(program, ctx);
+  registerSchedules(program, ctx);
+  registerArtifacts(program, ctx);
   program.commandsGroup('Pipelines:');
   registerValidate(program, ctx);
   registerSchema(program, ctx);

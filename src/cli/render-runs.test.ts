@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Run } from './api.ts';
+import type { Run } from '../api/wire.ts';
 import { renderRunDetail, renderRunTable } from './render-runs.ts';
 
 const NOW = Date.UTC(2024, 0, 1, 1, 0, 0);
@@ -7,7 +7,12 @@ const at = (secondsBefore: number) => new Date(NOW - secondsBefore * 1000).toISO
 
 const failed: Run = {
   kind: 'Run',
-  metadata: { uid: 'uid-1', name: 'nightly', labels: { app: 'etl', tier: 'prod' } },
+  metadata: {
+    uid: 'uid-1',
+    selfLink: '/api/runs/uid-1',
+    name: 'nightly',
+    labels: { app: 'etl', tier: 'prod' },
+  },
   params: { date: '2024-01-01' },
   status: 'FAILED',
   reason: 'job "load" failed',
@@ -18,6 +23,7 @@ const failed: Run = {
     {
       name: 'extract',
       status: 'SUCCESSFUL',
+      executor: 'local',
       attempt: 1,
       startedAt: at(299),
       finishedAt: at(295),
@@ -26,19 +32,26 @@ const failed: Run = {
     {
       name: 'load',
       status: 'FAILED',
+      executor: 'kubernetes',
       attempt: 2,
       startedAt: at(294),
       finishedAt: at(290),
       exitCode: 1,
       reason: 'exit code 1',
     },
-    { name: 'report', status: 'SKIPPED', attempt: 1, reason: 'dependency "load" failed' },
+    {
+      name: 'report',
+      status: 'SKIPPED',
+      executor: 'kubernetes',
+      attempt: 1,
+      reason: 'dependency "load" failed',
+    },
   ],
 };
 
 const running: Run = {
   kind: 'Run',
-  metadata: { uid: 'uid-2' },
+  metadata: { uid: 'uid-2', selfLink: '/api/runs/uid-2' },
   status: 'RUNNING',
   createdAt: at(65),
   startedAt: at(64),
@@ -61,7 +74,7 @@ describe('renderRunTable', () => {
 });
 
 describe('renderRunDetail', () => {
-  it('describes the run, then its jobs with attempts, durations, exit codes and reasons', () => {
+  it('describes the run, then its jobs with executors, attempts, durations, exit codes and reasons', () => {
     expect(renderRunDetail(failed, NOW, false)).toEqual([
       'Run:       uid-1',
       'Name:      nightly',
@@ -75,10 +88,10 @@ describe('renderRunDetail', () => {
       'Duration:  9.0s',
       'Jobs:      1 successful, 1 failed, 1 skipped',
       '',
-      '   JOB      STATUS      ATTEMPT  DURATION  EXIT  REASON',
-      '✓  extract  SUCCESSFUL  1        4.0s      0',
-      '✗  load     FAILED      2        4.0s      1     exit code 1',
-      '↷  report   SKIPPED     1                        dependency "load" failed',
+      '   JOB      STATUS      EXECUTOR    ATTEMPT  DURATION  EXIT  REASON',
+      '✓  extract  SUCCESSFUL  local       1        4.0s      0',
+      '✗  load     FAILED      kubernetes  2        4.0s      1     exit code 1',
+      '↷  report   SKIPPED     kubernetes  1                        dependency "load" failed',
     ]);
   });
 

@@ -1,5 +1,5 @@
 /** `runs list` as a table and `runs get` as a description with its jobs. Pure. */
-import type { JobView, Run } from './api.ts';
+import type { Job, Run } from '../api/wire.ts';
 import {
   countsLine,
   epoch,
@@ -17,7 +17,7 @@ function runDuration(run: Run, now: number): string {
   return formatDuration((epoch(run.finishedAt) ?? now) - start);
 }
 
-function jobDuration(job: JobView, now: number): string {
+function jobDuration(job: Job, now: number): string {
   const start = epoch(job.startedAt);
   if (start === undefined) return '';
   return formatDuration((epoch(job.finishedAt) ?? now) - start);
@@ -92,11 +92,12 @@ export function renderRunDetail(run: Run, now: number, color: boolean): string[]
     paintStatus(statusSymbol(job.status), job.status, color),
     job.name,
     paintStatus(job.status, job.status, color),
+    job.executor ?? '',
     job.attempt === undefined ? '' : String(job.attempt),
     jobDuration(job, now),
     job.exitCode === undefined ? '' : String(job.exitCode),
     job.reason ?? '',
   ]);
-  const jobsHeader = ['', 'JOB', 'STATUS', 'ATTEMPT', 'DURATION', 'EXIT', 'REASON'];
+  const jobsHeader = ['', 'JOB', 'STATUS', 'EXECUTOR', 'ATTEMPT', 'DURATION', 'EXIT', 'REASON'];
   return [...head, '', ...table([jobsHeader.map((h) => paint(h, 'bold', color)), ...jobRows])];
 }

@@ -101,7 +101,7 @@ export function renderWatchStart(state: RunState, now: number): string {
 }
 
 /** The summary once the run has ended: outcome, counts, and what failed and why. */
-export function renderSummary(state: RunState, color: boolean): string[] {
+export function renderSummary(state: RunState, color: boolean, self = 'chainr'): string[] {
   const start = state.startedAt ?? state.createdAt;
   const took =
     start !== undefined && state.finishedAt !== undefined
@@ -117,7 +117,7 @@ export function renderSummary(state: RunState, color: boolean): string[] {
     const why = job.reason ?? (job.exitCode !== undefined ? `exit code ${job.exitCode}` : 'failed');
     lines.push(`  ${paint('✗', 'red', color)} ${job.name}: ${why}`);
   }
-  if (failed[0]) lines.push(`  logs: chainr logs ${state.uid} ${failed[0].name}`);
+  if (failed[0]) lines.push(`  logs: ${self} logs ${state.uid} ${failed[0].name}`);
   return lines;
 }
 

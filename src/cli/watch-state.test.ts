@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Run, TransitionEvent } from './api.ts';
+import type { Run, TransitionEvent } from '../api/wire.ts';
 import { applyTransition, diffStates, fromRun, type RunState } from './watch-state.ts';
 
 const UID = '01900000-0000-7000-8000-000000000001';
@@ -9,7 +9,7 @@ const T0 = Date.parse(t(0));
 function run(overrides: Partial<Run> = {}): Run {
   return {
     kind: 'Run',
-    metadata: { uid: UID, name: 'nightly' },
+    metadata: { uid: UID, selfLink: `/api/runs/${UID}`, name: 'nightly' },
     status: 'RUNNING',
     createdAt: t(0),
     startedAt: t(10),

@@ -8,7 +8,7 @@
  */
 import type { JobStatus, RunStatus } from '../core/types.ts';
 import { isTerminalJob, isTerminalRun } from '../core/types.ts';
-import type { Run, TransitionEvent } from './api.ts';
+import type { Run, TransitionEvent } from '../api/wire.ts';
 import { epoch } from './format.ts';
 
 export interface JobState {
@@ -20,6 +20,16 @@ export interface JobState {
   reason?: string;
   /** When the status last changed, by the server's clock: orders stale events out. */
   changedAt: number;
+  /** Its earlier attempts (retries), oldest first, as the snapshot showed them. */
+  earlier?: AttemptState[];
+}
+
+export interface AttemptState {
+  status: JobStatus;
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number;
+  reason?: string;
 }
 
 export interface RunState {
@@ -70,6 +80,14 @@ export function fromRun(run: Run): RunState {
     jobs: run.jobs.map((j) => {
       const jobStarted = epoch(j.startedAt);
       const jobFinished = epoch(j.finishedAt);
+      // The job's attempts end with the current one.
+      const earlier = (j.attempts ?? []).slice(0, -1).map((a): AttemptState => ({
+        status: a.status,
+        startedAt: epoch(a.startedAt),
+        finishedAt: epoch(a.finishedAt),
+        exitCode: a.exitCode,
+        reason: a.reason,
+      }));
       return {
         name: j.name,
         status: j.status,
@@ -77,7 +95,8 @@ export function fromRun(run: Run): RunState {
         finishedAt: jobFinished,
         exitCode: j.exitCode,
         reason: j.reason,
-        changedAt: jobFinished ?? jobStarted ?? createdAt ?? 0,
+        changedAt: jobFinished ?? jobStarted ?? earlier.at(-1)?.finishedAt ?? createdAt ?? 0,
+        ...(earlier.length > 0 && { earlier }),
       };
     }),
   };
@@ -162,6 +181,74 @@ export function diffStates(prev: RunState | undefined, next: RunState): Transiti
   return out
     .map((t) => (t.durationMs === undefined ? withoutDuration(t) : t))
     .sort((a, b) => a.time - b.time || tieOrder(a) - tieOrder(b));
+}
+
+/**
+ * The transitions a snapshot shows happened (each attempt's start and end, retries, the run's
+ * start and end), in time order: what a watcher attaching late missed. The jobs still waiting
+ * come last, at `now`, with why they wait.
+ */
+export function historyOf(state: RunState, now: number): Transition[] {
+  const out: Transition[] = [];
+  const attempt = (job: string, a: AttemptState, why?: string) => {
+    if (a.startedAt !== undefined) out.push({ time: a.startedAt, job, status: 'RUNNING' });
+    if (a.finishedAt === undefined || !isTerminalJob(a.status)) return;
+    out.push({
+      time: a.finishedAt,
+      job,
+      status: a.status,
+      ...(why !== undefined && { reason: why }),
+      ...(a.startedAt !== undefined && { durationMs: a.finishedAt - a.startedAt }),
+    });
+  };
+  for (const job of state.jobs) {
+    const earlier = job.earlier ?? [];
+    for (const a of earlier) attempt(job.name, a, a.reason);
+    const retried = earlier.at(-1)?.finishedAt;
+    if (retried !== undefined) {
+      // the earlier attempt's end made the job PENDING again, for its retry
+      const pendingReason = job.status === 'PENDING' ? job.reason : undefined;
+      out.push({
+        time: retried,
+        job: job.name,
+        status: 'PENDING',
+        ...(pendingReason !== undefined && { reason: pendingReason }),
+      });
+    }
+    if (job.status === 'PENDING') {
+      if (retried === undefined) {
+        out.push({
+          time: now,
+          job: job.name,
+          status: 'PENDING',
+          ...(job.reason !== undefined && { reason: job.reason }),
+        });
+      }
+      continue;
+    }
+    const why = job.status === 'RUNNING' ? undefined : job.reason;
+    attempt(job.name, job, why);
+    // ended without starting: skipped or canceled
+    if (job.startedAt === undefined && isTerminalJob(job.status)) {
+      out.push({
+        time: job.changedAt,
+        job: job.name,
+        status: job.status,
+        ...(why !== undefined && { reason: why }),
+      });
+    }
+  }
+  if (state.startedAt !== undefined) out.push({ time: state.startedAt, status: 'RUNNING' });
+  if (isTerminalRun(state.status) && state.finishedAt !== undefined) {
+    const start = state.startedAt ?? state.createdAt;
+    out.push({
+      time: state.finishedAt,
+      status: state.status,
+      ...(state.reason !== undefined && { reason: state.reason }),
+      ...(start !== undefined && { durationMs: state.finishedAt - start }),
+    });
+  }
+  return out.sort((a, b) => a.time - b.time || tieOrder(a) - tieOrder(b));
 }
 
 /** Within one millisecond, a run starts before its jobs and ends after them. */

@@ -8,10 +8,11 @@ import { isTerminalRun } from '../core/types.ts';
 import type { ChainrClient } from './client.ts';
 import { UnreachableError } from './api.ts';
 import type { Out } from './context.ts';
+import { escapeStrings } from './format.ts';
 import { LiveRegion } from './live-region.ts';
 import { renderLive, renderSummary, renderTransition, renderWatchStart } from './render-watch.ts';
 import type { RunState, Transition } from './watch-state.ts';
-import { applyTransition, diffStates, fromRun } from './watch-state.ts';
+import { applyTransition, diffStates, fromRun, historyOf } from './watch-state.ts';
 
 export interface WatchView {
   update(state: RunState, transitions: Transition[]): void;
@@ -40,6 +41,8 @@ export interface WatchOptions {
   clock: ServerClock;
   /** How long to keep reconnecting after the connection was lost. */
   retryForMs?: number;
+  /** Show the server's text as it is, control sequences included (see escapeStrings). */
+  raw?: boolean;
 }
 
 export async function watchRun(
@@ -49,6 +52,7 @@ export async function watchRun(
   options: WatchOptions,
 ): Promise<RunState> {
   const { signal, clock } = options;
+  const shown = <T>(value: T): T => (options.raw ? value : escapeStrings(value));
   let state: RunState | undefined;
   let lostSince: number | undefined;
   let attempt = 0;
@@ -63,14 +67,14 @@ export async function watchRun(
         if (lostSince !== undefined) view.note(undefined);
         lostSince = undefined;
         attempt = 0;
-        if (item.kind === 'snapshot') advance(fromRun(item.run));
+        if (item.kind === 'snapshot') advance(fromRun(shown(item.run)));
         else if (item.kind === 'transition' && state) {
           clock.observe(item.event.time);
-          advance(applyTransition(state, item.event));
+          advance(applyTransition(state, shown(item.event)));
         }
       }
       if (state && isTerminalRun(state.status)) {
-        advance(fromRun(await client.getRun(uid)));
+        advance(fromRun(shown(await client.getRun(uid))));
         return state;
       }
       throw new UnreachableError(client.server, 'the event stream closed before the run ended');
@@ -91,12 +95,16 @@ export class PlainView implements WatchView {
   constructor(
     private readonly out: Out,
     private readonly clock: ServerClock,
+    /** How the user calls chainr, for the command the summary suggests. */
+    private readonly self = 'chainr',
   ) {}
 
   update(state: RunState, transitions: Transition[]): void {
+    // On attaching, what happened before and where each job stands; then what changes.
+    const lines = this.started ? transitions : historyOf(state, this.clock.now());
     if (!this.started) this.out.write(`${renderWatchStart(state, this.clock.now())}\n`);
     this.started = true;
-    for (const t of transitions) this.out.write(`${renderTransition(t)}\n`);
+    for (const t of lines) this.out.write(`${renderTransition(t)}\n`);
   }
   note(text: string | undefined): void {
     // once per condition, not once per reconnection attempt
@@ -106,7 +114,7 @@ export class PlainView implements WatchView {
     this.lastNote = text;
   }
   finish(state: RunState): void {
-    for (const line of renderSummary(state, false)) this.out.write(`${line}\n`);
+    for (const line of renderSummary(state, false, this.self)) this.out.write(`${line}\n`);
   }
   stop(): void {}
 }
@@ -123,6 +131,7 @@ export class LiveView implements WatchView {
     private readonly out: Out,
     private readonly color: boolean,
     private readonly clock: ServerClock,
+    private readonly self = 'chainr',
   ) {
     this.region = new LiveRegion(out);
   }
@@ -145,7 +154,7 @@ export class LiveView implements WatchView {
     this.draw();
     this.stop();
     this.out.write('\n');
-    for (const line of renderSummary(state, this.color)) this.out.write(`${line}\n`);
+    for (const line of renderSummary(state, this.color, this.self)) this.out.write(`${line}\n`);
   }
   stop(): void {
     clearInterval(this.timer);

@@ -1,9 +1,14 @@
 /** Schema and graph checks together: every issue of a value, sorted by path. */
-import { graphIssues } from './graph.ts';
+import { DEFAULT_MAX_JOBS, graphIssues } from './graph.ts';
 import type { Issue, Segment } from './issues.ts';
-import { isRecord } from './issues.ts';
+import { isRecord, own } from './issues.ts';
 import { sortIssues } from './issues.ts';
+import { artifactIssues } from './artifacts.ts';
+import { conditionIssues } from './conditions.ts';
 import { durationIssues } from './durations.ts';
+import { forEachIssues } from './foreach.ts';
+import { matrixIssues } from './matrix.ts';
+import { outputRefIssues } from './outputs.ts';
 import { paramIssues } from './params.ts';
 import { schemaIssues } from './schema.ts';
 
@@ -30,13 +35,18 @@ export function splitSubmission(
   return { pipeline: value, params: undefined, envelope: {}, at: [] };
 }
 
-/** Every check of a pipeline document: schema, graph, parameters, durations. */
+/** Every check of a pipeline document: schema, graph, parameters, output references, artifacts, durations, conditions, matrices. */
 function pipelineIssues(value: unknown, options: ValidateOptions): Issue[] {
   return [
     ...schemaIssues(value),
-    ...graphIssues(value, options.maxJobs),
+    ...graphIssues(value),
     ...paramIssues(value),
+    ...outputRefIssues(value),
+    ...artifactIssues(value),
     ...durationIssues(value),
+    ...conditionIssues(value),
+    ...forEachIssues(value),
+    ...matrixIssues(value, options.maxJobs ?? DEFAULT_MAX_JOBS),
   ];
 }
 
@@ -72,9 +82,25 @@ function submissionIssues(value: unknown, options: ValidateOptions): Issue[] {
   ];
 }
 
+/**
+ * A pipeline over the job limit, counted before anything is checked per job: it is refused
+ * with that one issue, at a cost that does not grow with what it holds.
+ */
+function jobLimitIssue(value: unknown, options: ValidateOptions): Issue | undefined {
+  const { pipeline, at } = splitSubmission(value, options);
+  const jobs = isRecord(pipeline) ? own(pipeline, 'jobs') : undefined;
+  if (!isRecord(jobs)) return undefined;
+  const count = Object.keys(jobs).length;
+  const limit = options.maxJobs ?? DEFAULT_MAX_JOBS;
+  if (count <= limit) return undefined;
+  return { path: [...at, 'jobs'], message: `${count} jobs exceed the limit of ${limit}` };
+}
+
 /** All issues of a value as a pipeline; none means it is a valid pipeline. Never throws. */
 export function checkPipeline(value: unknown, options: ValidateOptions = {}): Issue[] {
   try {
+    const overLimit = jobLimitIssue(value, options);
+    if (overLimit) return [overLimit];
     if (splitSubmission(value, options).at.length > 0)
       return sortIssues(submissionIssues(value, options));
     return sortIssues(pipelineIssues(value, options));

@@ -190,12 +190,13 @@ describe('validation properties', () => {
           const route = error.message.slice('cycle '.length).split(' → ');
           expect(route[0]).toBe(match?.[1]);
           expect(route[route.length - 1]).toBe(route[0]);
-          expect(pipeline.jobs[match?.[1] ?? '']?.dependsOn?.[Number(match?.[2])]?.job).toBe(
-            route[1],
-          );
+          expect(
+            (pipeline.jobs[match?.[1] ?? '']?.dependsOn?.[Number(match?.[2])] as { job?: string })
+              ?.job,
+          ).toBe(route[1]);
           for (let i = 0; i + 1 < route.length; i++) {
             const from = pipeline.jobs[route[i] ?? ''];
-            expect(from?.dependsOn?.some((d) => d.job === route[i + 1])).toBe(true);
+            expect(from?.dependsOn?.some((d) => 'job' in d && d.job === route[i + 1])).toBe(true);
           }
         }
       }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CompiledEdge } from './dag.ts';
+import type { CompiledEdge, CompiledJob, Decision } from './dag.ts';
 import {
   acceptedStatuses,
   compile,
@@ -7,13 +7,16 @@ import {
   evaluate,
   failureReason,
   runStatus,
+  runStatusOf,
   settle,
   skipReason,
   statusOf,
+  toleratedFailures,
+  toleratedReason,
 } from './dag.ts';
 import { pipeline } from './testing.fixture.ts';
 import type { JobStatus, RunStatus } from './types.ts';
-import { JOB_STATUSES } from './types.ts';
+import { isTerminalJob, JOB_STATUSES } from './types.ts';
 
 const edge = (job: string, failure = false): CompiledEdge => ({
   job,
@@ -133,21 +136,25 @@ describe('compile', () => {
     const compiled = compile(pipeline({ a: [], b: [], c: ['a', '!b'], d: ['c', 'a'] }));
     expect(compiled.roots).toEqual(['a', 'b']);
     expect(compiled.jobs).toEqual({
-      a: { deps: [], dependents: ['c', 'd'] },
-      b: { deps: [], dependents: ['c'] },
+      a: { deps: [], anyOf: [], dependents: ['c', 'd'], tolerated: false },
+      b: { deps: [], anyOf: [], dependents: ['c'], tolerated: false },
       c: {
         deps: [
           { job: 'a', accepts: ['SUCCESSFUL'] },
           { job: 'b', accepts: ['FAILED'] },
         ],
+        anyOf: [],
         dependents: ['d'],
+        tolerated: false,
       },
       d: {
         deps: [
           { job: 'c', accepts: ['SUCCESSFUL'] },
           { job: 'a', accepts: ['SUCCESSFUL'] },
         ],
+        anyOf: [],
         dependents: [],
+        tolerated: false,
       },
     });
   });
@@ -216,5 +223,93 @@ describe('evaluate and settle', () => {
     const result = settle(compile(pipeline(spec)), { j0: 'CANCELED' });
     expect(result.skipped).toHaveLength(299);
     expect(result.statuses['j299']).toBe('SKIPPED');
+  });
+});
+
+describe('either-of groups (anyOf): every pair of member statuses', () => {
+  const compiled = compile({
+    kind: 'Pipeline',
+    jobs: {
+      primary: { image: 'busybox', run: 'true' },
+      fallback: { image: 'busybox', run: 'true' },
+      join: { image: 'busybox', run: 'true', dependsOn: [{ anyOf: ['primary', 'fallback'] }] },
+    },
+  });
+  const join = compiled.jobs['join'] as CompiledJob;
+  /** The rule as written in docs/PIPELINES.md: wait for all, run if one is SUCCESSFUL. */
+  const rule = (a: JobStatus, b: JobStatus): Decision['kind'] => {
+    if (!isTerminalJob(a) || !isTerminalJob(b)) return 'wait';
+    return a === 'SUCCESSFUL' || b === 'SUCCESSFUL' ? 'run' : 'skip';
+  };
+  const cases = JOB_STATUSES.flatMap((primary) =>
+    JOB_STATUSES.map((fallback) => ({ primary, fallback, kind: rule(primary, fallback) })),
+  );
+  it.each(cases)('primary $primary, fallback $fallback → $kind', ({ primary, fallback, kind }) => {
+    const decision = decide(join.deps, { primary, fallback }, join.anyOf);
+    expect(decision.kind).toBe(kind);
+    if (decision.kind === 'skip') {
+      expect(decision.reason).toBe(
+        `none of its either-of dependencies ended SUCCESSFUL ("primary" ${primary}, "fallback" ${fallback}); this job needs at least one`,
+      );
+    }
+  });
+  it('is decided after the plain dependencies: their reason comes first', () => {
+    const edges = [edge('a'), ...join.deps];
+    const decision = decide(
+      edges,
+      { a: 'FAILED', primary: 'FAILED', fallback: 'FAILED' },
+      join.anyOf,
+    );
+    expect(decision).toEqual({
+      kind: 'skip',
+      reason: 'dependency "a" ended FAILED; this job runs only when it is SUCCESSFUL',
+    });
+  });
+  it('joins a primary and its fallback: whichever succeeded lets the join run', () => {
+    const pair = compile({
+      kind: 'Pipeline',
+      jobs: {
+        primary: { image: 'busybox', run: 'true' },
+        fallback: {
+          image: 'busybox',
+          run: 'true',
+          dependsOn: [{ job: 'primary', conditions: { failure: true } }],
+        },
+        join: { image: 'busybox', run: 'true', dependsOn: [{ anyOf: ['primary', 'fallback'] }] },
+      },
+    });
+    expect(settle(pair, { primary: 'SUCCESSFUL' }).ready).toEqual(['join']);
+    expect(settle(pair, { primary: 'FAILED' }).ready).toEqual(['fallback']);
+    expect(settle(pair, { primary: 'FAILED', fallback: 'SUCCESSFUL' }).ready).toEqual(['join']);
+    expect(settle(pair, { primary: 'FAILED', fallback: 'FAILED' }).statuses['join']).toBe(
+      'SKIPPED',
+    );
+  });
+});
+
+describe('tolerated failures (allowFailure)', () => {
+  it.each<[JobStatus[], number, RunStatus]>([
+    [['FAILED', 'SUCCESSFUL'], 1, 'SUCCESSFUL'],
+    [['FAILED', 'FAILED'], 1, 'FAILED'],
+    [['FAILED', 'FAILED'], 2, 'SUCCESSFUL'],
+    [['FAILED', 'RUNNING'], 1, 'RUNNING'],
+    [['FAILED', 'PENDING'], 1, 'RUNNING'],
+  ])('%j with %i tolerated → %s', (statuses, tolerated, status) => {
+    expect(runStatus(statuses, false, tolerated)).toBe(status);
+  });
+  it('counts only the FAILED jobs marked allowFailure as tolerated', () => {
+    const compiled = compile({
+      kind: 'Pipeline',
+      jobs: {
+        lint: { image: 'busybox', run: 'false', allowFailure: true },
+        test: { image: 'busybox', run: 'true' },
+      },
+    });
+    expect(toleratedFailures(compiled, { lint: 'FAILED', test: 'SUCCESSFUL' })).toEqual(['lint']);
+    expect(runStatusOf(compiled, { lint: 'FAILED', test: 'SUCCESSFUL' })).toBe('SUCCESSFUL');
+    expect(runStatusOf(compiled, { lint: 'FAILED', test: 'FAILED' })).toBe('FAILED');
+    expect(runStatusOf(compiled, { lint: 'SUCCESSFUL', test: 'SUCCESSFUL' })).toBe('SUCCESSFUL');
+    expect(toleratedReason(['lint'])).toBe('job "lint" failed (tolerated: allowFailure)');
+    expect(toleratedReason(['a', 'b'])).toBe('jobs "a", "b" failed (tolerated: allowFailure)');
   });
 });

@@ -3,11 +3,11 @@
  * Pure: no I/O, no clock. The store applies the same rule incrementally (see
  * src/store/lua/finish-job.lua) from the edges `compile` produces here.
  */
-import type { Dependency, JobStatus, Pipeline, RunStatus } from './types.ts';
-import { isTerminalJob } from './types.ts';
+import type { JobDependency, JobStatus, Pipeline, RunStatus } from './types.ts';
+import { isAnyOf, isTerminalJob, TERMINAL_JOB_STATUSES } from './types.ts';
 
 /** The dependency statuses under which a dependent may run. */
-export function acceptedStatuses(dep: Dependency): JobStatus[] {
+export function acceptedStatuses(dep: JobDependency): JobStatus[] {
   if (dep.conditions?.always === true) return ['SUCCESSFUL', 'FAILED', 'SKIPPED', 'CANCELED'];
   return dep.conditions?.failure === true ? ['FAILED'] : ['SUCCESSFUL'];
 }
@@ -18,10 +18,22 @@ export interface CompiledEdge {
 }
 
 export interface CompiledJob {
-  /** Edges to the jobs this one depends on, each with the statuses it accepts. */
+  /**
+   * Edges to the jobs this one depends on, each with the statuses it accepts. The members of an
+   * either-of group are edges accepting any end: the group's own rule is `anyOf`'s.
+   */
   deps: CompiledEdge[];
+  /** Either-of groups: each needs at least one of its members SUCCESSFUL. */
+  anyOf: string[][];
   /** Jobs that depend on this one. */
   dependents: string[];
+  /** Its FAILED end does not make the run FAILED (`allowFailure`). */
+  tolerated: boolean;
+  /**
+   * An instance of a matrix job with `failFast` (and not allowed to fail): that job's name, whose
+   * other instances skip this one, while it has not started, by ending FAILED.
+   */
+  failFast?: string;
 }
 
 export interface CompiledPipeline {
@@ -34,8 +46,18 @@ export interface CompiledPipeline {
 export function compile(pipeline: Pipeline): CompiledPipeline {
   const jobs: Record<string, CompiledJob> = {};
   for (const [name, spec] of Object.entries(pipeline.jobs)) {
-    const deps = (spec.dependsOn ?? []).map((d) => ({ job: d.job, accepts: acceptedStatuses(d) }));
-    jobs[name] = { deps, dependents: [] };
+    const deps: CompiledEdge[] = [];
+    const anyOf: string[][] = [];
+    for (const d of spec.dependsOn ?? []) {
+      if (isAnyOf(d)) {
+        anyOf.push(d.anyOf);
+        deps.push(...d.anyOf.map((job) => ({ job, accepts: [...TERMINAL_JOB_STATUSES] })));
+      } else deps.push({ job: d.job, accepts: acceptedStatuses(d) });
+    }
+    const tolerated = spec.allowFailure === true;
+    jobs[name] = { deps, anyOf, dependents: [], tolerated };
+    if (spec.failFast === true && spec.matrixOf !== undefined && !tolerated)
+      jobs[name].failFast = spec.matrixOf;
   }
   for (const [name, job] of Object.entries(jobs)) {
     for (const dep of job.deps) {
@@ -59,14 +81,31 @@ export function statusOf(statuses: Record<string, JobStatus>, job: string): JobS
 
 export type Decision = { kind: 'wait' } | { kind: 'run' } | { kind: 'skip'; reason: string };
 
-/** Decides a PENDING job from its dependencies' statuses. */
-export function decide(edges: CompiledEdge[], statuses: Record<string, JobStatus>): Decision {
+/** Why a job is skipped: an either-of group none of whose members ended SUCCESSFUL. */
+export function anyOfSkipReason(group: string[], statuses: Record<string, JobStatus>): string {
+  const ends = group.map((job) => `"${job}" ${statusOf(statuses, job)}`).join(', ');
+  return `none of its either-of dependencies ended SUCCESSFUL (${ends}); this job needs at least one`;
+}
+
+/**
+ * Decides a PENDING job from its dependencies' statuses: it waits until every dependency has
+ * ended; it is skipped by the first edge that does not accept its dependency's end, else by the
+ * first either-of group without a SUCCESSFUL member; otherwise it runs.
+ */
+export function decide(
+  edges: CompiledEdge[],
+  statuses: Record<string, JobStatus>,
+  anyOf: string[][] = [],
+): Decision {
   let skip: string | undefined;
   for (const edge of edges) {
     const actual = statusOf(statuses, edge.job);
     if (!isTerminalJob(actual)) return { kind: 'wait' };
     if (skip === undefined && !edge.accepts.includes(actual)) skip = skipReason(edge, actual);
   }
+  skip ??= anyOf
+    .filter((group) => !group.some((job) => statusOf(statuses, job) === 'SUCCESSFUL'))
+    .map((group) => anyOfSkipReason(group, statuses))[0];
   return skip === undefined ? { kind: 'run' } : { kind: 'skip', reason: skip };
 }
 
@@ -77,6 +116,24 @@ export interface Evaluation {
   skipped: { job: string; reason: string }[];
 }
 
+/** Why an instance that has not started is skipped: another of its failFast matrix FAILED. */
+export function failFastReason(failed: string, matrix: string): string {
+  return `instance "${failed}" of "${matrix}" failed (failFast)`;
+}
+
+/** The first FAILED instance of each failFast matrix. */
+function failedFast(
+  compiled: CompiledPipeline,
+  statuses: Record<string, JobStatus>,
+): Map<string, string> {
+  const failed = new Map<string, string>();
+  for (const [name, job] of Object.entries(compiled.jobs)) {
+    if (job.failFast !== undefined && !failed.has(job.failFast) && statuses[name] === 'FAILED')
+      failed.set(job.failFast, name);
+  }
+  return failed;
+}
+
 /** One step of evaluation over the current statuses (missing jobs count as PENDING). */
 export function evaluate(
   compiled: CompiledPipeline,
@@ -84,9 +141,15 @@ export function evaluate(
 ): Evaluation {
   const ready: string[] = [];
   const skipped: { job: string; reason: string }[] = [];
+  const failed = failedFast(compiled, statuses);
   for (const [name, job] of Object.entries(compiled.jobs)) {
     if (statusOf(statuses, name) !== 'PENDING') continue;
-    const decision = decide(job.deps, statuses);
+    const instance = job.failFast === undefined ? undefined : failed.get(job.failFast);
+    if (instance !== undefined && job.failFast !== undefined) {
+      skipped.push({ job: name, reason: failFastReason(instance, job.failFast) });
+      continue;
+    }
+    const decision = decide(job.deps, statuses, job.anyOf);
     if (decision.kind === 'run') ready.push(name);
     else if (decision.kind === 'skip') skipped.push({ job: name, reason: decision.reason });
   }
@@ -111,12 +174,41 @@ export function settle(
   }
 }
 
-/** The run's status from its jobs' statuses (a canceled run stays CANCELED). */
-export function runStatus(statuses: JobStatus[], canceled = false): RunStatus {
+/**
+ * The run's status from its jobs' statuses (a canceled run stays CANCELED). `tolerated`: how
+ * many of the FAILED jobs were allowed to fail; the run is FAILED only by the others.
+ */
+export function runStatus(statuses: JobStatus[], canceled = false, tolerated = 0): RunStatus {
   if (canceled) return 'CANCELED';
   if (statuses.every((s) => s === 'PENDING')) return 'PENDING';
   if (!statuses.every(isTerminalJob)) return 'RUNNING';
-  return statuses.includes('FAILED') ? 'FAILED' : 'SUCCESSFUL';
+  return statuses.filter((s) => s === 'FAILED').length > tolerated ? 'FAILED' : 'SUCCESSFUL';
+}
+
+/** The FAILED jobs of a run whose failure is tolerated (`allowFailure`). */
+export function toleratedFailures(
+  compiled: CompiledPipeline,
+  statuses: Record<string, JobStatus>,
+): string[] {
+  return Object.keys(compiled.jobs).filter(
+    (job) => compiled.jobs[job]?.tolerated === true && statusOf(statuses, job) === 'FAILED',
+  );
+}
+
+/** The run's status from its jobs' statuses by name, tolerated failures left out. */
+export function runStatusOf(
+  compiled: CompiledPipeline,
+  statuses: Record<string, JobStatus>,
+  canceled = false,
+): RunStatus {
+  const all = Object.keys(compiled.jobs).map((job) => statusOf(statuses, job));
+  return runStatus(all, canceled, toleratedFailures(compiled, statuses).length);
+}
+
+/** The reason of a run that ended SUCCESSFUL with tolerated failures (close_if_done). */
+export function toleratedReason(jobs: string[]): string {
+  const list = jobs.map((j) => `"${j}"`).join(', ');
+  return `${jobs.length === 1 ? 'job' : 'jobs'} ${list} failed (tolerated: allowFailure)`;
 }
 
 /**

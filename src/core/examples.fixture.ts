@@ -3,6 +3,9 @@
 /** examples/seed.json. */
 export const SEED_EXAMPLE = `{
   "kind": "Pipeline",
+  "metadata": {
+    "name": "seed"
+  },
   "jobs": {
     "first": {
       "image": "busybox",
@@ -35,6 +38,8 @@ export const SEED_EXAMPLE = `{
 /** examples/fallback.yaml */
 export const FALLBACK_YAML = `# A nightly load with a fallback: when "load" fails, "restore" runs and "report" is skipped.
 kind: Pipeline
+metadata:
+  name: nightly-fallback
 jobs:
   extract:
     image: busybox

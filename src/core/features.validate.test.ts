@@ -15,7 +15,7 @@ const FULL = {
   jobs: {
     build: {
       image: 'registry/app:${{ params.greeting }}',
-      run: 'echo ${{ params.message }} && echo "version=1" > "$CHAINR_OUTPUTS"',
+      run: 'echo "$CHAINR_PARAM_MESSAGE" && echo "version=1" > "$CHAINR_OUTPUTS"',
       env: { GREETING: '${{ params.greeting }}', _X9: '', PLAIN: 'value' },
       timeout: '1h30m',
       retries: {
@@ -76,7 +76,7 @@ concurrency: 1
 jobs:
   a:
     image: app:\${{ params.tag }}
-    run: echo \${{params.tag}}
+    run: echo "$CHAINR_PARAM_TAG"
     env: {TAG: "\${{ params.tag }}"}
     timeout: 15m
     retries: {limit: 2, backoff: {type: exponential, delay: 1s, maxDelay: 1h}}
@@ -104,7 +104,7 @@ jobs:
 
   it('accepts a submission {pipeline, params}, returning both', () => {
     const pipeline = {
-      ...withJobs({ a: job({ run: 'echo ${{ params.m }}' }) }),
+      ...withJobs({ a: job({ env: { M: '${{ params.m }}' } }) }),
       params: { m: {} },
     };
     const result = parsePipeline(JSON.stringify({ pipeline, params: { m: 'x' } }), 'json', {
@@ -201,16 +201,22 @@ describe('the fields of issue 3: errors by path, in words', () => {
         `jobs.a.env.MY-VAR: name "MY-VAR" must be letters, digits and '_', not starting with a digit`,
       ],
     ],
-    ['an env value not a string', a({ env: { N: 1 } }), ['jobs.a.env.N: must be a string']],
+    [
+      'an env value neither a string nor a secret',
+      a({ env: { N: 1 } }),
+      ['jobs.a.env.N: must be a string or a secret reference ({secret: {name, key}})'],
+    ],
     [
       'always not a boolean',
       withJobs({ a: job(), b: job({ dependsOn: [{ job: 'a', conditions: { always: 'yes' } }] }) }),
       ['jobs.b.dependsOn[0].conditions.always: must be a boolean (true or false)'],
     ],
     [
-      'an unknown param reference',
+      'a param reference in run',
       a({ run: 'echo ${{ params.nope }}' }),
-      ['jobs.a.run: unknown parameter "nope": declare it under params'],
+      [
+        'jobs.a.run: ${{ params.nope }} is not substituted in run: parameters reach scripts as environment variables, write "$CHAINR_PARAM_NOPE"',
+      ],
     ],
     [
       'an unknown param reference in image and env',
@@ -278,9 +284,9 @@ describe('submissions {pipeline, params}', () => {
     expect(errors(submit({ pipeline: withJobs({ a: job({ timeout: '10 minutes' }) }) }))).toEqual([
       'pipeline.jobs.a.timeout: must be a duration such as "90s", "15m" or "1h30m"',
     ]);
-    expect(errors(submit({ pipeline: withJobs({ a: job({ run: '${{ params.x }}' }) }) }))).toEqual([
-      'pipeline.jobs.a.run: unknown parameter "x": declare it under params',
-    ]);
+    expect(
+      errors(submit({ pipeline: withJobs({ a: job({ image: 'x:${{ params.x }}' }) }) })),
+    ).toEqual(['pipeline.jobs.a.image: unknown parameter "x": declare it under params']);
   });
 
   it('rejects params that are not an object of strings', () => {

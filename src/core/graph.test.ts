@@ -104,12 +104,11 @@ describe('validatePipeline: graph errors', () => {
     ).toEqual(['jobs: 3 jobs exceed the limit of 2']);
   });
 
-  it('handles 5000 jobs in a line, with and without a cycle closing it, quickly', () => {
+  it('handles 5000 jobs in a line, with and without a cycle closing it', () => {
     const n = 5000;
     const jobs: Record<string, unknown> = {};
     for (let i = 0; i < n; i++)
       jobs[`j${i}`] = job({ dependsOn: i === 0 ? [] : [{ job: `j${i - 1}` }] });
-    const started = performance.now();
     expect(validatePipeline(withJobs(jobs), { maxJobs: n }).ok).toBe(true);
     jobs['j0'] = job({ dependsOn: [{ job: `j${n - 1}` }] });
     const result = errorList(validatePipeline(withJobs(jobs), { maxJobs: n }));
@@ -119,6 +118,5 @@ describe('validatePipeline: graph errors', () => {
       new RegExp(`^cycle j0 → j${n - 1} → j${n - 2} → .* → j1 → j0$`),
     );
     expect(result[0]?.message.split(' → ')).toHaveLength(n + 1);
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 });

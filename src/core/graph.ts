@@ -1,10 +1,11 @@
 /**
- * Graph checks of a pipeline: job names, unknown, self and duplicate dependencies, cycles, size.
+ * Graph checks of a pipeline: job names, unknown, self and duplicate dependencies, cycles (its
+ * size is checked before, in check.ts).
  * They read whatever part of the value is well-formed, so that they report alongside the schema
  * errors; the schema reports the rest. Linear in the size of the pipeline, and iterative.
  */
-import type { Issue } from './issues.ts';
-import { isRecord, own } from './issues.ts';
+import type { Issue, Segment } from './issues.ts';
+import { formatPath, isRecord, own } from './issues.ts';
 
 export const DEFAULT_MAX_JOBS = 1000;
 
@@ -53,10 +54,45 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   return best;
 }
 
+/** The job names a dependsOn value lists, plain or in either-of groups (well-formed parts only). */
+export function dependencyNames(dependsOn: unknown): string[] {
+  if (!Array.isArray(dependsOn)) return [];
+  return dependsOn.flatMap((dep: unknown) => {
+    if (!isRecord(dep)) return [];
+    const anyOf = own(dep, 'anyOf');
+    const members: unknown[] = Array.isArray(anyOf) ? anyOf : [];
+    return [own(dep, 'job'), ...members].filter((name): name is string => typeof name === 'string');
+  });
+}
+
+/** The jobs of a pipeline document each job depends on, as written. */
+export function dependencyMap(jobs: Record<string, unknown>): Map<string, string[]> {
+  const deps = new Map<string, string[]>();
+  for (const [name, spec] of Object.entries(jobs)) {
+    deps.set(name, dependencyNames(isRecord(spec) ? own(spec, 'dependsOn') : undefined));
+  }
+  return deps;
+}
+
+/** The jobs `job` depends on directly or through others (cycles tolerated), nearest first. */
+export function ancestorsOf(deps: Map<string, string[]>, job: string): string[] {
+  const seen = new Set<string>();
+  const queue = [job];
+  for (let head = 0; head < queue.length; head++) {
+    for (const dep of deps.get(queue[head] as string) ?? []) {
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      queue.push(dep);
+    }
+  }
+  seen.delete(job); // on a cycle through it (refused by the graph checks)
+  return [...seen];
+}
+
 interface Edge {
   to: number;
-  /** Index of the dependency in the job's dependsOn. */
-  index: number;
+  /** Where the edge is written: `jobs.<job>.dependsOn[i].job` or `...dependsOn[i].anyOf[k]`. */
+  at: Segment[];
 }
 
 /** Strongly connected components with more than one node (Tarjan's algorithm, iterative). */
@@ -129,14 +165,11 @@ function shortestCycle(start: number, members: Set<number>, adjacency: Edge[][])
 }
 
 /** Graph issues of a pipeline-shaped value (parts of other shapes are left to the schema). */
-export function graphIssues(value: unknown, maxJobs = DEFAULT_MAX_JOBS): Issue[] {
+export function graphIssues(value: unknown): Issue[] {
   const jobs = isRecord(value) ? own(value, 'jobs') : undefined;
   if (!isRecord(jobs)) return [];
   const issues: Issue[] = [];
   const names = Object.keys(jobs);
-  if (names.length > maxJobs) {
-    issues.push({ path: ['jobs'], message: `${names.length} jobs exceed the limit of ${maxJobs}` });
-  }
   const indexOf = new Map(names.map((name, i) => [name, i]));
   const adjacency: Edge[][] = names.map(() => []);
   let suggestions = 0;
@@ -151,18 +184,17 @@ export function graphIssues(value: unknown, maxJobs = DEFAULT_MAX_JOBS): Issue[]
     const spec = own(jobs, name);
     const dependsOn = isRecord(spec) ? own(spec, 'dependsOn') : undefined;
     if (!Array.isArray(dependsOn)) return;
-    const seen = new Map<string, number>();
-    dependsOn.forEach((dep: unknown, index) => {
-      const target = isRecord(dep) ? own(dep, 'job') : undefined;
+    const seen = new Map<string, string>();
+    const edgeTo = (target: unknown, at: Segment[]) => {
       if (typeof target !== 'string' || target.length > 253) return; // the schema reports it
-      const path = ['jobs', name, 'dependsOn', index, 'job'];
+      const path = ['jobs', name, 'dependsOn', ...at];
       const quoted = JSON.stringify(target);
       const to = indexOf.get(target);
       const earlier = seen.get(target);
       if (earlier !== undefined) {
         issues.push({
           path,
-          message: `duplicate dependency on ${quoted} (already listed at dependsOn[${earlier}])`,
+          message: `duplicate dependency on ${quoted} (already listed at ${earlier})`,
         });
       } else if (target === name) {
         issues.push({ path, message: `job ${quoted} depends on itself` });
@@ -171,9 +203,31 @@ export function graphIssues(value: unknown, maxJobs = DEFAULT_MAX_JOBS): Issue[]
         const hint = close === undefined ? '' : ` (did you mean ${JSON.stringify(close)}?)`;
         issues.push({ path, message: `unknown job ${quoted}${hint}` });
       } else {
-        adjacency[from]?.push({ to, index });
+        adjacency[from]?.push({ to, at: path });
       }
-      if (earlier === undefined) seen.set(target, index);
+      // A plain dependency is named by its index (`dependsOn[1]`), a group member by its place.
+      const where = at[1] === 'job' ? at.slice(0, 1) : at;
+      if (earlier === undefined) seen.set(target, formatPath(['dependsOn', ...where]));
+    };
+    dependsOn.forEach((dep: unknown, index) => {
+      if (!isRecord(dep)) return; // the schema reports it
+      const anyOf = own(dep, 'anyOf');
+      const hasJob = Object.hasOwn(dep, 'job');
+      if (anyOf === undefined && !hasJob) {
+        issues.push({
+          path: ['jobs', name, 'dependsOn', index],
+          message: 'needs "job" (a job to wait for) or "anyOf" (an either-of group)',
+        });
+      } else if (anyOf !== undefined && (hasJob || Object.hasOwn(dep, 'conditions'))) {
+        issues.push({
+          path: ['jobs', name, 'dependsOn', index, 'anyOf'],
+          message:
+            'an either-of group stands alone: "anyOf" takes no "job" or "conditions" beside it (its rule is: at least one SUCCESSFUL)',
+          atKey: true,
+        });
+      }
+      edgeTo(own(dep, 'job'), [index, 'job']);
+      if (Array.isArray(anyOf)) anyOf.forEach((member, k) => edgeTo(member, [index, 'anyOf', k]));
     });
   });
   for (const component of cyclicComponents(adjacency)) {
@@ -182,8 +236,7 @@ export function graphIssues(value: unknown, maxJobs = DEFAULT_MAX_JOBS): Issue[]
     const first = cycle[0];
     if (!first) continue;
     const route = [start, ...cycle.map((e) => e.to)].map((i) => names[i]).join(' → ');
-    const path = ['jobs', names[start] as string, 'dependsOn', first.index, 'job'];
-    issues.push({ path, message: `cycle ${route}` });
+    issues.push({ path: first.at, message: `cycle ${route}` });
   }
   return issues;
 }

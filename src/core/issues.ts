@@ -15,6 +15,8 @@ export interface Issue {
   at?: Segment[];
   /** Point at the key of the last segment rather than at its value. */
   atKey?: boolean;
+  /** A position inside the string value at `path` (0-based), e.g. in a `when` expression. */
+  offset?: number;
 }
 
 /** At most this many errors are reported; the rest are summed up in one last error. */
@@ -61,6 +63,13 @@ export function sortIssues(issues: Issue[]): Issue[] {
 
 export function toPipelineError(issue: Issue): PipelineError {
   return { path: formatPath(issue.path), message: issue.message };
+}
+
+/** Problems in the order of the text, as a compiler reports them (the core orders them by path). */
+export function inFileOrder(errors: readonly PipelineError[]): PipelineError[] {
+  return [...errors].sort(
+    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+  );
 }
 
 /** `path: message`, or the message alone for a problem with the whole document. */

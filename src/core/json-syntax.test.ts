@@ -71,7 +71,7 @@ describe('parsePipeline: JSON syntax', () => {
     );
     fc.assert(
       fc.property(texts, (text) => {
-        const problem = checkJsonSyntax(text, Infinity);
+        const problem = checkJsonSyntax(text, { maxDepth: Infinity });
         const valid = isJson(text);
         if (!valid) expect(problem).toBeDefined();
         if (valid && problem) expect(problem.message).toMatch(/^duplicate key/);

@@ -13,8 +13,27 @@ export interface JsonSyntaxError {
 
 type Expect = 'value' | 'value-or-end' | 'key' | 'key-or-end' | 'colon' | 'after';
 
-/** An open array, or an open object with the keys seen so far. */
-type Frame = { array: true } | { array: false; keys: Set<string> };
+/** An open array and its length so far, or an open object with the keys seen so far. */
+type Frame = { array: true; length: number } | { array: false; keys: Set<string> };
+
+/** Counting limits, checked as the text is scanned, before anything is built from it. */
+export interface JsonLimits {
+  maxDepth: number;
+  /** Entries of one object or array. */
+  maxEntries?: number;
+  /** Values in the whole document. */
+  maxNodes?: number;
+}
+
+/** Told of the document's structure as it is scanned (to locate paths in one pass). */
+export interface JsonVisitor {
+  /** A key of the innermost object, at the offset of its opening quote. */
+  key(key: string, offset: number): void;
+  /** A value starts: in an array, the next item; in an object, the last key's value. */
+  value(offset: number, container: boolean): void;
+  /** The innermost object or array ends. */
+  end(): void;
+}
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
@@ -61,9 +80,15 @@ function scanString(
 /** JSON's whitespace: space, tab, line feed, carriage return. */
 const isSpace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 
-/** The first syntax problem of a JSON text, or undefined when it is valid JSON. */
-export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxError | undefined {
+/** The first syntax problem of a JSON text or limit it exceeds, or undefined when it is valid JSON. */
+export function checkJsonSyntax(
+  text: string,
+  limits: JsonLimits,
+  visitor?: JsonVisitor,
+): JsonSyntaxError | undefined {
+  const { maxDepth, maxEntries = Infinity, maxNodes = Infinity } = limits;
   const stack: Frame[] = [];
+  let nodes = 0;
   let expect: Expect = 'value';
   let i = 0;
   for (;;) {
@@ -79,8 +104,10 @@ export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxError
         return { offset: i, message: `unexpected ${describe(c)} after the end of the document` };
       const close = top.array ? ']' : '}';
       if (c === ',') expect = top.array ? 'value' : 'key';
-      else if (c === close) stack.pop();
-      else return { offset: i, message: `expected ',' or '${close}' but found ${describe(c)}` };
+      else if (c === close) {
+        stack.pop();
+        visitor?.end();
+      } else return { offset: i, message: `expected ',' or '${close}' but found ${describe(c)}` };
       i++;
       continue;
     }
@@ -94,6 +121,7 @@ export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxError
     if (expect === 'key' || expect === 'key-or-end') {
       if (c === '}' && expect === 'key-or-end') {
         stack.pop();
+        visitor?.end();
         expect = 'after';
         i++;
         continue;
@@ -112,8 +140,11 @@ export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxError
       if (top && !top.array) {
         if (top.keys.has(key))
           return { offset: i, message: `duplicate key ${JSON.stringify(key)}` };
+        if (top.keys.size >= maxEntries)
+          return { offset: i, message: `an object has more than ${maxEntries} keys` };
         top.keys.add(key);
       }
+      visitor?.key(key, i);
       expect = 'colon';
       i = end;
       continue;
@@ -121,16 +152,23 @@ export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxError
     // a value is expected
     if (c === ']' && expect === 'value-or-end') {
       stack.pop();
+      visitor?.end();
       expect = 'after';
       i++;
       continue;
     }
     expect = 'after';
-    if (c === '{' || c === '[') {
+    if (++nodes > maxNodes)
+      return { offset: i, message: `the document has more than ${maxNodes} values` };
+    if (top?.array && ++top.length > maxEntries)
+      return { offset: i, message: `an array has more than ${maxEntries} items` };
+    const container = c === '{' || c === '[';
+    visitor?.value(i, container);
+    if (container) {
       if (stack.length >= maxDepth) {
         return { offset: i, message: `the document is nested deeper than ${maxDepth} levels` };
       }
-      stack.push(c === '[' ? { array: true } : { array: false, keys: new Set() });
+      stack.push(c === '[' ? { array: true, length: 0 } : { array: false, keys: new Set() });
       expect = c === '[' ? 'value-or-end' : 'key-or-end';
       i++;
     } else if (c === '"') {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_OUTPUTS_BYTES, outputEnvName, outputsEnv, parseOutputs } from './outputs.ts';
+import { parsePipeline } from './parse.ts';
+import {
+  applyOutputRefs,
+  MAX_OUTPUTS_BYTES,
+  outputEnvName,
+  outputRefIssues,
+  outputsEnv,
+  parseOutputs,
+} from './outputs.ts';
 
 describe('parseOutputs', () => {
   it('reads key=value lines', () => {
@@ -78,5 +86,127 @@ describe('outputEnvName', () => {
       CHAINR_LINT_GO_OK: 'yes',
     });
     expect(outputsEnv({})).toEqual({});
+  });
+});
+
+describe('output references', () => {
+  const job = (extra: object = {}) => ({ image: 'busybox', run: 'true', ...extra });
+  const fanIn = {
+    kind: 'Pipeline',
+    jobs: {
+      a: job(),
+      b: job(),
+      merge: job({ dependsOn: [{ job: 'a' }, { job: 'b' }] }),
+      load: job({ dependsOn: [{ job: 'merge' }] }),
+      cleanup: job({
+        dependsOn: [{ job: 'load', conditions: { always: true } }],
+        image: 'busybox:${{ jobs.a.outputs.tag }}',
+        env: { ROWS: 'rows=${{ jobs.b.outputs.rows }}', SAME: '${{jobs.load.outputs.x}}' },
+      }),
+    },
+  };
+
+  it('accepts references to any ancestor, in image and env values', () => {
+    expect(outputRefIssues(fanIn)).toEqual([]);
+  });
+
+  it('checks references in command and args as in env values', () => {
+    const pipeline = {
+      kind: 'Pipeline',
+      jobs: {
+        a: job(),
+        b: {
+          image: 'x',
+          dependsOn: [{ job: 'a' }],
+          command: ['/deploy', '--tag=${{ jobs.a.outputs.tag }}'],
+          args: ['${{ jobs.c.outputs.k }}'],
+        },
+        c: job(),
+      },
+    };
+    expect(outputRefIssues(pipeline)).toEqual([
+      {
+        path: ['jobs', 'b', 'args', 0],
+        message:
+          'job "c" is not an ancestor of "b": a job reads the outputs of the jobs it depends on, directly or through others',
+      },
+    ]);
+  });
+
+  it('refuses a job that is not an ancestor, an unknown job, and any reference in run', () => {
+    const pipeline = {
+      kind: 'Pipeline',
+      jobs: {
+        a: job({ env: { X: '${{ jobs.b.outputs.k }}' } }),
+        b: job({ dependsOn: [{ job: 'a' }], env: { Y: '${{ jobs.nope.outputs.k }}' } }),
+        c: job({
+          dependsOn: [{ job: 'b' }],
+          run: 'echo ${{ jobs.a.outputs.build-id }}${{ jobs.a.outputs.id }}',
+        }),
+      },
+    };
+    expect(outputRefIssues(pipeline)).toEqual([
+      {
+        path: ['jobs', 'a', 'env', 'X'],
+        message:
+          'job "b" is not an ancestor of "a": a job reads the outputs of the jobs it depends on, directly or through others',
+      },
+      {
+        path: ['jobs', 'b', 'env', 'Y'],
+        message:
+          'unknown job "nope": a job reads the outputs of the jobs it depends on, directly or through others',
+      },
+      {
+        path: ['jobs', 'c', 'run'],
+        message:
+          '${{ jobs.a.outputs.id }} is not substituted in run: outputs reach scripts as environment variables, write "$CHAINR_A_ID"',
+      },
+    ]);
+  });
+
+  it('stops on a cycle (reported by the graph checks) instead of looping', () => {
+    const cyclic = {
+      kind: 'Pipeline',
+      jobs: {
+        a: job({ dependsOn: [{ job: 'b' }], env: { X: '${{ jobs.c.outputs.k }}' } }),
+        b: job({ dependsOn: [{ job: 'a' }] }),
+        c: job(),
+      },
+    };
+    expect(outputRefIssues(cyclic).map((i) => i.path)).toEqual([['jobs', 'a', 'env', 'X']]);
+  });
+
+  it('are located at their line and column in the source text', () => {
+    const text = `kind: Pipeline
+jobs:
+  extract: { image: busybox, run: 'true' }
+  report:
+    image: busybox
+    run: 'true'
+    env:
+      ROWS: \${{ jobs.load.outputs.rows }}
+  load: { image: busybox, run: 'true', dependsOn: [{ job: extract }] }
+`;
+    const result = parsePipeline(text, 'yaml');
+    expect(result.ok ? [] : result.errors).toEqual([
+      {
+        path: 'jobs.report.env.ROWS',
+        message:
+          'job "load" is not an ancestor of "report": a job reads the outputs of the jobs it depends on, directly or through others',
+        line: 8,
+        column: 13,
+      },
+    ]);
+  });
+
+  it('are replaced by the output, or by nothing when the ancestor did not write that key', () => {
+    const byJob = { a: { tag: '1.2', rows: '7' } };
+    expect(applyOutputRefs('v${{ jobs.a.outputs.tag }}-${{jobs.a.outputs.rows}}', byJob)).toBe(
+      'v1.2-7',
+    );
+    expect(applyOutputRefs('[${{ jobs.a.outputs.none }}${{ jobs.b.outputs.tag }}]', byJob)).toBe(
+      '[]',
+    );
+    expect(applyOutputRefs('${{ jobs.a.outputs.constructor }}', byJob)).toBe('');
   });
 });

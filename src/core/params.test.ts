@@ -20,43 +20,55 @@ describe('paramIssues', () => {
       {
         b: {
           image: 'app:${{ params.tag }}',
-          run: 'echo ${{params.who}} ${{   params.tag   }}',
-          env: { WHO: '${{ params.who }}' },
+          run: 'echo "$CHAINR_PARAM_WHO"',
+          env: { WHO: '${{params.who}}', TAG: '${{   params.tag   }}' },
         },
       },
     );
     expect(issues(value)).toEqual([]);
   });
 
-  it('names every undeclared reference in run, image and env, by path', () => {
+  it('names every undeclared reference in image and env, by path', () => {
     const value = withParams(
       { tag: {} },
       {
         b: {
           image: 'app:${{ params.version }}',
-          run: 'echo ${{ params.nope }} ${{ params.tag }} ${{ params.other }}',
+          run: 'true',
           env: { X: 'x-${{ params.missing }}', Y: '${{ params.tag }}' },
         },
       },
     );
     expect(issues(value)).toEqual([
-      'jobs.b.run: unknown parameter "nope": declare it under params',
-      'jobs.b.run: unknown parameter "other": declare it under params',
       'jobs.b.image: unknown parameter "version": declare it under params',
       'jobs.b.env.X: unknown parameter "missing": declare it under params',
     ]);
   });
 
+  it('refuses references in run, once per parameter, naming the variable to use instead', () => {
+    const value = withParams(
+      { tag: {} },
+      { b: { image: 'x', run: 'echo ${{ params.tag }} ${{params.nope}}; echo ${{ params.tag }}' } },
+    );
+    expect(issues(value)).toEqual([
+      'jobs.b.run: ${{ params.tag }} is not substituted in run: parameters reach scripts as environment variables, write "$CHAINR_PARAM_TAG"',
+      'jobs.b.run: ${{ params.nope }} is not substituted in run: parameters reach scripts as environment variables, write "$CHAINR_PARAM_NOPE"',
+    ]);
+  });
+
   it('treats every reference as undeclared when the pipeline declares no params', () => {
     expect(
-      issues({ kind: 'Pipeline', jobs: { a: { image: 'x', run: 'echo ${{ params.a }}' } } }),
-    ).toEqual(['jobs.a.run: unknown parameter "a": declare it under params']);
+      issues({ kind: 'Pipeline', jobs: { a: { image: 'x:${{ params.a }}', run: 'true' } } }),
+    ).toEqual(['jobs.a.image: unknown parameter "a": declare it under params']);
   });
 
   it('does not reach into the prototype for a declaration', () => {
-    const value = withParams({}, { b: { image: 'x', run: 'echo ${{ params.constructor }}' } });
+    const value = withParams(
+      {},
+      { b: { image: 'x', run: 'true', env: { C: '${{ params.constructor }}' } } },
+    );
     expect(issues(value)).toEqual([
-      'jobs.b.run: unknown parameter "constructor": declare it under params',
+      'jobs.b.env.C: unknown parameter "constructor": declare it under params',
     ]);
   });
 
@@ -153,7 +165,7 @@ describe('resolveParams', () => {
 describe('applyParams', () => {
   const spec: JobSpec = {
     image: 'registry/app:${{ params.tag }}',
-    run: 'echo ${{ params.message }}; printf %s ${{params.tag}} > out',
+    run: 'echo "$CHAINR_PARAM_MESSAGE"; printf %s "$CHAINR_PARAM_TAG" > out',
     env: {
       TAG: 'v-${{ params.tag }}',
       PLAIN: 'plain',
@@ -162,19 +174,10 @@ describe('applyParams', () => {
   };
   const values = { message: `it's "x"; $(id) \`id\`\nline 2`, tag: '1.2' };
 
-  it('turns references in run into double-quoted variable references, never pasting values', () => {
+  it('leaves run as written: values reach it only as variables', () => {
     const job = applyParams(spec, values);
-    expect(job.run).toBe('echo "${CHAINR_PARAM_MESSAGE}"; printf %s "${CHAINR_PARAM_TAG}" > out');
-    expect(job.run).not.toContain('$(id)');
-  });
-
-  it.each([
-    ['echo "say: ${{ params.v }}"', 'echo "say: ${CHAINR_PARAM_V}"'],
-    ["echo 'say: ${{ params.v }}'", `echo 'say: '"\${CHAINR_PARAM_V}"''`],
-    ['echo \\"${{ params.v }}', 'echo \\""${CHAINR_PARAM_V}"'],
-    ['echo "a\\"${{ params.v }}"', 'echo "a\\"${CHAINR_PARAM_V}"'],
-  ])('quotes a reference for where it stands: %s', (run, expected) => {
-    expect(applyParams({ image: 'x', run }, { v: 'value' }).run).toBe(expected);
+    expect(job.run).toBe(spec.run);
+    expect(job.env).toMatchObject({ CHAINR_PARAM_MESSAGE: values.message });
   });
 
   it('inserts values literally into image and env values', () => {
@@ -192,5 +195,29 @@ describe('applyParams', () => {
   it('leaves a job without references unchanged', () => {
     const job = applyParams({ image: 'busybox', run: 'echo $HOME ${X}' }, {});
     expect(job).toEqual({ image: 'busybox', run: 'echo $HOME ${X}', env: {} });
+  });
+});
+
+describe('a program and its arguments (command and args)', () => {
+  const spec: JobSpec = {
+    image: 'registry/migrate',
+    command: ['/app/migrate', '--to=${{ params.tag }}'],
+    args: ['${{ params.message }}', '$HOME'],
+  };
+
+  it('joins command and args into one argv, with parameters replaced by their values as they are', () => {
+    const values = { message: `it's "x"; $(id)`, tag: '1.2' };
+    expect(applyParams(spec, values)).toEqual({
+      image: 'registry/migrate',
+      argv: ['/app/migrate', '--to=1.2', `it's "x"; $(id)`, '$HOME'],
+      env: { CHAINR_PARAM_MESSAGE: values.message, CHAINR_PARAM_TAG: '1.2' },
+    });
+  });
+
+  it('names an undeclared reference in command or args by its path', () => {
+    const pipeline = withParams({ tag: {} }, { m: spec });
+    expect(issues(pipeline)).toEqual([
+      'jobs.m.args[0]: unknown parameter "message": declare it under params',
+    ]);
   });
 });

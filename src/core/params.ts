@@ -1,17 +1,22 @@
 /**
- * Parameters: declared by a pipeline, given at submission, and substituted into jobs without
- * ever becoming shell code. Pure: no I/O.
+ * Parameters: declared by a pipeline, given at submission. They reach a job's script only as
+ * environment variables (`CHAINR_PARAM_<NAME>`): text pasted into a shell script is data or code
+ * depending on where it stands (quotes, comments, `$( … )`, heredocs, …), and only a full shell
+ * parser could tell, so `${{ params.x }}` is substituted in `image` and `env` values (no shell
+ * involved) and refused in `run`. Pure: no I/O.
  */
 import type { Issue } from './issues.ts';
 import { isRecord, own } from './issues.ts';
-import type { JobSpec, Pipeline } from './types.ts';
+import {
+  isSecretValue,
+  type JobCommand,
+  type JobSpec,
+  type Pipeline,
+  type SecretRef,
+} from './types.ts';
 
 /** `${{ params.name }}`, with optional spaces inside the braces. */
 const PARAM_REF = /\$\{\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-
-/** The same, matching only at `lastIndex` (a scanner's position); its own object, so that scanning
- * never disturbs the global one's state. */
-const AT_REF = new RegExp(PARAM_REF.source, 'y');
 
 /** The environment variable a parameter reaches jobs as: `CHAINR_PARAM_<NAME>`. */
 export function paramEnvName(name: string): string {
@@ -23,7 +28,7 @@ function referencedParams(text: string): string[] {
   return [...text.matchAll(PARAM_REF)].map((m) => m[1] as string);
 }
 
-/** References to parameters the pipeline does not declare (checked with the graph). */
+/** References to parameters the pipeline does not declare, and any in `run` (checked with the graph). */
 export function paramIssues(value: unknown): Issue[] {
   if (!isRecord(value) || !isRecord(value.jobs)) return [];
   const declared = isRecord(value.params) ? value.params : {};
@@ -55,8 +60,20 @@ export function paramIssues(value: unknown): Issue[] {
   }
   for (const [job, spec] of Object.entries(value.jobs)) {
     if (!isRecord(spec)) continue;
-    check(own(spec, 'run'), ['jobs', job, 'run']);
+    const run = own(spec, 'run');
+    if (typeof run === 'string') {
+      for (const name of new Set(referencedParams(run))) {
+        issues.push({
+          path: ['jobs', job, 'run'],
+          message: `\${{ params.${name} }} is not substituted in run: parameters reach scripts as environment variables, write "$${paramEnvName(name)}"`,
+        });
+      }
+    }
     check(own(spec, 'image'), ['jobs', job, 'image']);
+    for (const field of ['command', 'args']) {
+      const items = own(spec, field);
+      if (Array.isArray(items)) items.forEach((item, i) => check(item, ['jobs', job, field, i]));
+    }
     const env = own(spec, 'env');
     if (isRecord(env)) for (const [k, v] of Object.entries(env)) check(v, ['jobs', job, 'env', k]);
   }
@@ -99,53 +116,33 @@ export function resolveParams(pipeline: Pipeline, given: unknown): ParamResoluti
 }
 
 /** What a job runs once parameters are applied. */
-export interface ResolvedJob {
+export type ResolvedJob = {
   image: string;
-  run: string;
   env: Record<string, string>;
-}
+  /** Variables whose value is read from a secret when the job starts, never written here. */
+  secrets?: Record<string, SecretRef>;
+} & JobCommand;
 
 /**
- * Replaces each parameter reference in a shell script by an expansion of its variable that is
- * quoted for where it stands: `"${V}"` outside quotes, `${V}` inside double quotes, and
- * `'"${V}"'` inside single quotes (closing and reopening them). The shell then expands the
- * variable as one word of data: a value is never parsed as code, split or globbed.
- */
-function referenceInScript(run: string): string {
-  let out = '';
-  let quote: '' | "'" | '"' = '';
-  for (let i = 0; i < run.length; i++) {
-    AT_REF.lastIndex = i;
-    const ref = run.startsWith('${{', i) ? AT_REF.exec(run) : null;
-    if (ref) {
-      const variable = `\${${paramEnvName(ref[1] as string)}}`;
-      out += quote === '"' ? variable : quote === "'" ? `'"${variable}"'` : `"${variable}"`;
-      i += ref[0].length - 1;
-      continue;
-    }
-    const c = run[i] as string;
-    out += c;
-    if (c === '\\' && quote !== "'" && i + 1 < run.length) out += run[++i] as string;
-    else if (quote === '' && (c === "'" || c === '"')) quote = c;
-    else if (c === quote) quote = '';
-  }
-  return out;
-}
-
-/**
- * Applies parameter values to a job: in `run`, references become quoted expansions of
- * `CHAINR_PARAM_<NAME>` (see referenceInScript); in `image` and `env` values (no shell involved)
- * the value itself is inserted.
+ * Applies parameter values to a job: each becomes the variable `CHAINR_PARAM_<NAME>`, and
+ * references in `image`, `env` values, `command` and `args` are replaced by the value itself
+ * (`run` holds none: validation refuses them there, since a shell would read the value as code;
+ * the items of `command` and `args` reach the program as they are).
  */
 export function applyParams(spec: JobSpec, values: Record<string, string>): ResolvedJob {
   const literal = (text: string) =>
     text.replace(PARAM_REF, (_m, name: string) => values[name] ?? '');
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) env[paramEnvName(name)] = value;
-  for (const [name, value] of Object.entries(spec.env ?? {})) env[name] = literal(value);
-  return {
-    image: literal(spec.image),
-    run: referenceInScript(spec.run),
-    env,
-  };
+  const secrets: Record<string, SecretRef> = {};
+  for (const [name, value] of Object.entries(spec.env ?? {})) {
+    if (isSecretValue(value)) secrets[name] = value.secret;
+    else env[name] = literal(value);
+  }
+  const command: JobCommand =
+    spec.command === undefined
+      ? { run: spec.run ?? '' }
+      : { argv: [...spec.command, ...(spec.args ?? [])].map(literal) };
+  const hasSecrets = Object.keys(secrets).length > 0;
+  return { image: literal(spec.image), env, ...(hasSecrets && { secrets }), ...command };
 }

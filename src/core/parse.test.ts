@@ -120,7 +120,7 @@ describe('parsePipeline: validation errors located in JSON', () => {
     expect(only(parsePipeline(text, 'json'))).toEqual({
       path: 'jobs.error.dependsOn[0].job',
       message: 'unknown job "frist" (did you mean "first"?)',
-      line: 21,
+      line: 24,
       column: 16,
     });
   });
@@ -135,6 +135,38 @@ describe('parsePipeline: validation errors located in JSON', () => {
       '3:91 jobs.c.dependsOn[0].job: job "c" depends on itself',
       '2:9 kind: must be "Pipeline"',
     ]);
+  });
+});
+
+describe('parsePipeline: ${{ }} unquoted in a flow mapping', () => {
+  const pipeline = (job: string) =>
+    `kind: Pipeline\nparams: { tag: { default: '1' } }\njobs:\n  a: ${job}\n`;
+
+  it("is one error at the value, saying to quote it, instead of the parser's five", () => {
+    const result = parsePipeline(
+      pipeline('{ image: busybox:${{ params.tag }}, run: echo }'),
+      'yaml',
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual([
+      {
+        path: '',
+        message:
+          'invalid YAML: ${{ ... }} unquoted inside { } or [ ] is read as YAML braces; quote this value: "busybox:${{ params.tag }}"',
+        line: 4,
+        column: 15,
+      },
+    ]);
+  });
+
+  it('is left alone quoted, and in a block mapping', () => {
+    for (const value of ['"${{ params.tag }}"', "'x-${{ params.tag }}'"]) {
+      const flow = pipeline(`{ image: busybox, env: { TAG: ${value} }, run: echo }`);
+      expect(parsePipeline(flow, 'yaml')).toMatchObject({ ok: true });
+    }
+    const block = pipeline('\n    image: busybox:${{ params.tag }}\n    run: echo');
+    expect(parsePipeline(block, 'yaml')).toMatchObject({ ok: true });
   });
 });
 
@@ -211,6 +243,60 @@ describe('parsePipeline: YAML syntax and hostile documents', () => {
       const text = '['.repeat(64) + ']'.repeat(64);
       expect(only(parsePipeline(text, format)).message).toBe('the pipeline must be an object');
     }
+  });
+  it('counts entries and values before building anything: one map or list of more than 10,000 entries, or more than 200,000 values, is refused where it starts', () => {
+    const env = (n: number) => Array.from({ length: n }, (_, i) => `      K${i}: v`).join('\n');
+    const yaml = (n: number) =>
+      `kind: Pipeline\njobs:\n  a:\n    image: x\n    run: y\n    env:\n${env(n)}\n`;
+    expect(only(parsePipeline(yaml(10_001), 'yaml'))).toEqual({
+      path: '',
+      message: 'a map or list has more than 10000 entries',
+      line: 7,
+      column: 7,
+    });
+    // 10,000 entries are counted through, and left to the schema (200 variables at most)
+    expect(only(parsePipeline(yaml(10_000), 'yaml')).message).toContain('at most 200');
+    const keys = Array.from({ length: 10_001 }, (_, i) => `"K${i}":"v"`).join(',');
+    expect(
+      only(parsePipeline(`{"kind":"Pipeline","jobs":{"a":{"env":{${keys}}}}}`, 'json')).message,
+    ).toBe('invalid JSON: an object has more than 10000 keys');
+    const list = `[${Array(10_001).fill('0').join(',')}]`;
+    expect(only(parsePipeline(list, 'json')).message).toBe(
+      'invalid JSON: an array has more than 10000 items',
+    );
+    const values = `[${Array.from({ length: 21 }, () => `[${Array(10_000).fill('0').join(',')}]`).join(',')}]`;
+    expect(only(parsePipeline(values, 'json')).message).toBe(
+      'invalid JSON: the document has more than 200000 values',
+    );
+    expect(only(parsePipeline(values, 'yaml')).message).toBe(
+      'the document has more than 200000 values',
+    );
+    // Large documents, on machines that may be shared: a generous limit, not a measure.
+  }, 60_000);
+  it('refuses a pipeline over the job limit with that one error, before checking its jobs', () => {
+    const jobs = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`J_${i}`, { image: 1, dependsOn: [{ job: 'x' }] }]),
+    );
+    expect(located(parsePipeline(JSON.stringify({ kind: 'Pipeline', jobs }), 'json'))).toEqual([
+      '1:20 jobs: 3000 jobs exceed the limit of 1000',
+    ]);
+    expect(
+      located(
+        parsePipeline(JSON.stringify({ pipeline: { kind: 'Pipeline', jobs } }), 'json', {
+          submission: true,
+          maxJobs: 2999,
+        }),
+      ),
+    ).toEqual(['1:32 pipeline.jobs: 3000 jobs exceed the limit of 2999']);
+  });
+  it('locates the errors of a JSON document by its own text (keys, values, list items, escapes)', () => {
+    const text =
+      '{"kind": "Pipeline",\n "jobs": {"a\\u0062": {"image": 5, "run": "x"},\n  "c": {"image": "x", "run": "y", "dependsOn": [{"job": "z"}, {"job": "c"}]}}}';
+    expect(located(parsePipeline(text, 'json'))).toEqual([
+      '2:32 jobs.ab.image: must be a string',
+      '3:57 jobs.c.dependsOn[0].job: unknown job "z"',
+      '3:71 jobs.c.dependsOn[1].job: job "c" depends on itself',
+    ]);
   });
   it('reads a plain << as a merge key and a quoted "<<" as an ordinary key', () => {
     expect(only(parsePipeline('<<: false\n', 'yaml')).message).toBe(

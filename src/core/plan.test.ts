@@ -10,7 +10,7 @@ const pipeline: Pipeline = {
   jobs: {
     build: {
       image: 'app:${{ params.tag }}',
-      run: 'make ${{ params.tag }}',
+      run: 'make "$CHAINR_PARAM_TAG"',
       env: { MODE: 'release' },
       timeout: '1h30m',
       retries: { limit: 2, backoff: { type: 'exponential', delay: '1s' } },
@@ -46,7 +46,7 @@ describe('planRun', () => {
   it('applies parameters and carries retries, resources and kubernetes settings', () => {
     expect(plan.jobs.build).toEqual({
       image: 'app:v1',
-      run: 'make "${CHAINR_PARAM_TAG}"',
+      run: 'make "$CHAINR_PARAM_TAG"',
       env: { CHAINR_PARAM_TAG: 'v1', MODE: 'release' },
       executor: 'local',
       timeout: '1h30m',

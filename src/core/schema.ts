@@ -11,7 +11,10 @@ import { isRecord, own } from './issues.ts';
 /** The JSON Schema of the pipeline format (draft-07), as served to users and editors. */
 export const pipelineSchema: Readonly<Record<string, unknown>> = schema;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+/** ajv's options for the pipeline schema, shared with the UI's build-time copy of the validator. */
+// Union types: an env value is a string or a secret reference.
+export const SCHEMA_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const;
+const ajv = new Ajv(SCHEMA_OPTIONS);
 const validateSchema = ajv.compile(schema);
 
 /** The JSON pointer of an ajv error as segments, numbers where the value is an array. */
@@ -33,6 +36,16 @@ function pointerToPath(pointer: string, root: unknown): Segment[] {
   return path;
 }
 
+function valueAt(root: unknown, path: Segment[]): unknown {
+  let current = root;
+  for (const segment of path)
+    current =
+      isRecord(current) || Array.isArray(current)
+        ? own(current as Record<string, unknown>, String(segment))
+        : undefined;
+  return current;
+}
+
 const TYPE_NAMES: Record<string, string> = {
   string: 'a string',
   object: 'an object',
@@ -41,6 +54,7 @@ const TYPE_NAMES: Record<string, string> = {
   number: 'a number',
   integer: 'an integer',
   null: 'null',
+  'string,object': 'a string or a secret reference ({secret: {name, key}})',
 };
 
 /** What a value failing each pattern of the schema should look like. */
@@ -50,6 +64,11 @@ const PATTERN_MESSAGES: Record<string, string> = {
   '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$':
     'must be a memory quantity such as "64Mi" or "1Gi"',
   '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$': "must be a DNS name (lowercase letters, digits, '-' and '.')",
+  '^https?://[^\\s/?#@\\\\]+([/?#][^\\s]*)?$':
+    'must be an http:// or https:// URL without a user name or password (send credentials in a header)',
+  '^[^\\r\\n\\u0000]*$': 'must not contain a line break (CR, LF) or a NUL character',
+  '^(?!\\.\\.)(?!\\.$)[-._a-zA-Z0-9]+$':
+    "must be a secret key (letters, digits, '-', '_' and '.', not '.' nor starting with '..')",
 };
 
 function plural(n: number, word: string): string {
@@ -60,8 +79,31 @@ function translate(error: ErrorObject, root: unknown): Issue | undefined {
   const path = pointerToPath(error.instancePath, root);
   const params = error.params as Record<string, unknown>;
   const limit = Number(params['limit']);
+  // A job's `run` or `command` (the schema's only oneOf): one error says which is wrong.
+  if (error.schemaPath.includes('/oneOf/')) return undefined;
   switch (error.keyword) {
+    case 'oneOf':
+      // A job that is not an object passes both branches: its type error says what is wrong.
+      if (!isRecord(valueAt(root, path))) return undefined;
+      return {
+        path,
+        message:
+          params['passingSchemas'] === null
+            ? 'needs "run" (a shell command) or "command" (a program and its arguments)'
+            : 'has both "run" and "command": give one of them',
+      };
+    case 'if':
+      // A job's args without command (its only if/then): the then's required error says which.
+      return undefined;
+    case 'minItems':
+      return { path, message: `must have at least ${plural(limit, 'item')}` };
     case 'required':
+      // A job's `if args then command`: the fault is the args, given without their program.
+      if (error.schemaPath.endsWith('/then/required') && params['missingProperty'] === 'command')
+        return {
+          path: [...path, 'args'],
+          message: 'needs "command" (the program the arguments are for)',
+        };
       return { path: [...path, String(params['missingProperty'])], message: 'is required' };
     case 'additionalProperties': {
       const field = String(params['additionalProperty']);
@@ -126,6 +168,8 @@ function translate(error: ErrorObject, root: unknown): Issue | undefined {
       break;
   }
   if (error.propertyName !== undefined) {
+    // A job name that is not a DNS-1123 label: the graph checks say so (graph.ts), in their words.
+    if (error.schemaPath.startsWith('#/properties/jobs/propertyNames')) return undefined;
     const key = error.propertyName;
     const label = error.schemaPath.includes('/labels/');
     const identifier = error.schemaPath.includes('/params/') || error.schemaPath.includes('/env/');

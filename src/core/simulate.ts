@@ -3,11 +3,11 @@
  * (settle, start the ready jobs, record each result), without I/O. Used by the tests and good
  * for dry runs ("what happens if `load` fails?").
  */
-import { compile, runStatus, settle, statusOf } from './dag.ts';
+import { compile, runStatusOf, settle, statusOf } from './dag.ts';
 import type { JobStatus, Pipeline, RunStatus } from './types.ts';
 
-/** How a job that started ends. */
-export type Outcome = 'SUCCESSFUL' | 'FAILED' | 'CANCELED';
+/** How a job that started ends (SKIPPED: its `when` condition was false). */
+export type Outcome = 'SUCCESSFUL' | 'FAILED' | 'CANCELED' | 'SKIPPED';
 
 export type SimulationEvent =
   | {
@@ -45,7 +45,7 @@ export function simulate(
     const settled = settle(compiled, statuses);
     statuses = settled.statuses;
     for (const s of settled.skipped) events.push({ type: 'skip', job: s.job, reason: s.reason });
-    history.push(runStatus(Object.values(statuses)));
+    history.push(runStatusOf(compiled, statuses));
     const running = Object.keys(statuses).filter((name) => statuses[name] === 'RUNNING');
     const actions = [
       ...settled.ready.map((job) => ({ start: true, job })),
@@ -68,5 +68,5 @@ export function simulate(
       statuses = { ...statuses, [action.job]: status };
     }
   }
-  return { statuses, status: runStatus(Object.values(statuses)), events, history };
+  return { statuses, status: runStatusOf(compiled, statuses), events, history };
 }

@@ -1,3 +1,4 @@
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { SEED_EXAMPLE } from './examples.fixture.ts';
 import { DNS, errors, job, withJobs } from './testing.fixture.ts';
@@ -45,7 +46,11 @@ describe('validatePipeline: schema errors', () => {
     ['jobs a list', withJobs([job()]), ['jobs: must be an object']],
     ['job not an object', withJobs({ a: 'busybox' }), ['jobs.a: must be an object']],
     ['image missing', withJobs({ first: { run: 'true' } }), ['jobs.first.image: is required']],
-    ['run missing', withJobs({ first: { image: 'x' } }), ['jobs.first.run: is required']],
+    [
+      'run missing',
+      withJobs({ first: { image: 'x' } }),
+      ['jobs.first: needs "run" (a shell command) or "command" (a program and its arguments)'],
+    ],
     [
       'misspelt field',
       withJobs({ first: { imgae: 'x', run: 'true' } }),
@@ -84,7 +89,7 @@ describe('validatePipeline: schema errors', () => {
     [
       'dependency without job',
       withJobs({ a: job({ dependsOn: [{}] }) }),
-      ['jobs.a.dependsOn[0].job: is required'],
+      ['jobs.a.dependsOn[0]: needs "job" (a job to wait for) or "anyOf" (an either-of group)'],
     ],
     [
       'dependency job a number',
@@ -215,6 +220,22 @@ describe('formatError', () => {
 });
 
 describe('pipelineSchema', () => {
+  it('refuses a job name that is not a DNS-1123 label by itself (propertyNames), as editors read it', () => {
+    const check = new Ajv({ strict: false }).compile(pipelineSchema);
+    const pipeline = (name: string) => ({
+      kind: 'Pipeline',
+      jobs: { [name]: { image: 'x', run: 'true' } },
+    });
+    expect(check(pipeline('build-1'))).toBe(true);
+    for (const bad of ['Build', 'a_b', '-a', 'a-', 'a.b', 'x'.repeat(64)]) {
+      expect(check(pipeline(bad)), bad).toBe(false);
+      expect(
+        check.errors?.some((e) => e.keyword === 'propertyNames'),
+        bad,
+      ).toBe(true);
+    }
+  });
+
   it('is the draft-07 schema with a title and description on every property', () => {
     expect(pipelineSchema['$schema']).toBe('http://json-schema.org/draft-07/schema#');
     const missing: string[] = [];
@@ -229,5 +250,46 @@ describe('pipelineSchema', () => {
     };
     visit(pipelineSchema, '');
     expect(missing).toEqual([]);
+  });
+});
+
+describe('validatePipeline: run, or command and args', () => {
+  it('accepts a program and its arguments instead of run', () => {
+    const value = withJobs({
+      a: { image: 'gcr.io/distroless/static', command: ['/app'], args: ['--x', ''] },
+      b: { image: 'scratch-app', command: ['/app', '-v'] },
+    });
+    expect(errors(validatePipeline(value))).toEqual([]);
+  });
+
+  it.each<[string, unknown, string[]]>([
+    [
+      'neither',
+      { image: 'x' },
+      ['jobs.a: needs "run" (a shell command) or "command" (a program and its arguments)'],
+    ],
+    [
+      'both',
+      { image: 'x', run: 'y', command: ['z'] },
+      ['jobs.a: has both "run" and "command": give one of them'],
+    ],
+    [
+      'args without command',
+      { image: 'x', run: 'y', args: ['z'] },
+      ['jobs.a.args: needs "command" (the program the arguments are for)'],
+    ],
+    [
+      'an empty command',
+      { image: 'x', command: [] },
+      ['jobs.a.command: must have at least 1 item'],
+    ],
+    ['an empty program', { image: 'x', command: [''] }, ['jobs.a.command[0]: must not be empty']],
+    [
+      'a command that is a string',
+      { image: 'x', command: 'ls -l' },
+      ['jobs.a.command: must be an array'],
+    ],
+  ])('refuses %s, saying where and what to write', (_what, job, expected) => {
+    expect(errors(validatePipeline(withJobs({ a: job })))).toEqual(expected);
   });
 });

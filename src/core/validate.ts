@@ -9,7 +9,7 @@ import type { Pipeline, ValidationResult } from './types.ts';
 
 export type { ValidateOptions } from './check.ts';
 export { DEFAULT_MAX_JOBS, isDns1123Label } from './graph.ts';
-export { formatError, MAX_ERRORS } from './issues.ts';
+export { formatError, inFileOrder, MAX_ERRORS } from './issues.ts';
 export { parsePipeline } from './parse.ts';
 export type { PipelineFormat } from './parse.ts';
 export { pipelineSchema } from './schema.ts';

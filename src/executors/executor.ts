@@ -1,12 +1,15 @@
 /** The interface every executor implements: run one attempt of one job to its end. */
+import type { ArtifactRecord } from '../core/artifacts.ts';
+import type { JobCommand, SecretRef, WorkspaceVolume } from '../core/types.ts';
 
-export interface ExecutionRequest {
+/** One attempt of a job, and what it runs: `run` as `sh -c`, or `argv` without a shell. */
+export type ExecutionRequest = ExecutionSettings & JobCommand;
+
+export interface ExecutionSettings {
   uid: string;
   job: string;
   attempt: number;
   image: string;
-  /** Shell command, run as `sh -c`. */
-  run: string;
   /** Variables set for the job, on top of the executor's minimal base environment. */
   env: Record<string, string>;
   /** Stop the job and fail it after this long (the job's `timeout`). */
@@ -15,6 +18,13 @@ export interface ExecutionRequest {
   resources?: Resources;
   /** Pod settings for the kubernetes executor. */
   kubernetes?: KubernetesJobSettings;
+  /**
+   * The run's workspace, at $CHAINR_WORKSPACE, when the job uses it; `volume`: the pipeline's
+   * settings of its Kubernetes volume.
+   */
+  workspace?: { readOnly: boolean; volume?: WorkspaceVolume };
+  /** Variables whose values the executor has read where the job runs (secretsByReference). */
+  secrets?: Record<string, SecretRef>;
 }
 
 export interface Resources {
@@ -46,6 +56,26 @@ export interface ExecutionIO {
   recordedPosition?(): Promise<string | undefined>;
   /** Aborted when the run is canceled or the worker shuts down: stop the job at once. */
   signal: AbortSignal;
+  /**
+   * Bytes of a log line kept (CHAINR_LOG_LINE_BYTES; default DEFAULT_MAX_LINE_BYTES): a longer
+   * line is cut, with a marker (lines.ts), and never held whole in memory.
+   */
+  maxLineBytes?: number;
+  /** The job's artifacts, when it produces or receives any (Executor.providesArtifacts). */
+  artifacts?: ArtifactTransfer;
+}
+
+/** Moves a job's artifacts between the artifact store and where the job runs. */
+export interface ArtifactTransfer {
+  /** Whether the job receives artifacts (then placed under $CHAINR_ARTIFACTS). */
+  readonly hasInputs: boolean;
+  /** Places the job's inputs under `dir`, each at `<dir>/<from>/<name>`. */
+  placeInputs(dir: string): Promise<void>;
+  /**
+   * Stores the artifacts the job declares, found under its working directory; rejects with the
+   * reason (missing, too large) when one cannot be.
+   */
+  storeOutputs(workDir: string): Promise<ArtifactRecord[]>;
 }
 
 export interface ExecutionResult {
@@ -56,11 +86,24 @@ export interface ExecutionResult {
   reason: string;
   /** `key=value` pairs the job wrote to its outputs file ($CHAINR_OUTPUTS), at most 4 KiB. */
   outputs?: Record<string, string>;
+  /** The artifacts stored after a successful end (ExecutionIO.artifacts). */
+  artifacts?: ArtifactRecord[];
 }
 
 export interface Executor {
   readonly name: string;
+  /** Whether it gives jobs their run's workspace (ExecutionRequest.workspace). */
+  readonly providesWorkspace?: boolean;
+  /**
+   * Whether it has secrets read where the job runs (ExecutionRequest.secrets), never by the
+   * worker; otherwise the worker reads them from its own secrets and passes them in `env`.
+   */
+  readonly secretsByReference?: boolean;
+  /** Whether it stores and places jobs' artifacts (ExecutionIO.artifacts). */
+  readonly providesArtifacts?: boolean;
   run(request: ExecutionRequest, io: ExecutionIO): Promise<ExecutionResult>;
+  /** Releases what the executor keeps open between attempts (the worker is stopping). */
+  close?(): Promise<void>;
 }
 
 /**
@@ -78,4 +121,14 @@ export function jobEnvironment(request: ExecutionRequest): Record<string, string
     CHAINR_JOB_NAME: request.job,
     CHAINR_ATTEMPT: String(request.attempt),
   };
+}
+
+/**
+ * The program a request runs and its arguments: `sh` with `-c <run>`, or its argv as it is (no
+ * shell, for images without one).
+ */
+export function programOf(command: JobCommand): { file: string; args: string[] } {
+  if (command.argv === undefined) return { file: 'sh', args: ['-c', command.run] };
+  const [file = '', ...args] = command.argv;
+  return { file, args };
 }

@@ -2,23 +2,51 @@
  * The local executor: each job is `sh -c "<run>"` on this host, in its own process group and a
  * fresh working directory that is removed afterwards. The image is ignored. The job does not
  * inherit the worker's environment (which may hold secrets such as REDIS_PASSWORD): it gets
- * PATH, LANG, HOME (its working directory) and the job's own variables.
+ * PATH, LANG, HOME (its working directory) and the job's own variables. Given a job user, jobs
+ * run as that user, who can read neither the worker's environment (/proc/<pid>/environ) nor its
+ * files; without one, they run as the worker's own user and can. Every group and directory is
+ * recorded (local-records.ts), so that none outlives the worker, even a killed one. Input
+ * artifacts are placed in the working directory (`$CHAINR_ARTIFACTS`) before the job starts, and
+ * its declared artifacts stored from there after a successful end.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chown, lchown, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { ARTIFACTS_ENV } from '../core/artifacts.ts';
 import { MAX_OUTPUTS_BYTES, parseOutputs } from '../core/outputs.ts';
-import type { ExecutionIO, ExecutionRequest, ExecutionResult, Executor } from './executor.ts';
-import { jobEnvironment } from './executor.ts';
+import type {
+  ArtifactTransfer,
+  ExecutionIO,
+  ExecutionRequest,
+  ExecutionResult,
+  Executor,
+} from './executor.ts';
+import { jobEnvironment, programOf } from './executor.ts';
+import { RunDirectories } from './workspaces.ts';
+import { DEFAULT_MAX_LINE_BYTES, readLines } from './lines.ts';
+import { LocalRecords } from './local-records.ts';
+
+/** The unprivileged user jobs run as (CHAINR_LOCAL_USER). */
+export interface JobUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
 
 export interface LocalExecutorOptions {
   /** Time between SIGTERM and SIGKILL when a job is stopped. */
   killGraceMs?: number;
-  /** Parent of the jobs' working directories. */
+  /** Parent of the jobs' working directories and of the workers' records (CHAINR_WORK_DIR). */
   workRoot?: string;
+  /** Where the runs' workspaces are made (default: `chainr-workspaces` in the temporary directory). */
+  workspaces?: RunDirectories;
+  /** Run jobs as this user (the worker must be root to); undefined: as the worker's user. */
+  user?: JobUser;
 }
+
+/** Where the workers of a host record their jobs, under the work root. */
+export const recordsDir = (workRoot: string) => join(workRoot, 'chainr-workers');
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -30,24 +58,59 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 export class LocalExecutor implements Executor {
   readonly name = 'local';
+  readonly providesWorkspace = true;
+  readonly providesArtifacts = true;
   private readonly killGraceMs: number;
   private readonly workRoot: string;
+  private readonly workspaces: RunDirectories;
+  private readonly user: JobUser | undefined;
+  private readonly records: LocalRecords;
 
   constructor(options: LocalExecutorOptions = {}) {
     this.killGraceMs = options.killGraceMs ?? 5000;
     this.workRoot = options.workRoot ?? tmpdir();
+    this.workspaces = options.workspaces ?? new RunDirectories(join(tmpdir(), 'chainr-workspaces'));
+    this.user = options.user;
+    // What its starter ends at exit, and a successor after a kill (local-records.ts).
+    this.records = new LocalRecords(recordsDir(this.workRoot));
   }
 
   async run(request: ExecutionRequest, io: ExecutionIO): Promise<ExecutionResult> {
     if (io.signal.aborted)
       return { status: 'FAILED', exitCode: null, reason: 'canceled before start' };
+    // Read-only is not enforced here: the job runs as the worker's user, who owns the directory.
+    const workspace = request.workspace ? await this.workspaces.prepare(request.uid) : undefined;
     const cwd = await mkdtemp(join(this.workRoot, 'chainr-job-'));
+    this.records.addDir(cwd);
     try {
+      if (this.user) await chown(cwd, this.user.uid, this.user.gid);
       const outputsFile = join(cwd, '.chainr-outputs');
-      const result = await this.spawnJob(request, io, cwd, outputsFile);
-      return result.status === 'SUCCESSFUL' ? await withOutputs(result, outputsFile) : result;
+      const inputs = io.artifacts?.hasInputs ? join(cwd, '.chainr-artifacts') : undefined;
+      if (inputs !== undefined) {
+        const placed = await this.placeInputs(io, inputs);
+        if (placed) return placed;
+      }
+      const result = await this.spawnJob(request, io, cwd, outputsFile, workspace, inputs);
+      if (result.status !== 'SUCCESSFUL') return result;
+      const recorded = await withOutputs(result, outputsFile);
+      return recorded.status === 'SUCCESSFUL' && io.artifacts
+        ? await withArtifacts(recorded, io.artifacts, cwd)
+        : recorded;
     } finally {
       await rm(cwd, { recursive: true, force: true });
+      this.records.removeDir(cwd);
+    }
+  }
+
+  /** Places the job's inputs, owned by its user; a FAILED result when they could not be. */
+  private async placeInputs(io: ExecutionIO, dir: string): Promise<ExecutionResult | undefined> {
+    try {
+      await io.artifacts?.placeInputs(dir);
+      if (this.user) await chownTree(dir, this.user);
+      return undefined;
+    } catch (err) {
+      const reason = `its input artifacts could not be placed: ${(err as Error).message}`;
+      return { status: 'FAILED', exitCode: null, reason };
     }
   }
 
@@ -56,20 +119,28 @@ export class LocalExecutor implements Executor {
     io: ExecutionIO,
     cwd: string,
     outputsFile: string,
+    workspace: string | undefined,
+    inputs: string | undefined,
   ): Promise<ExecutionResult> {
     return new Promise((resolve) => {
-      const child = spawn('sh', ['-c', request.run], {
+      const { file, args } = programOf(request);
+      const child = spawn(file, args, {
         cwd,
         detached: true, // its own process group, so that stopping it stops its children too
         stdio: ['ignore', 'pipe', 'pipe'],
+        ...(this.user && { uid: this.user.uid, gid: this.user.gid }),
         env: {
           PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
           LANG: process.env.LANG ?? 'C.UTF-8',
           HOME: cwd,
           CHAINR_OUTPUTS: outputsFile,
+          ...(workspace !== undefined && { CHAINR_WORKSPACE: workspace }),
+          ...(inputs !== undefined && { [ARTIFACTS_ENV]: inputs }),
           ...jobEnvironment(request),
         },
       });
+      const pgid = child.pid;
+      if (pgid !== undefined) this.records.addGroup(pgid);
       let stopReason: string | undefined;
       let killTimer: NodeJS.Timeout | undefined;
       const stop = () => {
@@ -98,10 +169,9 @@ export class LocalExecutor implements Executor {
         clearTimeout(killTimer);
         resolve(this.result(exit, spawnError, stopReason));
       };
+      const maxLineBytes = io.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
       for (const [name, stream] of streams) {
-        createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) =>
-          io.onLog(line, name),
-        );
+        readLines(stream, maxLineBytes, (line) => io.onLog(line, name));
         stream.on('close', () => {
           open -= 1;
           settle();
@@ -114,7 +184,10 @@ export class LocalExecutor implements Executor {
       child.on('exit', (code, signal) => {
         exit = { code, signal };
         // Whatever the job left running in its group goes with it (and releases the pipes).
-        if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+        if (pgid !== undefined) {
+          killGroup(pgid, 'SIGKILL');
+          this.records.removeGroup(pgid);
+        }
         settle();
       });
     });
@@ -137,6 +210,27 @@ export class LocalExecutor implements Executor {
       exitCode: null,
       reason: `killed by signal ${exit?.signal ?? 'unknown'}`,
     };
+  }
+}
+
+/** Stores the job's declared artifacts; one that cannot be stored fails the job, saying why. */
+async function withArtifacts(
+  result: ExecutionResult,
+  artifacts: ArtifactTransfer,
+  cwd: string,
+): Promise<ExecutionResult> {
+  try {
+    return { ...result, artifacts: await artifacts.storeOutputs(cwd) };
+  } catch (err) {
+    return { status: 'FAILED', exitCode: result.exitCode, reason: (err as Error).message };
+  }
+}
+
+/** Gives `dir` and everything under it to the job's user (the worker placed them as its own). */
+async function chownTree(dir: string, user: JobUser): Promise<void> {
+  await chown(dir, user.uid, user.gid);
+  for (const entry of await readdir(dir, { recursive: true })) {
+    await lchown(join(dir, entry), user.uid, user.gid);
   }
 }
 

@@ -9,12 +9,16 @@ export class ExecutorRegistry {
     /** The deployment's default (CHAINR_EXECUTOR). */
     readonly defaultName: string,
   ) {
+    // The default need not be among them: sched resolves it, and refuses jobs for an executor
+    // the deployment does not offer (config.ts: executorRefusal).
     for (const e of executors) this.byName.set(e.name, e);
-    if (!this.byName.has(defaultName)) {
-      throw new Error(
-        `default executor "${defaultName}" is not one of: ${this.names().join(', ')}`,
-      );
-    }
+  }
+
+  /** Closes every executor that keeps something open (watches) between attempts. */
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.byName.values()].map((e) => (e.close ? e.close() : Promise.resolve())),
+    );
   }
 
   names(): string[] {

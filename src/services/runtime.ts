@@ -1,25 +1,27 @@
 /**
  * Composes the services from configuration: what `chainr up`, `chainr sched`, `chainr work` and
  * the others run, each with its liveness (heartbeats, /healthz, /readyz, /metrics). The worker
- * itself is composed in work-runtime.ts.
+ * itself is composed in work/runtime.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config, RedisConfig } from '../config.ts';
+import { executorRefusal, type Config, type RedisConfig } from '../config.ts';
 import { connect } from '../store/connection.ts';
 import { makeKeys } from '../store/keys.ts';
 import { loadNotifySettings } from './notif/load-config.ts';
 import { startNotif } from './notif/service.ts';
-import { gate } from './gate/plugin.ts';
-import { loadSecurity, type SecuritySettings } from './gate/security.ts';
-import { loadTokens } from './gate/tokens.ts';
-import { startLiveness, type ServiceHandle } from './ops/liveness.ts';
-import { registerOpsRoutes } from './ops/routes.ts';
-import { listen, startOpsServer } from './ops/server.ts';
-import { buildSched } from './sched/app.ts';
-import { uiStatic } from './ui-static.ts';
-import { startRecycle } from './recycle.ts';
+import { auth } from '../http/auth/plugin.ts';
+import { loadSecurity, type SecuritySettings } from '../http/auth/security.ts';
+import { loadTokens } from '../http/auth/tokens.ts';
+import { startLiveness, type ServiceHandle } from '../http/ops/liveness.ts';
+import { registerOpsRoutes } from '../http/ops/routes.ts';
+import { listen, startOpsServer } from '../http/ops/server.ts';
+import { buildSched } from './sched/service.ts';
+import { uiStatic } from '../http/ui-static.ts';
+import { RunDirectories } from '../executors/workspaces.ts';
+import { startRecycle } from './recycle/service.ts';
+import { openArtifactStore } from '../artifacts/open.ts';
 
 export interface Running {
   /** The HTTP address, when this process serves HTTP. */
@@ -35,11 +37,12 @@ export async function runSched(
   config: Config,
   redis: RedisConfig,
   logger: Logger,
-  /** Auth, limits and headers (gate); loaded from config when not given. */
+  /** Auth, limits and headers (the auth plugin); loaded from config when not given. */
   security: SecuritySettings = loadSecurity(config),
   alongside: ServiceHandle[] = [],
 ): Promise<Required<Running>> {
-  const commands = connect(redis, { failFast: true });
+  const commands = connect(redis, { commandTimeoutMs: config.redisTimeoutMs });
+  const artifacts = await openArtifactStore(config.artifacts);
   const app: FastifyInstance = await buildSched({
     redis: commands,
     connectBlocking: () => connect(redis),
@@ -49,12 +52,18 @@ export async function runSched(
     maxJobsPerPipeline: config.maxJobsPerPipeline,
     bodyLimitBytes: config.bodyLimitBytes,
     defaultExecutor: config.defaultExecutor,
+    refuseExecutor: (executor) => executorRefusal(config, executor),
+    workspaceAccessModes: config.workspaceVolume.accessModes,
+    replication: config.replication,
+    artifacts,
+    streamLimits: config.streamLimits,
     logger,
   });
   app.addHook('onClose', () => {
     commands.disconnect();
+    artifacts.close?.();
   });
-  await app.register(gate, security);
+  await app.register(auth, security);
   const liveness = startLiveness({
     ...livenessSettings(config, commands, logger),
     services: [{ service: 'sched', running: () => true, stop: () => app.close() }, ...alongside],
@@ -82,7 +91,7 @@ export async function serveWithOps(
   logger: Logger,
   service: ServiceHandle,
 ): Promise<Required<Running>> {
-  const connection = connect(redis, { failFast: true });
+  const connection = connect(redis, { commandTimeoutMs: config.redisTimeoutMs });
   const liveness = startLiveness({
     ...livenessSettings(config, connection, logger),
     services: [service],
@@ -93,6 +102,7 @@ export async function serveWithOps(
     host: config.ops.host,
     port: config.ops.port,
     tokens,
+    allowedHosts: config.gate.allowedHosts,
     logger,
   });
   return {
@@ -132,6 +142,11 @@ export function runRecycle(config: Config, redis: RedisConfig, logger: Logger): 
     intervalMs: config.recycleIntervalMs,
     graceMs: config.recycleGraceMs,
     retentionMs: config.retentionMs,
+    // The filesystem artifact store keeps a directory per run too (<uid>/<job>/...).
+    runDirectories: [
+      new RunDirectories(config.workspacesDir),
+      ...(config.artifacts.s3 ? [] : [new RunDirectories(config.artifacts.dir)]),
+    ],
     ...(k && {
       kubernetes: {
         connect: async () =>

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config.ts';
 
 function hostPort(addr: string): { host: string; port: number } {
@@ -9,14 +9,20 @@ function hostPort(addr: string): { host: string; port: number } {
 
 /**
  * A new Redis connection. Commands wait through outages (reconnecting with backoff) instead of
- * failing at once, except where `failFast` asks to answer quickly (the HTTP API).
+ * failing at once, except where `commandTimeoutMs` asks to answer quickly (the HTTP API, the
+ * probes): then a command fails after two reconnection attempts (Redis down), or once it has
+ * waited `commandTimeoutMs` for its reply (Redis frozen or overloaded: the socket stays open and
+ * nothing else would end the wait). The timeout covers commands queued while disconnected too,
+ * so the offline queue stays on: commands sent while the connection is first made wait for it.
  */
-export function connect(config: RedisConfig, options: { failFast?: boolean } = {}): Redis {
+export function connect(config: RedisConfig, options: { commandTimeoutMs?: number } = {}): Redis {
+  const failFast = options.commandTimeoutMs !== undefined;
   const common: RedisOptions = {
     ...(config.password !== undefined && { password: config.password }),
     ...(config.db !== undefined && { db: config.db }),
     // BullMQ requires null on connections that block; elsewhere a bounded retry surfaces outages.
-    maxRetriesPerRequest: options.failFast ? 2 : null,
+    maxRetriesPerRequest: failFast ? 2 : null,
+    ...(failFast && { commandTimeout: options.commandTimeoutMs }),
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     lazyConnect: false,
@@ -62,4 +68,17 @@ export function coalesceWrites(redis: Redis): Redis {
     }) as typeof socket.write;
   });
   return redis;
+}
+
+/**
+ * Runs a pipeline and answers each command's reply, or throws the first command's error: a
+ * pipeline resolves even when its commands failed (Redis down), each reply carrying its own
+ * error, and a reply that was not read must not pass for an empty one.
+ */
+export async function execAll(pipeline: ChainableCommander): Promise<unknown[]> {
+  const replies = await pipeline.exec();
+  if (replies === null) throw new Error('Connection is closed.'); // EXEC of a discarded MULTI
+  const failed = replies.find(([err]) => err);
+  if (failed?.[0]) throw failed[0];
+  return replies.map(([, reply]) => reply);
 }

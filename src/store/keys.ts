@@ -15,6 +15,7 @@
  * - `cancel`           pub/sub channel: uid of a run just canceled, for workers to stop its jobs
  * - `schedules`        hash: schedule id → definition
  * - `instance:<id>`    string (JSON): one live service instance, expiring unless its heartbeat renews it
+ * - `instance:<id>:holds` set: the queue entries a live work instance is processing, expiring with it
  * - `instances`        sorted set of instance ids scored by when their key expires, so that listing
  *                      them needs no SCAN
  * - `bull:*`           BullMQ's queues: ready attempts per executor, schedule ticks
@@ -37,6 +38,9 @@ export function makeKeys(prefix: string) {
     log: (uid: string, job: string) => `${prefix}log:${uid}:${job}`,
     cancelChannel: `${prefix}cancel`,
     instance: (id: string) => `${prefix}instance:${id}`,
+    instanceHolds: (id: string) => `${prefix}instance:${id}:holds`,
+    /** Prefix of the instance keys; start-job.lua appends an id (and `:holds`). */
+    instancePrefix: `${prefix}instance:`,
     instances: `${prefix}instances`,
     /** BullMQ's own prefix (it appends `:<queue>:...`). */
     bullPrefix: `${prefix}bull`,

@@ -1,6 +1,7 @@
 /** Job logs: one capped Redis stream per job, a line per entry. */
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.ts';
+import { jobField } from './run-hash.ts';
 
 export interface LogLine {
   id: string;
@@ -8,9 +9,11 @@ export interface LogLine {
   stream: 'stdout' | 'stderr';
 }
 
+const READ_ALL_PAGE = 10_000;
+
 type StreamEntries = [id: string, fields: string[]][];
 
-function toLines(entries: StreamEntries): LogLine[] {
+export function toLines(entries: StreamEntries): LogLine[] {
   return entries.map(([id, fields]) => ({
     id,
     line: fields[1] ?? '',
@@ -52,6 +55,19 @@ export class LogStore {
     await pipeline.exec();
   }
 
+  /**
+   * Marks the job's log as cut at its limit (the `logcut` field of its run hash), unless the
+   * run is gone: a deleted run is not brought back as a stray field.
+   */
+  async markCut(uid: string, job: string): Promise<void> {
+    await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], '1') end",
+      1,
+      this.keys.run(uid),
+      jobField(job, 'logcut'),
+    );
+  }
+
   /** Lines after `afterId` (exclusive), oldest first. */
   async read(uid: string, job: string, afterId = '-', count = 1000): Promise<LogLine[]> {
     const start = afterId === '-' ? '-' : `(${afterId}`;
@@ -65,16 +81,27 @@ export class LogStore {
     return toLines(entries);
   }
 
-  /** Every line after `afterId` (exclusive), read in pages. */
-  async readAll(uid: string, job: string, afterId = '-'): Promise<LogLine[]> {
-    const lines: LogLine[] = [];
+  /**
+   * Every line after `afterId` (exclusive), a page at a time: pages large enough that a long log
+   * costs few round trips (100,000 lines: 10), small enough not to stall Redis, and handed on as
+   * they come so that a reader can send one while the next is read.
+   */
+  async *pages(uid: string, job: string, afterId = '-'): AsyncGenerator<LogLine[]> {
     for (let after = afterId; ;) {
-      const page = await this.read(uid, job, after);
-      lines.push(...page);
+      const page = await this.read(uid, job, after, READ_ALL_PAGE);
+      if (page.length > 0) yield page;
       const last = page[page.length - 1];
-      if (!last || page.length < 1000) return lines;
+      if (!last || page.length < READ_ALL_PAGE) return;
       after = last.id;
     }
+  }
+
+  /** Every line after `afterId` (exclusive). */
+  async readAll(uid: string, job: string, afterId = '-'): Promise<LogLine[]> {
+    const lines: LogLine[] = [];
+    for await (const page of this.pages(uid, job, afterId))
+      for (const line of page) lines.push(line);
+    return lines;
   }
 
   /**

@@ -9,10 +9,20 @@
  * Capped: past `maxRecords`, the oldest records are dropped.
  */
 import type { Redis } from 'ioredis';
-import type { NotificationEvent } from '../core/types.ts';
-
-export const DELIVERY_STATUSES = ['delivered', 'retrying', 'failed'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+import {
+  DELIVERY_STATUSES,
+  NOTIFICATION_EVENTS,
+  type DeliveryStatus,
+  type NotificationEvent,
+} from '../core/types.ts';
+import {
+  CorruptRecordError,
+  isObject,
+  isTime,
+  parseJson,
+  skipCorrupt,
+  type CorruptRecordReporter,
+} from './corrupt.ts';
 
 export interface DeliveryRecord {
   key: string;
@@ -37,6 +47,27 @@ export interface DeliveryRecord {
   updatedAt: number;
   /** When the next attempt is due, while retrying. */
   nextAttemptAt?: number;
+}
+
+const optional = (v: unknown, is: (x: unknown) => boolean) => v === undefined || is(v);
+const isString = (v: unknown) => typeof v === 'string';
+
+/** A delivery record read back; CorruptRecordError when it is not one notif writes. */
+export function parseDeliveryRecord(key: string, json: string): DeliveryRecord {
+  const r = parseJson('delivery', key, 'record', json);
+  const valid =
+    isObject(r) &&
+    ['key', 'eventId', 'uid', 'rule', 'medium', 'mediumType'].every((f) => isString(r[f])) &&
+    NOTIFICATION_EVENTS.includes(r.event as NotificationEvent) &&
+    DELIVERY_STATUSES.includes(r.status as DeliveryStatus) &&
+    typeof r.inline === 'boolean' &&
+    Number.isInteger(r.attempts) &&
+    isTime(r.createdAt) &&
+    isTime(r.updatedAt) &&
+    optional(r.nextAttemptAt, isTime) &&
+    ['job', 'pipeline', 'lastError'].every((f) => optional(r[f], isString));
+  if (!valid) throw new CorruptRecordError('delivery', key, 'not a delivery record');
+  return r as unknown as DeliveryRecord;
 }
 
 export function notificationKeys(prefix: string) {
@@ -67,6 +98,8 @@ export class NotificationStore {
     private readonly redis: Redis,
     prefix: string,
     private readonly maxRecords = 10_000,
+    /** Told of each record a list leaves out because it cannot be read. */
+    private readonly reportCorrupt?: CorruptRecordReporter,
   ) {
     this.keys = notificationKeys(prefix);
   }
@@ -111,7 +144,13 @@ export class NotificationStore {
     const page = keys.slice(0, limit);
     if (page.length === 0) return { records: [] };
     const values = await this.redis.hmget(this.keys.records, ...page);
-    const records = values.flatMap((v) => (v === null ? [] : [JSON.parse(v) as DeliveryRecord]));
+    const records = values.flatMap((v, i) => {
+      const record =
+        v === null
+          ? undefined
+          : skipCorrupt(() => parseDeliveryRecord(page[i] as string, v), this.reportCorrupt);
+      return record === undefined ? [] : [record];
+    });
     return { records, ...(keys.length > limit && { next: page[page.length - 1] }) };
   }
 }

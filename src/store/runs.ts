@@ -1,157 +1,26 @@
-/** Runs in Redis: creation, reading and listing. Transitions live in scripts.ts. */
+/**
+ * Runs in Redis: creation, reading and listing. The run's layout lives in run-hash.ts, its
+ * transitions (creation's atomic write included) in scripts.ts.
+ */
 import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
+import type { ArtifactRecord } from '../core/artifacts.ts';
 import type { RunPlan } from '../core/plan.ts';
 import { matches, type Requirement } from '../core/selector.ts';
-import type { JobStatus, Pipeline, RunStatus } from '../core/types.ts';
+import type { JobStatus, RunStatus } from '../core/types.ts';
 import { RUN_STATUSES } from '../core/types.ts';
+import { execAll } from './connection.ts';
+import { skipCorrupt, type CorruptRecordReporter } from './corrupt.ts';
 import type { Keys } from './keys.ts';
-import { withScripts, type Evalable } from './scripts.ts';
-
-export interface AttemptRecord {
-  attempt: number;
-  status: JobStatus;
-  startedAt?: number;
-  finishedAt?: number;
-  exitCode?: number;
-  reason?: string;
-}
-
-export interface JobRecord {
-  name: string;
-  status: JobStatus;
-  attempt: number;
-  startedAt?: number;
-  finishedAt?: number;
-  exitCode?: number;
-  reason?: string;
-  /** Earlier attempts of this job (retries), oldest first. */
-  attempts: AttemptRecord[];
-  outputs?: Record<string, string>;
-  /** The executor whose queue the job goes to. */
-  executor: string;
-  /** Handed to the queue (ready and not held back by the run's concurrency limit). */
-  queued: boolean;
-}
-
-/** A run without its pipeline: what a list page shows. */
-export interface RunSummary {
-  uid: string;
-  status: RunStatus;
-  reason?: string;
-  name?: string;
-  labels: Record<string, string>;
-  params: Record<string, string>;
-  createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
-  jobs: JobRecord[];
-}
-
-export interface RunRecord extends RunSummary {
-  pipeline: Pipeline;
-}
-
-const optionalNumber = (v: string | undefined): number | undefined =>
-  v === undefined ? undefined : Number(v);
-
-const json = <T>(v: string | undefined, fallback: T): T =>
-  v === undefined ? fallback : (JSON.parse(v) as T);
-
-function parseSummary(uid: string, h: Record<string, string>): RunSummary | undefined {
-  if (h.status === undefined) return undefined;
-  const jobs = (h.jobs ?? '').split(',').map((name): JobRecord => ({
-    name,
-    status: (h[`${name}.status`] ?? 'PENDING') as JobStatus,
-    attempt: Number(h[`${name}.attempt`] ?? 1),
-    startedAt: optionalNumber(h[`${name}.started`]),
-    finishedAt: optionalNumber(h[`${name}.finished`]),
-    exitCode: optionalNumber(h[`${name}.exit`]),
-    reason: h[`${name}.reason`],
-    attempts: json(h[`${name}.attempts`], []),
-    outputs: json(h[`${name}.outputs`], undefined),
-    executor: h[`${name}.exec`] ?? '',
-    queued: h[`${name}.queued`] === '1',
-  }));
-  return {
-    uid,
-    status: h.status as RunStatus,
-    reason: h.reason,
-    name: h.name,
-    labels: json(h.labels, {}),
-    params: json(h.params, {}),
-    createdAt: Number(h.created),
-    startedAt: optionalNumber(h.started),
-    finishedAt: optionalNumber(h.finished),
-    jobs,
-  };
-}
-
-/**
- * A new run: `fields`, its hash's fields and values in one list as HSET takes them (the compiled
- * DAG, every job PENDING at attempt 1); `spec`, the same for its spec hash (the pipeline and each
- * job's spec, the bulk of a run's bytes, kept apart so that reading a run's state, as a list page
- * does, does not decode them); and `run`, what reading those fields back gives.
- */
-function newRun(
-  uid: string,
-  plan: RunPlan,
-  queuedRoots: string[],
-  now: number,
-): { fields: string[]; spec: string[]; run: RunSummary } {
-  const { pipeline, compiled } = plan;
-  const names = Object.keys(pipeline.jobs);
-  const queued = new Set(queuedRoots);
-  const held = compiled.roots.filter((r) => !queued.has(r));
-  const name = pipeline.metadata?.name;
-  // prettier-ignore
-  const fields = [
-    'status', 'PENDING', 'created', String(now), 'total', String(names.length), 'done', '0',
-    'active', String(queued.size), 'jobs', names.join(','),
-    'labels', JSON.stringify(plan.labels), 'params', JSON.stringify(plan.params),
-  ];
-  const spec = ['pipeline', JSON.stringify(pipeline)];
-  if (name) fields.push('name', name);
-  if (pipeline.concurrency) fields.push('concurrency', String(pipeline.concurrency));
-  if (held.length > 0) fields.push('held', held.join(','));
-  const jobs: JobRecord[] = [];
-  for (const job of names) {
-    const compiledJob = compiled.jobs[job];
-    const jobSpec = plan.jobs[job];
-    if (!compiledJob || !jobSpec) continue;
-    const { deps, dependents } = compiledJob;
-    // prettier-ignore
-    fields.push(
-      `${job}.status`, 'PENDING', `${job}.attempt`, '1', `${job}.wait`, String(deps.length),
-      `${job}.exec`, jobSpec.executor,
-    );
-    spec.push(`${job}.spec`, JSON.stringify(jobSpec));
-    if (jobSpec.retries?.limit) fields.push(`${job}.retries`, String(jobSpec.retries.limit));
-    if (queued.has(job)) fields.push(`${job}.queued`, '1');
-    if (deps.length > 0) {
-      fields.push(`${job}.deps`, deps.map((d) => `${d.job}=${d.accepts.join('|')}`).join(';'));
-    }
-    if (dependents.length > 0) fields.push(`${job}.next`, dependents.join(','));
-    jobs.push({
-      name: job,
-      status: 'PENDING',
-      attempt: 1,
-      attempts: [],
-      executor: jobSpec.executor,
-      queued: queued.has(job),
-    });
-  }
-  const run: RunSummary = {
-    uid,
-    status: 'PENDING',
-    ...(name && { name }),
-    labels: plan.labels,
-    params: plan.params,
-    createdAt: now,
-    jobs,
-  };
-  return { fields, spec, run };
-}
+import {
+  json,
+  jobField,
+  newRun,
+  parseSummary,
+  type RunRecord,
+  type RunSummary,
+} from './run-hash.ts';
+import { Transitions } from './scripts.ts';
 
 export interface RunFilter {
   status?: RunStatus;
@@ -163,14 +32,16 @@ export interface RunFilter {
 const SCAN_LIMIT = 1000;
 
 export class RunStore {
-  private readonly scripts: Evalable;
+  private readonly transitions: Transitions;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly maxEvents: number,
+    maxEvents: number,
+    /** Told of each run a list leaves out because its record cannot be read. */
+    private readonly reportCorrupt?: CorruptRecordReporter,
   ) {
-    this.scripts = withScripts(redis);
+    this.transitions = new Transitions(redis, keys, maxEvents);
   }
 
   /**
@@ -198,19 +69,7 @@ export class RunStore {
     // Sent from a promise continuation: the socket is uncorked on the next tick, which then comes
     // after what `andThen` sends through promise chains (BullMQ's add), not before it.
     await Promise.resolve();
-    const created = this.scripts.createRun(
-      3 + indexes.length,
-      this.keys.run(uid),
-      this.keys.events,
-      this.keys.runSpec(uid),
-      ...indexes,
-      uid,
-      now,
-      this.maxEvents,
-      fields.length,
-      ...fields,
-      ...spec,
-    );
+    const created = this.transitions.createRun(uid, now, indexes, fields, spec);
     await Promise.all([created, andThen?.(uid, queued)]);
     return { uid, queued, run: { ...run, pipeline: plan.pipeline } };
   }
@@ -233,9 +92,40 @@ export class RunStore {
   }
 
   async jobStatus(uid: string, job: string): Promise<JobStatus | undefined> {
-    return ((await this.redis.hget(this.keys.run(uid), `${job}.status`)) ?? undefined) as
+    return ((await this.redis.hget(this.keys.run(uid), jobField(job, 'status'))) ?? undefined) as
       JobStatus | undefined;
   }
+
+  /** The statuses of some of a run's jobs (PENDING for one it does not have). */
+  async jobStatuses(uid: string, jobs: string[]): Promise<Record<string, JobStatus>> {
+    if (jobs.length === 0) return {};
+    const fields = jobs.map((job) => jobField(job, 'status'));
+    const values = await this.redis.hmget(this.keys.run(uid), ...fields);
+    return Object.fromEntries(jobs.map((job, i) => [job, (values[i] ?? 'PENDING') as JobStatus]));
+  }
+
+  /** The artifacts the given jobs stored, for those that stored some. */
+  async artifactRecords(uid: string, jobs: string[]): Promise<Record<string, ArtifactRecord[]>> {
+    if (jobs.length === 0) return {};
+    const values = await this.redis.hmget(
+      this.keys.run(uid),
+      ...jobs.map((job) => jobField(job, 'artifacts')),
+    );
+    const found: Record<string, ArtifactRecord[]> = {};
+    jobs.forEach((job, i) => {
+      const value = values[i];
+      if (value) found[job] = JSON.parse(value) as ArtifactRecord[];
+    });
+    return found;
+  }
+
+  /** The count of the run's stored artifact bytes, which the per-run limit applies to. */
+  readonly artifactBytes = {
+    used: async (uid: string): Promise<number> =>
+      Number((await this.redis.hget(this.keys.run(uid), 'artifactBytes')) ?? 0),
+    add: (uid: string, delta: number): Promise<number> =>
+      this.redis.hincrby(this.keys.run(uid), 'artifactBytes', delta),
+  };
 
   /** The most selective index for a filter: an equality label, the name, the status, or all. */
   private indexFor(filter: RunFilter): string {
@@ -276,15 +166,18 @@ export class RunStore {
     const candidates = uids.slice(0, scan);
     const pipeline = this.redis.pipeline();
     for (const uid of candidates) pipeline.hgetall(this.keys.run(uid));
-    const hashes = (await pipeline.exec()) ?? [];
+    const hashes = await execAll(pipeline);
     const runs: RunSummary[] = [];
     let last: string | undefined;
     let stoppedAt = -1;
-    for (const [i, [err, h]] of hashes.entries()) {
+    for (const [i, h] of hashes.entries()) {
       const uid = candidates[i];
-      if (err || uid === undefined) continue;
+      if (uid === undefined) continue;
       last = uid;
-      const run = parseSummary(uid, h as Record<string, string>);
+      const run = skipCorrupt(
+        () => parseSummary(uid, h as Record<string, string>),
+        this.reportCorrupt,
+      );
       if (run && this.accepts(run, filter)) runs.push(run);
       if (runs.length === limit) {
         stoppedAt = i;
@@ -294,6 +187,36 @@ export class RunStore {
     const beyondScan = uids.length > scan;
     const more = stoppedAt >= 0 ? stoppedAt < candidates.length - 1 || beyondScan : beyondScan;
     return { runs, next: more ? last : undefined };
+  }
+
+  /**
+   * The runs whose uid starts or ends with `part` (the UI shows a uid's last 8 characters), newest
+   * first, at most `limit`. Scans the run index in Redis (ZSCAN MATCH): a lookup by hand, not a
+   * page of a list.
+   */
+  async findByUidPart(part: string, limit: number): Promise<RunSummary[]> {
+    const found = new Set<string>();
+    for (const pattern of [`${part}*`, `*${part}`]) {
+      let cursor = '0';
+      do {
+        const [next, entries] = await this.redis.zscan(
+          this.keys.runs,
+          cursor,
+          'MATCH',
+          pattern,
+          'COUNT',
+          SCAN_LIMIT,
+        );
+        cursor = next;
+        // entries alternate member and score
+        for (let i = 0; i < entries.length; i += 2) found.add(entries[i] ?? '');
+      } while (cursor !== '0' && found.size < limit);
+    }
+    const uids = [...found].sort().reverse().slice(0, limit);
+    const pipeline = this.redis.pipeline();
+    for (const uid of uids) pipeline.hgetall(this.keys.run(uid));
+    const hashes = await execAll(pipeline);
+    return uids.flatMap((uid, i) => parseSummary(uid, hashes[i] as Record<string, string>) ?? []);
   }
 
   private accepts(run: RunSummary, filter: RunFilter): boolean {
@@ -336,9 +259,10 @@ export class RunStore {
   async counts(): Promise<Record<RunStatus, number>> {
     const pipeline = this.redis.pipeline();
     for (const s of RUN_STATUSES) pipeline.zcard(this.keys.runsByStatus(s));
-    const replies = (await pipeline.exec()) ?? [];
-    return Object.fromEntries(
-      RUN_STATUSES.map((s, i) => [s, Number(replies[i]?.[1] ?? 0)]),
-    ) as Record<RunStatus, number>;
+    const replies = await execAll(pipeline);
+    return Object.fromEntries(RUN_STATUSES.map((s, i) => [s, Number(replies[i])])) as Record<
+      RunStatus,
+      number
+    >;
   }
 }

@@ -5,7 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ExecutionRequest, ExecutionResult, Executor } from '../../src/executors/executor.ts';
+import type {
+  ExecutionRequest,
+  ExecutionResult,
+  ExecutionSettings,
+  Executor,
+} from '../../src/executors/executor.ts';
+
+/** A request whose job is a shell command (`run`), which tests vary with spreads. */
+export type ShellRequest = ExecutionSettings & { run: string; argv?: undefined };
 
 export interface Logged {
   line: string;
@@ -25,6 +33,8 @@ export interface ConformanceTarget {
   supports: {
     timeout: boolean;
     outputs: boolean;
+    /** Jobs given as a program and its arguments (`argv`, no shell). */
+    exec: boolean;
     /**
      * Re-attach: a second executor given an attempt whose first executor stopped with
      * `detachReason` follows the same run of the job instead of starting it again.
@@ -54,7 +64,7 @@ const whenSupported = (supported: boolean): typeof it =>
 const jobLines = (logs: Logged[]) => logs.filter((l) => !l.line.startsWith('chainr: '));
 
 export function executorConformance(target: ConformanceTarget): void {
-  const attempt = (run: string, extra: Partial<ExecutionRequest> = {}): ExecutionRequest => ({
+  const attempt = (run: string, extra: Partial<ExecutionSettings> = {}): ShellRequest => ({
     uid: randomUUID(),
     job: 'conformance',
     attempt: 1,
@@ -62,6 +72,12 @@ export function executorConformance(target: ConformanceTarget): void {
     run,
     env: {},
     ...extra,
+  });
+
+  const program = (argv: string[], extra: Partial<ExecutionSettings> = {}): ExecutionRequest => ({
+    ...attempt('', extra),
+    run: undefined,
+    argv,
   });
 
   async function execute(
@@ -216,6 +232,58 @@ export function executorConformance(target: ConformanceTarget): void {
       expect(result.status).toBe('FAILED');
       expect(result.reason).toMatch(/outputs are \d+ bytes, more than the limit of 4096/);
     });
+
+    const exec = target.supports.exec;
+    whenSupported(exec)(
+      'runs a program with its arguments as written: no shell, no variable expansion',
+      async () => {
+        const { result, logs } = await execute(
+          program(['echo', 'a  $HOME', '$(CHAINR_JOB_NAME)', '$$', '*', '"quoted"']),
+        );
+        expect(result).toEqual({ status: 'SUCCESSFUL', exitCode: 0, reason: '' });
+        expect(jobLines(logs).map((l) => l.line)).toEqual([
+          'a  $HOME $(CHAINR_JOB_NAME) $$ * "quoted"',
+        ]);
+      },
+    );
+
+    whenSupported(exec)("reports a program's non-zero exit as FAILED", async () => {
+      const { result } = await execute(program(['false']));
+      expect(result).toEqual({ status: 'FAILED', exitCode: 1, reason: 'exit code 1' });
+    });
+
+    whenSupported(exec)('fails a program that does not exist, naming it', async () => {
+      const { result, logs } = await execute(program(['/no/such/program', 'x']));
+      expect(result.status).toBe('FAILED');
+      expect([result.reason, ...logs.map((l) => l.line)].join('\n')).toContain('/no/such/program');
+    });
+
+    whenSupported(exec && target.supports.outputs)(
+      'returns the outputs a program wrote to the file named by $CHAINR_OUTPUTS',
+      async () => {
+        const { result } = await execute(
+          program([
+            'awk',
+            'BEGIN { print "image_tag=v1.2.3" > ENVIRON["CHAINR_OUTPUTS"]; print "done" }',
+          ]),
+        );
+        expect(result).toEqual({
+          status: 'SUCCESSFUL',
+          exitCode: 0,
+          reason: '',
+          outputs: { image_tag: 'v1.2.3' },
+        });
+      },
+    );
+
+    whenSupported(exec && target.supports.timeout)(
+      'stops a program that outlives its timeout',
+      async () => {
+        const { result } = await execute(program(['sleep', String(SLEEP_S)], { timeoutMs: 1000 }));
+        expect(result.status).toBe('FAILED');
+        expect(result.reason).toMatch(/^timed out after 1s/);
+      },
+    );
 
     const reattach = target.supports.reattach;
     whenSupported(reattach !== undefined)(

@@ -46,6 +46,7 @@ describe.skipIf(!available)('container executor (podman)', () => {
     supports: {
       timeout: true,
       outputs: true,
+      exec: true,
       reattach: {
         detachReason: WORKER_SHUTDOWN_REASON,
         starts: (request) => Promise.resolve(starts.get(containerName(request)) ?? 0),

@@ -4,6 +4,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { containerName } from '../../src/executors/container/args.ts';
@@ -13,6 +16,7 @@ import {
   WORKER_SHUTDOWN_REASON,
 } from '../../src/executors/container/executor.ts';
 import type { ExecutionRequest } from '../../src/executors/executor.ts';
+import { RunDirectories } from '../../src/executors/workspaces.ts';
 import { podmanAvailable, startPodman, type TestEngine } from './podman.ts';
 
 describe('container executor configuration', () => {
@@ -66,6 +70,51 @@ describe.skipIf(!available)('container executor with podman', () => {
       stopGraceSeconds: 1,
       spawn: engineSpawner('podman', engine?.env()),
     });
+
+  it("bind-mounts the run's workspace at the same path: a file written by one job is read by the next; read-only refuses writes", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'chainr-container-workspaces-'));
+    try {
+      const workspaces = new RunDirectories(root);
+      const withWorkspaces = new ContainerExecutor({
+        engine: 'podman',
+        ...(engine && { workRoot: engine.workRoot }),
+        stopGraceSeconds: 1,
+        spawn: engineSpawner('podman', engine?.env()),
+        workspaces,
+      });
+      const uid = randomUUID();
+      const lines: string[] = [];
+      const io = { onLog: (l: string) => lines.push(l), signal: new AbortController().signal };
+      const extract = await withWorkspaces.run(
+        {
+          ...request('echo "ws=$CHAINR_WORKSPACE"; echo "a,1" > "$CHAINR_WORKSPACE/rows.csv"'),
+          uid,
+          job: 'extract',
+          workspace: { readOnly: false },
+        },
+        io,
+      );
+      expect(extract.status).toBe('SUCCESSFUL');
+      expect(lines).toEqual([`ws=${workspaces.pathOf(uid)}`]);
+      expect(readFileSync(join(workspaces.pathOf(uid), 'rows.csv'), 'utf8')).toBe('a,1\n');
+      const report = await withWorkspaces.run(
+        {
+          ...request('cat "$CHAINR_WORKSPACE/rows.csv"; echo x > "$CHAINR_WORKSPACE/more"'),
+          uid,
+          job: 'report',
+          workspace: { readOnly: true },
+        },
+        io,
+      );
+      expect(report).toMatchObject({ status: 'FAILED', exitCode: 1 });
+      expect(lines.slice(1)).toEqual([
+        'a,1',
+        expect.stringMatching(/Read-only file system/) as string,
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 
   it('fails clearly when the image cannot be had', async () => {
     const result = await executor().run(request('true', 'localhost/no-such-image'), {

@@ -1,6 +1,8 @@
 /**
  * The executor conformance suite on the kubernetes executor: against the Kubernetes API
- * simulator (test/kube-sim), or against a real cluster with `KUBECONFIG=... npm run test:k8s`.
+ * simulator (test/kube-sim), or against a real cluster with `KUBECONFIG=... npm run test:k8s`;
+ * once with jobs under the sh wrapper, once under chainr-exec delivered by an init container
+ * (on a real cluster, when CHAINR_TEST_HELPER_IMAGE names chainr's image).
  */
 import { afterAll, beforeAll } from 'vitest';
 import { connectKubernetes, type KubernetesClient } from '../../src/executors/kubernetes/client.ts';
@@ -13,11 +15,13 @@ import {
   kubernetesJobName,
   selectorOf,
 } from '../../src/executors/kubernetes/naming.ts';
+import { buildChainrExec, HELPER_IMAGE, type BuiltHelper } from '../fixtures/chainr-exec.ts';
 import { KubeSim } from '../kube-sim/simulator.ts';
 import { executorConformance } from './conformance.ts';
 import { realCluster } from './real-cluster.ts';
 
 let sim: KubeSim | undefined;
+let helper: BuiltHelper | undefined;
 let client: KubernetesClient;
 
 beforeAll(async () => {
@@ -25,39 +29,51 @@ beforeAll(async () => {
     client = connectKubernetes(realCluster);
     return;
   }
-  sim = await KubeSim.start({ stepMs: 50, killGraceMs: 1000 });
+  helper = buildChainrExec();
+  sim = await KubeSim.start({ stepMs: 50, killGraceMs: 1000, images: helper.images });
   client = connectKubernetes({ kubeconfigPaths: [sim.writeKubeconfig()] });
 });
 
 afterAll(async () => {
   await sim?.stop();
+  helper?.remove();
 });
 
-executorConformance({
-  name: realCluster ? 'kubernetes (real cluster)' : 'kubernetes (simulator)',
-  create: () =>
-    new KubernetesExecutor({
-      client,
-      ttlSecondsAfterFinished: 600,
-      timing: { backoff: { initialMs: 50, maxMs: 1000 }, logDrainMs: 3000 },
-    }),
-  image: realCluster?.image ?? 'busybox:1.36',
-  separateStreams: false,
-  supports: {
-    timeout: true,
-    outputs: true,
-    reattach: {
-      detachReason: WORKER_SHUTDOWN_REASON,
-      async starts(request) {
-        if (sim) return sim.jobsCreated(kubernetesJobName(request));
-        // On a real cluster creations cannot be counted: one Job started one pod.
-        const pods = await client.core.listNamespacedPod({
-          namespace: client.namespace,
-          labelSelector: selectorOf(attemptLabels(request)),
-        });
-        return pods.items.length;
+const where = realCluster ? 'real cluster' : 'simulator';
+const helperImage = realCluster ? realCluster.helperImage : HELPER_IMAGE;
+for (const wrapper of ['sh', 'chainr-exec'] as const)
+  if (wrapper === 'sh' || helperImage !== undefined) conformance(wrapper);
+
+function conformance(wrapper: 'sh' | 'chainr-exec'): void {
+  executorConformance({
+    name: `kubernetes (${where}, jobs under ${wrapper})`,
+    create: () =>
+      new KubernetesExecutor({
+        client,
+        ttlSecondsAfterFinished: 600,
+        ...(wrapper === 'chainr-exec' && helperImage !== undefined && { helperImage }),
+        timing: { backoff: { initialMs: 50, maxMs: 1000 }, logDrainMs: 3000 },
+      }),
+    image: realCluster?.image ?? 'busybox:1.36',
+    separateStreams: false,
+    supports: {
+      timeout: true,
+      outputs: true,
+      // A program without a shell needs chainr-exec in the pod.
+      exec: wrapper === 'chainr-exec',
+      reattach: {
+        detachReason: WORKER_SHUTDOWN_REASON,
+        async starts(request) {
+          if (sim) return sim.jobsCreated(kubernetesJobName(request));
+          // On a real cluster creations cannot be counted: one Job started one pod.
+          const pods = await client.core.listNamespacedPod({
+            namespace: client.namespace,
+            labelSelector: selectorOf(attemptLabels(request)),
+          });
+          return pods.items.length;
+        },
       },
     },
-  },
-  startupMs: realCluster ? 60_000 : 2000,
-});
+    startupMs: realCluster ? 60_000 : 2000,
+  });
+}

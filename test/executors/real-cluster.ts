@@ -9,6 +9,8 @@ export interface RealCluster {
   namespace?: string;
   /** An image with a POSIX sh (CHAINR_TEST_IMAGE, default busybox:1.36). */
   image: string;
+  /** chainr's image, built from deploy/Dockerfile (CHAINR_TEST_HELPER_IMAGE): jobs under chainr-exec. */
+  helperImage?: string;
 }
 
 function fromEnv(env: NodeJS.ProcessEnv): RealCluster | undefined {
@@ -21,6 +23,7 @@ function fromEnv(env: NodeJS.ProcessEnv): RealCluster | undefined {
     ...(env.CHAINR_KUBERNETES_CONTEXT && { context: env.CHAINR_KUBERNETES_CONTEXT }),
     ...(env.CHAINR_KUBERNETES_NAMESPACE && { namespace: env.CHAINR_KUBERNETES_NAMESPACE }),
     image: env.CHAINR_TEST_IMAGE ?? 'busybox:1.36',
+    ...(env.CHAINR_TEST_HELPER_IMAGE && { helperImage: env.CHAINR_TEST_HELPER_IMAGE }),
   };
 }
 

@@ -15,6 +15,8 @@ export interface ApiState {
   controller: JobController;
   watches: Set<OpenWatch>;
   bookmarkMs: number;
+  /** How long after a change its watch event is sent (the watch cache's lag). */
+  watchLagMs: number;
   /** Successful Job creations, by name. */
   created: Map<string, number>;
 }
@@ -106,7 +108,16 @@ export function listJobs(ctx: Ctx, api: ApiState, namespace: string | undefined)
       'metadata.namespace': o.metadata.namespace,
     });
   if (isTrue(ctx.url.searchParams.get('watch')))
-    return serveWatch(ctx, api.store, 'jobs', KIND, matches, api.watches, api.bookmarkMs);
+    return serveWatch(
+      ctx,
+      api.store,
+      'jobs',
+      KIND,
+      matches,
+      api.watches,
+      api.bookmarkMs,
+      api.watchLagMs,
+    );
   const items = api.store
     .list('jobs', matches)
     .map(({ apiVersion: _a, kind: _k, ...rest }) => rest);

@@ -3,7 +3,7 @@ import type { ApiState } from './api-jobs.ts';
 import type { Ctx } from './http-util.ts';
 import { isTrue, sendJson, sendStatus } from './http-util.ts';
 import type { Kubelet } from './kubelet.ts';
-import { formatLine, parseRfc3339, type LogLine } from './pod-log.ts';
+import { serveLog } from './pod-log.ts';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.ts';
 import { statuses } from './status.ts';
 import type { SimPod } from './store.ts';
@@ -44,6 +44,7 @@ export function listPods(ctx: Ctx, api: ApiState, namespace: string): void {
       (o) => matches(o as SimPod),
       api.watches,
       api.bookmarkMs,
+      api.watchLagMs,
     );
   const items = api.store
     .list('pods', matches)
@@ -76,22 +77,6 @@ export function deletePod(
   sendJson(ctx, 200, api.store.get('pods', namespace, name) ?? pod);
 }
 
-/** Which lines a log request asks for (sinceTime / sinceSeconds, then tailLines). */
-function selectLines(lines: LogLine[], params: URLSearchParams): LogLine[] {
-  const sinceTime = params.get('sinceTime');
-  const sinceSeconds = params.get('sinceSeconds');
-  let since: bigint | undefined;
-  // The API server hands sinceTime to the kubelet re-encoded as a metav1.Time, to the second: a
-  // fraction is dropped, and the whole second's lines are sent.
-  const sinceNs = sinceTime ? parseRfc3339(sinceTime) : undefined;
-  if (sinceNs !== undefined) since = sinceNs - (sinceNs % 1_000_000_000n);
-  else if (sinceSeconds) since = BigInt(Date.now() - Number(sinceSeconds) * 1000) * 1_000_000n;
-  let selected = since === undefined ? lines : lines.filter((l) => l.ns >= since);
-  const tail = params.get('tailLines');
-  if (tail !== null) selected = selected.slice(Math.max(0, selected.length - Number(tail)));
-  return selected;
-}
-
 export function podLog(
   ctx: Ctx,
   api: ApiState,
@@ -116,25 +101,6 @@ export function podLog(
       statuses.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${why}`),
     );
   }
-  const timestamps = isTrue(params.get('timestamps'));
-  let budget = params.get('limitBytes') === null ? Infinity : Number(params.get('limitBytes'));
-  const res = ctx.res;
   ctx.answered = 200;
-  res.writeHead(200, { 'content-type': 'text/plain' });
-  res.flushHeaders();
-  const write = (line: LogLine): boolean => {
-    const text = Buffer.from(formatLine(line, timestamps)).subarray(0, budget);
-    budget -= text.length;
-    res.write(text);
-    return budget > 0;
-  };
-  for (const line of selectLines(log.lines, params)) if (!write(line)) return void res.end();
-  if (!isTrue(params.get('follow')) || log.ended) return void res.end();
-  const stop = log.follow((line) => {
-    if (line === 'end' || !write(line)) {
-      stop();
-      res.end();
-    }
-  });
-  res.on('close', stop);
+  serveLog(ctx.res, log, params);
 }

@@ -1,8 +1,11 @@
 /**
- * Runs a pod's first container as a local process: its command and args (no image entrypoint
- * exists here), only its own environment plus PATH/HOSTNAME/HOME, in its own process group and a
- * sandbox directory. Whole arguments and environment values that are paths under an emptyDir
- * mount or the termination message path are mapped into the sandbox.
+ * Runs a pod's container as a local process: its command and args (no image entrypoint exists
+ * here), only its own environment plus PATH/HOSTNAME/HOME, in its own process group and a sandbox
+ * directory. Whole arguments and environment values that are paths under an emptyDir mount or the
+ * termination message path are mapped into the sandbox (the pod's containers share its volumes).
+ * An image may be given a directory as its files (`images`): an absolute command path is then
+ * looked up there. `$(NAME)` and `$$` in the command, args and variable values are expanded as
+ * the kubelet expands them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,9 +26,48 @@ export function killGroup(child: ChildProcess | undefined, signal: NodeJS.Signal
   }
 }
 
-function pathMapper(container: IContainer, sandbox: string): (value: string) => string {
+/** Image name → the directory that stands for its files. */
+export type ImageFiles = Record<string, string>;
+
+/**
+ * The kubelet's expansion (Kubernetes' third_party/forked/golang/expansion): `$(NAME)` becomes the
+ * variable's value when it is defined and stays as written otherwise, `$$` becomes `$`.
+ */
+export function expandLikeKubelet(text: string, vars: ReadonlyMap<string, string>): string {
+  let out = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const next = text[i + 1];
+    if (text[i] !== '$' || next === undefined) {
+      out += text[i];
+    } else if (next === '$') {
+      out += '$';
+      i += 1;
+    } else if (next === '(') {
+      const close = text.indexOf(')', i + 2);
+      if (close === -1) {
+        out += '$(';
+        i += 1;
+      } else {
+        const name = text.slice(i + 2, close);
+        out += vars.get(name) ?? `$(${name})`;
+        i = close;
+      }
+    } else {
+      out += `$${next}`;
+      i += 1;
+    }
+  }
+  return out;
+}
+
+/** `volumeDirs`: volumes that live outside the pod (bound claims), by name. */
+function pathMapper(
+  container: IContainer,
+  sandbox: string,
+  volumeDirs: Record<string, string>,
+): (value: string) => string {
   const mounts = (container.volumeMounts ?? [])
-    .map((m) => [m.mountPath, join(sandbox, 'volumes', m.name)] as const)
+    .map((m) => [m.mountPath, volumeDirs[m.name] ?? join(sandbox, 'volumes', m.name)] as const)
     .sort(([a], [b]) => b.length - a.length);
   for (const [, dir] of mounts) mkdirSync(dir, { recursive: true });
   const termination = container.terminationMessagePath ?? '/dev/termination-log';
@@ -73,9 +115,21 @@ export async function runContainer(
   sandbox: string,
   log: PodLog,
   hooks: ContainerHooks,
+  images: ImageFiles = {},
+  volumeDirs: Record<string, string> = {},
 ): Promise<Terminated> {
-  const map = pathMapper(container, sandbox);
-  const [file, ...args] = [...(container.command ?? []), ...(container.args ?? [])].map(map);
+  const map = pathMapper(container, sandbox, volumeDirs);
+  // Variables may refer to those defined before them; the command and args to all of them.
+  const vars = new Map<string, string>();
+  for (const e of container.env ?? []) vars.set(e.name, expandLikeKubelet(e.value ?? '', vars));
+  const [written, ...args] = [...(container.command ?? []), ...(container.args ?? [])].map((item) =>
+    map(expandLikeKubelet(item, vars)),
+  );
+  const imageRoot = images[container.image ?? ''];
+  const file =
+    imageRoot !== undefined && written?.startsWith('/') && written === map(written)
+      ? join(imageRoot, written)
+      : written;
   if (file === undefined)
     return {
       exitCode: 128,
@@ -90,7 +144,7 @@ export async function runContainer(
     HOSTNAME: podName,
     HOME: rootfs,
   };
-  for (const e of container.env ?? []) env[e.name] = map(e.value ?? '');
+  for (const [name, value] of vars) env[name] = map(value);
   const child = spawn(file, args, {
     cwd: rootfs,
     env,
@@ -119,7 +173,7 @@ export async function runContainer(
     return {
       exitCode: 128,
       reason: 'StartError',
-      message: `exec: "${file}": ${exit.error.message}`,
+      message: `exec: "${written}": ${exit.error.message}`,
     };
   await drained;
   const exitCode = exit.code ?? 128 + (constants.signals[exit.signal ?? 'SIGKILL'] ?? 9);

@@ -47,11 +47,16 @@ export function defaultJob(job: SimJob, uid: string): SimJob {
       selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } },
       template: {
         metadata: {
+          // The API server writes the template's unset creationTimestamp out as null.
+          creationTimestamp: null as unknown as string,
           ...spec.template.metadata,
           labels: { ...spec.template.metadata?.labels, ...selectorLabels },
         },
         spec: {
           ...podSpec,
+          ...(podSpec.initContainers && {
+            initContainers: podSpec.initContainers.map(defaultContainer),
+          }),
           containers: podSpec.containers.map(defaultContainer),
           dnsPolicy: podSpec.dnsPolicy ?? 'ClusterFirst',
           schedulerName: podSpec.schedulerName ?? 'default-scheduler',

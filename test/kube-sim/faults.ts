@@ -17,8 +17,8 @@ export type RequestMatcher = Partial<
 >;
 
 export type Injected =
-  /** Answer with this Status instead of serving the request. */
-  | { status: Status }
+  /** Answer with this Status (and headers, e.g. Retry-After) instead of serving the request. */
+  | { status: Status; headers?: Record<string, string> }
   /** Serve the request (a create takes effect) but cut the connection instead of answering. */
   | { dropAfterApply: true }
   /** Cut the connection without serving the request. */

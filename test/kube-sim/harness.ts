@@ -1,6 +1,11 @@
 /** The simulator with a connected kubernetes executor, for the executor's end-to-end tests. */
 import { randomUUID } from 'node:crypto';
-import type { ExecutionRequest, ExecutionResult } from '../../src/executors/executor.ts';
+import type {
+  ExecutionRequest,
+  ExecutionResult,
+  ExecutionSettings,
+} from '../../src/executors/executor.ts';
+import type { ShellRequest } from '../executors/conformance.ts';
 import { connectKubernetes, type KubernetesClient } from '../../src/executors/kubernetes/client.ts';
 import {
   KubernetesExecutor,
@@ -30,6 +35,8 @@ export const FAST_TIMING: Partial<Timing> = {
   logDrainMs: 2000,
   imagePullGraceMs: 600,
   unschedulableGraceMs: 600,
+  // Each test's executor closes its watches as soon as its attempts end.
+  informerIdleMs: 100,
 };
 
 export class SimHarness {
@@ -54,7 +61,7 @@ export class SimHarness {
     });
   }
 
-  request(run: string, extra: Partial<ExecutionRequest> = {}): ExecutionRequest {
+  request(run: string, extra: Partial<ExecutionSettings> = {}): ShellRequest {
     return {
       uid: randomUUID(),
       job: 'job',

@@ -115,8 +115,13 @@ export class JobController {
     if (!job || job.spec?.suspend) return;
     this.createPod(job);
     const deadline = job.spec?.activeDeadlineSeconds;
+    // Counted from startTime as stored, to the whole second: up to a second early.
+    const startedMs = Date.parse(job.status?.startTime ?? '');
     if (deadline !== undefined)
-      this.later(() => this.expire(namespace, name, job.metadata.uid), deadline * 1000);
+      this.later(
+        () => this.expire(namespace, name, job.metadata.uid),
+        Math.max(0, startedMs + deadline * 1000 - Date.now()),
+      );
   }
 
   private createPod(job: SimJob): void {

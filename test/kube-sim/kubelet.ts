@@ -7,8 +7,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { killGroup, runContainer } from './container-process.ts';
+import { killGroup, runContainer, type ImageFiles } from './container-process.ts';
 import type { Faults } from './faults.ts';
+import { claimsOf } from './api-claims.ts';
+import { runInitContainers } from './init-containers.ts';
 import { PodLog } from './pod-log.ts';
 import * as status from './pod-status.ts';
 import { apiTime, type SimPod, type Store } from './store.ts';
@@ -20,6 +22,8 @@ export interface KubeletOptions {
   stepMs: number;
   /** Replaces every pod's terminationGracePeriodSeconds, to keep tests short. */
   killGraceMs?: number;
+  /** Images whose files a directory stands for (container-process.ts). */
+  images?: ImageFiles;
 }
 
 interface PodRuntime {
@@ -110,11 +114,12 @@ export class Kubelet {
     const container = pod.spec?.containers[0];
     const image = container?.image ?? '';
     let shown = '';
-    for (let u = this.faults.unschedulable; u?.match(pod); u = this.faults.unschedulable) {
+    for (let why = this.unschedulable(pod); why !== undefined; why = this.unschedulable(pod)) {
       if (rt.deleting) return this.remove(rt);
-      if (shown !== u.message) this.setStatus(rt, status.unschedulable((shown = u.message)));
+      if (shown !== why) this.setStatus(rt, status.unschedulable((shown = why)));
       await sleep(this.options.stepMs);
     }
+    const volumeDirs = this.claimVolumeDirs(pod);
     const startTime = apiTime();
     this.setStatus(rt, status.waiting(container, startTime, 'ContainerCreating'), true);
     for (let pulls = 0; this.faults.imagePull.has(image); pulls += 1) {
@@ -137,25 +142,81 @@ export class Kubelet {
       await sleep(this.options.stepMs);
     }
     if (rt.deleting || !container) return this.remove(rt);
-    const result = await runContainer(rt.name, container, rt.sandbox, rt.log, {
-      started: (child, startedAt) => {
-        rt.child = child;
-        this.setStatus(rt, status.running(container, startTime, child.pid, startedAt));
-        // A deletion that came while the process was being started.
-        if (rt.deleting) killGroup(child, 'SIGTERM');
-        if (this.faults.oomKill.has(image))
-          setTimeout(() => {
-            rt.oomKilled = true;
-            killGroup(child, 'SIGKILL');
-          }, 50);
-      },
-      oomKilled: () => rt.oomKilled,
+    const images = this.options.images ?? {};
+    const init = await runInitContainers({
+      podName: rt.name,
+      pod,
+      sandbox: rt.sandbox,
+      startTime,
+      images,
+      report: (next) => this.setStatus(rt, next),
+      started: (child) => (rt.child = child),
+      deleting: () => rt.deleting,
     });
+    if (!init.ok || rt.deleting) {
+      rt.exited = true;
+      rt.log.end();
+      if (rt.deleting) this.remove(rt);
+      return;
+    }
+    const withInits = (next: SimPod['status']) =>
+      init.statuses.length > 0 ? { ...next, initContainerStatuses: init.statuses } : next;
+    const result = await runContainer(
+      rt.name,
+      container,
+      rt.sandbox,
+      rt.log,
+      {
+        started: (child, startedAt) => {
+          rt.child = child;
+          this.setStatus(rt, withInits(status.running(container, startTime, child.pid, startedAt)));
+          // A deletion that came while the process was being started.
+          if (rt.deleting) killGroup(child, 'SIGTERM');
+          if (this.faults.oomKill.has(image))
+            setTimeout(() => {
+              rt.oomKilled = true;
+              killGroup(child, 'SIGKILL');
+            }, 50);
+        },
+        oomKilled: () => rt.oomKilled,
+      },
+      images,
+      volumeDirs,
+    );
     rt.exited = true;
     clearTimeout(rt.killTimer);
-    this.setStatus(rt, status.terminated(container, startTime, rt.child?.pid, result));
+    this.setStatus(rt, withInits(status.terminated(container, startTime, rt.child?.pid, result)));
     rt.log.end();
     if (rt.deleting) this.remove(rt);
+  }
+
+  /** Why the scheduler leaves the pod Pending: an injected fault, or a claim it cannot use. */
+  private unschedulable(pod: SimPod): string | undefined {
+    const u = this.faults.unschedulable;
+    if (u?.match(pod)) return u.message;
+    const namespace = pod.metadata.namespace;
+    for (const name of claimsOf(pod)) {
+      const claim = this.store.get('persistentvolumeclaims', namespace, name);
+      if (!claim) return `0/1 nodes are available: persistentvolumeclaim "${name}" not found.`;
+      if (claim.metadata.deletionTimestamp)
+        return `0/1 nodes are available: persistentvolumeclaim "${name}" is being deleted.`;
+      if (claim.status?.phase !== 'Bound')
+        return '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims.';
+    }
+    return undefined;
+  }
+
+  /** The pod's volumes that are bound claims, by volume name: one directory per bound volume. */
+  private claimVolumeDirs(pod: SimPod): Record<string, string> {
+    const dirs: Record<string, string> = {};
+    for (const v of pod.spec?.volumes ?? []) {
+      const claimName = v.persistentVolumeClaim?.claimName;
+      if (claimName === undefined) continue;
+      const claim = this.store.get('persistentvolumeclaims', pod.metadata.namespace, claimName);
+      const volume = claim?.spec?.volumeName;
+      if (volume) dirs[v.name] = join(this.options.root, 'persistent-volumes', volume);
+    }
+    return dirs;
   }
 
   private remove(rt: PodRuntime): void {

@@ -1,7 +1,10 @@
 /**
  * A container's log as the kubelet keeps it: lines (stdout and stderr interleaved as they came),
- * each stamped with an RFC 3339 time at nanosecond precision, and followers until it ends.
+ * each stamped with an RFC 3339 time at nanosecond precision, and followers until it ends; and
+ * how it is served (the kubelet's containerLogs endpoint, which the API server's pods/log proxies).
  */
+import type { ServerResponse } from 'node:http';
+import { isTrue } from './http-util.ts';
 
 const startNs = BigInt(Date.now()) * 1_000_000n;
 const startHr = process.hrtime.bigint();
@@ -74,4 +77,43 @@ export class PodLog {
 
 export function formatLine(line: LogLine, timestamps: boolean): string {
   return timestamps ? `${rfc3339Nano(line.ns)} ${line.text}\n` : `${line.text}\n`;
+}
+
+/** Which lines a log request asks for (sinceTime / sinceSeconds, then tailLines). */
+function selectLines(lines: LogLine[], params: URLSearchParams): LogLine[] {
+  const sinceTime = params.get('sinceTime');
+  const sinceSeconds = params.get('sinceSeconds');
+  let since: bigint | undefined;
+  // The API server hands sinceTime to the kubelet re-encoded as a metav1.Time, to the second: a
+  // fraction is dropped, and the whole second's lines are sent.
+  const sinceNs = sinceTime ? parseRfc3339(sinceTime) : undefined;
+  if (sinceNs !== undefined) since = sinceNs - (sinceNs % 1_000_000_000n);
+  else if (sinceSeconds) since = BigInt(Date.now() - Number(sinceSeconds) * 1000) * 1_000_000n;
+  let selected = since === undefined ? lines : lines.filter((l) => l.ns >= since);
+  const tail = params.get('tailLines');
+  if (tail !== null) selected = selected.slice(Math.max(0, selected.length - Number(tail)));
+  return selected;
+}
+
+/** Answers a log request: the selected lines, then (with follow) new ones until the log ends. */
+export function serveLog(res: ServerResponse, log: PodLog, params: URLSearchParams): void {
+  const timestamps = isTrue(params.get('timestamps'));
+  let budget = params.get('limitBytes') === null ? Infinity : Number(params.get('limitBytes'));
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.flushHeaders();
+  const write = (line: LogLine): boolean => {
+    const text = Buffer.from(formatLine(line, timestamps)).subarray(0, budget);
+    budget -= text.length;
+    res.write(text);
+    return budget > 0;
+  };
+  for (const line of selectLines(log.lines, params)) if (!write(line)) return void res.end();
+  if (!isTrue(params.get('follow')) || log.ended) return void res.end();
+  const stop = log.follow((line) => {
+    if (line === 'end' || !write(line)) {
+      stop();
+      res.end();
+    }
+  });
+  res.on('close', stop);
 }

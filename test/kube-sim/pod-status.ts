@@ -103,6 +103,19 @@ export function running(
   };
 }
 
+/** A container's state once it has ended, finished now. */
+function terminatedState(t: Terminated) {
+  return {
+    terminated: {
+      exitCode: t.exitCode,
+      reason: t.reason,
+      ...(t.message && { message: t.message }),
+      startedAt: t.startedAt ?? apiTime(),
+      finishedAt: apiTime(),
+    },
+  };
+}
+
 export function terminated(
   container: IContainer | undefined,
   startTime: string,
@@ -117,20 +130,58 @@ export function terminated(
       condition('Ready', 'False', 'PodCompleted'),
       condition('ContainersReady', 'False', 'PodCompleted'),
     ],
-    containerStatuses: [
-      containerStatus(
-        container,
-        {
-          terminated: {
-            exitCode: t.exitCode,
-            reason: t.reason,
-            ...(t.message && { message: t.message }),
-            startedAt: t.startedAt ?? apiTime(),
-            finishedAt: apiTime(),
-          },
-        },
-        { pid, ready: false },
+    containerStatuses: [containerStatus(container, terminatedState(t), { pid, ready: false })],
+  };
+}
+
+/** An init container's status once it has run (kept in the pod's status from then on). */
+export function initTerminated(init: IContainer, pid: number | undefined, t: Terminated) {
+  return containerStatus(init, terminatedState(t), { pid, ready: t.exitCode === 0 });
+}
+
+/**
+ * While the init containers run: the pod is Pending and not Initialized, its container waits
+ * (PodInitializing). `done` are the init containers that ended, `current` the one running.
+ */
+export function initializing(
+  container: IContainer | undefined,
+  startTime: string,
+  done: IContainerStatus[],
+  current: { init: IContainer; pid: number | undefined; startedAt: string } | undefined,
+): IPodStatus {
+  const unfinished = current ? [current.init.name] : [];
+  return {
+    ...waiting(container, startTime, 'PodInitializing'),
+    conditions: [
+      condition('PodScheduled', 'True'),
+      condition(
+        'Initialized',
+        'False',
+        'ContainersNotInitialized',
+        `containers with incomplete status: [${unfinished.join(' ')}]`,
       ),
+      condition('Ready', 'False', 'ContainersNotReady', 'containers with unready status: [job]'),
+    ],
+    initContainerStatuses: [
+      ...done,
+      ...(current
+        ? [
+            containerStatus(
+              current.init,
+              { running: { startedAt: current.startedAt } },
+              { pid: current.pid, ready: false },
+            ),
+          ]
+        : []),
     ],
   };
+}
+
+/** An init container failed (restartPolicy Never): the pod fails, its container never starts. */
+export function initFailed(
+  container: IContainer | undefined,
+  startTime: string,
+  statuses: IContainerStatus[],
+): IPodStatus {
+  return { ...initializing(container, startTime, statuses, undefined), phase: 'Failed' };
 }

@@ -11,6 +11,10 @@ const ROUTES: { re: RegExp; resource: string; subresource?: string }[] = [
     subresource: 'log',
   },
   { re: /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/, resource: 'pods' },
+  {
+    re: /^\/api\/v1\/namespaces\/([^/]+)\/persistentvolumeclaims(?:\/([^/]+))?$/,
+    resource: 'persistentvolumeclaims',
+  },
 ];
 
 const VERBS: Record<string, string> = {

@@ -17,9 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJob, deleteJob, getJob, listJobs, type ApiState } from './api-jobs.ts';
 import { deletePod, getPod, listPods, podLog } from './api-pods.ts';
+import { ClaimController, createClaim, deleteClaim, getClaim, listClaims } from './api-claims.ts';
 import { Faults, type RequestInfo } from './faults.ts';
 import { sendJson, sendStatus, type Ctx } from './http-util.ts';
 import { JobController } from './job-controller.ts';
+import type { ImageFiles } from './container-process.ts';
 import { Kubelet } from './kubelet.ts';
 import { statuses } from './status.ts';
 import { Store } from './store.ts';
@@ -38,6 +40,15 @@ export interface KubeSimOptions {
   killGraceMs?: number;
   /** Interval of watch bookmarks when clients ask for them (ms). */
   bookmarkMs?: number;
+  /**
+   * How long after a change its watch event is sent, as a real API server's watch cache lags
+   * behind etcd (ms): a client's own create is then answered before its watch shows it.
+   */
+  watchLagMs?: number;
+  /** Added to every request before it is served, as a distant or busy API server (ms). */
+  latencyMs?: number;
+  /** Images whose files a directory stands for: absolute commands are looked up there. */
+  images?: ImageFiles;
 }
 
 export interface RequestRecord extends RequestInfo {
@@ -58,25 +69,30 @@ export class KubeSim {
   private readonly root = mkdtempSync(join(tmpdir(), 'kube-sim-'));
   private readonly kubelet: Kubelet;
   private readonly controller: JobController;
+  private readonly claims: ClaimController;
   private readonly api: ApiState;
   private readonly namespaces: Set<string>;
   private readonly sockets = new Set<Socket>();
   private readonly cert = servingCert();
   private server: Server | undefined;
   private port = 0;
+  private accepted = 0;
 
   private constructor(private readonly options: KubeSimOptions) {
     this.kubelet = new Kubelet(this.store, this.faults, {
       root: this.root,
       stepMs: options.stepMs ?? 100,
       killGraceMs: options.killGraceMs,
+      ...(options.images && { images: options.images }),
     });
     this.controller = new JobController(this.store, this.kubelet);
+    this.claims = new ClaimController(this.store);
     this.api = {
       store: this.store,
       controller: this.controller,
       watches: new Set<OpenWatch>(),
       bookmarkMs: options.bookmarkMs ?? 60_000,
+      watchLagMs: options.watchLagMs ?? 0,
       created: new Map(),
     };
     this.namespaces = new Set(['default', ...(options.namespaces ?? [])]);
@@ -86,6 +102,16 @@ export class KubeSim {
     const sim = new KubeSim(options);
     await sim.listen(0);
     return sim;
+  }
+
+  /** Connections accepted since the start. */
+  get connections(): number {
+    return this.accepted;
+  }
+
+  /** Watches open now. */
+  get openWatches(): number {
+    return this.api.watches.size;
   }
 
   get url(): string {
@@ -142,6 +168,7 @@ export class KubeSim {
 
   async stop(): Promise<void> {
     this.controller.stop();
+    this.claims.close();
     this.kubelet.stopAll();
     await this.close();
     rmSync(this.root, { recursive: true, force: true });
@@ -157,6 +184,7 @@ export class KubeSim {
     };
     const server = this.cert ? createHttpsServer(this.cert, handler) : createHttpServer(handler);
     server.on('connection', (socket: Socket) => {
+      this.accepted += 1;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -195,6 +223,7 @@ export class KubeSim {
       at: Date.now(),
     };
     this.requests.push(record);
+    if (this.options.latencyMs) await sleep(this.options.latencyMs);
     try {
       await this.serve(ctx, found);
     } finally {
@@ -222,7 +251,8 @@ export class KubeSim {
         ),
       );
     const injected = this.faults.take(info);
-    if (injected && 'status' in injected) return sendStatus(ctx, injected.status);
+    if (injected && 'status' in injected)
+      return sendJson(ctx, injected.status.code, injected.status, injected.headers);
     if (injected && 'drop' in injected) return void ctx.req.socket.destroy();
     if (injected && 'dropAfterApply' in injected) ctx.dropResponse = true;
     const ns = info.namespace;
@@ -247,6 +277,12 @@ export class KubeSim {
       if ((verb === 'list' || verb === 'watch') && !name) return listPods(ctx, api, ns);
       if (verb === 'get' && name) return getPod(ctx, api, ns, name);
       if (verb === 'delete' && name) return deletePod(ctx, api, this.kubelet, ns, name);
+    }
+    if (resource === 'persistentvolumeclaims' && ns) {
+      if (verb === 'create') return createClaim(ctx, api, ns);
+      if ((verb === 'list' || verb === 'watch') && !name) return listClaims(ctx, api, ns);
+      if (verb === 'get' && name) return getClaim(ctx, api, ns, name);
+      if (verb === 'delete' && name) return deleteClaim(ctx, api, this.claims, ns, name);
     }
     sendStatus(ctx, statuses.methodNotAllowed());
   }

@@ -146,6 +146,10 @@ export const statuses = {
       'the server has received too many requests and has asked us to try again later',
     );
   },
+  /** API Priority and Fairness rejecting a request its priority level has no room for. */
+  flowControlRejected(): Status {
+    return failure(429, 'TooManyRequests', 'Too many requests, please try again later.');
+  },
   custom(code: number, reason: string, message: string): Status {
     return failure(code, reason, message);
   },

@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 
-export type Resource = 'jobs' | 'pods';
+export type Resource = 'jobs' | 'pods' | 'persistentvolumeclaims';
 
 /** Object metadata as the server fills it: these fields are always set on stored objects. */
 export type ObjectMeta = IObjectMeta & {
@@ -21,11 +22,13 @@ export type ObjectMeta = IObjectMeta & {
 
 export type SimJob = Omit<IJob, 'metadata'> & { metadata: ObjectMeta };
 export type SimPod = Omit<IPod, 'metadata'> & { metadata: ObjectMeta };
-export type KubeObject = SimJob | SimPod;
+export type SimClaim = Omit<IPersistentVolumeClaim, 'metadata'> & { metadata: ObjectMeta };
+export type KubeObject = SimJob | SimPod | SimClaim;
 
 interface ByResource {
   jobs: SimJob;
   pods: SimPod;
+  persistentvolumeclaims: SimClaim;
 }
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';

@@ -7,6 +7,8 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { Job } from 'kubernetes-models/batch/v1';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
@@ -92,9 +94,12 @@ interface SchemaError {
 }
 
 /** The schema's errors, one per field (a oneOf reports each branch: keep the telling one). */
-function schemaCauses(job: Json): StatusCause[] {
+function schemaCauses(
+  job: Json,
+  Model: new (value: Json) => { validate(): void } = Job,
+): StatusCause[] {
   try {
-    new Job(job).validate();
+    new Model(job).validate();
     return [];
   } catch (err) {
     const errors = (err as { errors?: SchemaError[] }).errors;
@@ -177,8 +182,12 @@ function podCauses(spec: IPodSpec | undefined): StatusCause[] {
   if (spec.containers.length === 0) causes.push(required(`${base}.containers`));
   const volumes = new Set((spec.volumes ?? []).map((v) => v.name));
   const names = new Set<string>();
-  for (const [i, c] of spec.containers.entries()) {
-    const at = `${base}.containers[${i}]`;
+  // Init containers and containers share one namespace of names.
+  const all = [
+    ...(spec.initContainers ?? []).map((c, i) => [c, `${base}.initContainers[${i}]`] as const),
+    ...spec.containers.map((c, i) => [c, `${base}.containers[${i}]`] as const),
+  ];
+  for (const [c, at] of all) {
     if (names.has(c.name))
       causes.push({
         reason: 'FieldValueDuplicate',
@@ -237,5 +246,41 @@ export function jobCauses(body: unknown): StatusCause[] {
     );
   causes.push(...labelCauses(spec.template.metadata?.labels, 'spec.template.metadata.labels'));
   causes.push(...podCauses(spec.template.spec));
+  return causes;
+}
+
+const CLAIM_ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
+
+/**
+ * The 422 causes of a PersistentVolumeClaim the API server would refuse (schema, then
+ * core/validation's ValidatePersistentVolumeClaimSpec for what chainr sets).
+ */
+export function claimCauses(body: unknown): StatusCause[] {
+  const schema = schemaCauses(body as Json, PersistentVolumeClaim);
+  if (schema.length > 0) return schema;
+  const claim = body as IPersistentVolumeClaim;
+  const causes: StatusCause[] = [];
+  const name = claim.metadata?.name;
+  if (!name) causes.push(required('metadata.name', 'name or generateName is required'));
+  else if (name.length > 253 || !DNS_SUBDOMAIN.test(name))
+    causes.push(invalid('metadata.name', name, DNS_SUBDOMAIN_MESSAGE));
+  const modes = claim.spec?.accessModes ?? [];
+  if (modes.length === 0)
+    causes.push(required('spec.accessModes', 'at least 1 access mode is required'));
+  for (const mode of modes)
+    if (!CLAIM_ACCESS_MODES.includes(mode))
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        field: 'spec.accessModes',
+        message: `Unsupported value: ${JSON.stringify(mode)}: supported values: ${CLAIM_ACCESS_MODES.map((m) => JSON.stringify(m)).join(', ')}`,
+      });
+  if (modes.includes('ReadWriteOncePod') && modes.length > 1)
+    causes.push(
+      invalid('spec.accessModes', modes, 'may not use ReadWriteOncePod with other access modes'),
+    );
+  const storage = claim.spec?.resources?.requests?.storage;
+  if (storage === undefined) causes.push(required('spec.resources[storage]'));
+  else if (!QUANTITY.test(String(storage)))
+    causes.push(invalid('spec.resources[storage]', storage, QUANTITY_MESSAGE));
   return causes;
 }

@@ -24,15 +24,22 @@ export function serveWatch(
   matches: (o: KubeObject) => boolean,
   open: Set<OpenWatch>,
   bookmarkMs: number,
+  lagMs = 0,
 ): void {
   const { res, url } = ctx;
   ctx.answered = 200;
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' });
   res.flushHeaders(); // the client's request resolves on headers, before any event
-  const write = (type: string, object: unknown) =>
-    res.writableEnded || res.write(`${JSON.stringify({ type, object })}\n`);
+  const writeLine = (line: string) => res.writableEnded || res.write(`${line}\n`);
+  const write = (type: string, object: unknown) => writeLine(JSON.stringify({ type, object }));
   const from = url.searchParams.get('resourceVersion') ?? '';
-  const started = store.watch(resource, matches, from, (type, o) => write(type, o));
+  // Serialized at the change: the event says what the object was then, whenever it is sent.
+  const send = (type: string, object: unknown) => {
+    const line = JSON.stringify({ type, object });
+    if (lagMs > 0) setTimeout(() => writeLine(line), lagMs);
+    else writeLine(line);
+  };
+  const started = store.watch(resource, matches, from, send);
   if (!started.ok) {
     write('ERROR', statuses.expired(started.expired.requested, started.expired.oldest));
     res.end();

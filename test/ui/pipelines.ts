@@ -89,3 +89,24 @@ export function bigPipeline(n: number, flag: string, width = 25) {
   }
   return { kind: 'Pipeline', metadata: { name: `big-${n}` }, jobs };
 }
+
+/** A job that writes a line every 20 ms until the file `flag` exists, then a last line. */
+export function streamingPipeline(flag: string) {
+  return {
+    kind: 'Pipeline',
+    metadata: { name: 'streaming-log' },
+    jobs: {
+      stream: {
+        image: 'busybox',
+        run: `i=0; while [ ! -f '${flag}' ]; do i=$((i + 1)); echo "tick $i"; sleep 0.02; done; echo 'stream ended'`,
+      },
+    },
+  };
+}
+
+/** A job whose log has 100,000 lines, `row 1` to `row 100000`. */
+export const hugeLogPipeline = {
+  kind: 'Pipeline',
+  metadata: { name: 'huge-log' },
+  jobs: { huge: { image: 'busybox', run: "seq 1 100000 | sed 's/^/row /'" } },
+};

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveInside, uiStatic } from '../../src/services/ui-static.ts';
+import { resolveInside, uiStatic } from '../../src/http/ui-static.ts';
 
 let dir: string;
 let app: FastifyInstance;

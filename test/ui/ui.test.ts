@@ -6,12 +6,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../../ui/ensure-built.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRun, submit, waitForEnd } from '../fixtures/api.ts';
 import { startHttpService, type ChainrProcess } from '../fixtures/processes.ts';
-import { chromiumMissing, launchBrowser, openPage, type WatchedPage } from './browser.ts';
 import {
   bigPipeline,
   failingPipeline,
@@ -21,51 +19,10 @@ import {
   typoText,
 } from './pipelines.ts';
 import { screenshot } from './screenshots.ts';
+import { uiSession } from './session.ts';
 
-let chainr: ChainrProcess & { url: string };
-let dataDir: string;
-let browser: Browser;
-let current: WatchedPage | undefined;
-
-beforeAll(async () => {
-  const missing = chromiumMissing();
-  if (missing) throw new Error(missing);
-  await ensureBuilt({ quiet: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'chainr-ui-'));
-  const env: Record<string, string> = { CHAINR_DATA_DIR: dataDir, CHAINR_CONCURRENCY: '8' };
-  for (const name of ['REDIS_URL', 'REDIS_ADDR', 'REDIS_ADDRS']) env[name] = '';
-  [chainr, browser] = await Promise.all([startHttpService('up', env), launchBrowser()]);
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await chainr?.kill('SIGTERM');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-/** A fresh page for each test; after it, the page must have logged no error at all. */
-async function open(
-  path: string,
-  options: { colorScheme?: 'light' | 'dark'; base?: string } = {},
-): Promise<Page> {
-  current = await openPage(browser, options);
-  await current.page.goto(`${options.base ?? chainr.url}${path}`);
-  return current.page;
-}
-
-/** Problems a test expects (e.g. the browser reporting a 401 before signing in). */
-let expectedProblems: RegExp | undefined;
-
-afterEach(async () => {
-  const watched = current;
-  current = undefined;
-  const expected = expectedProblems;
-  expectedProblems = undefined;
-  if (!watched) return;
-  await watched.context.close();
-  const problems = watched.problems.filter((p) => !expected?.test(p));
-  expect(problems, 'console errors, page errors or failed requests').toEqual([]);
-});
+const session = uiSession();
+const open = session.open;
 
 const node = (page: Page, job: string, status?: string) =>
   page.locator(`.job-node[data-job="${job}"]${status ? `[data-status="${status}"]` : ''}`);
@@ -93,7 +50,7 @@ describe('the monitoring UI', () => {
   it('shows the runs live: a new run appears and ends without a reload', async () => {
     const page = await open('/');
     await page.locator('.live-open').waitFor();
-    const run = await submit(chainr.url, failingPipeline);
+    const run = await submit(session.url, failingPipeline);
     const row = page.locator(`tr[data-uid="${run.metadata.uid}"]`);
     await row.waitFor();
     await page
@@ -105,7 +62,7 @@ describe('the monitoring UI', () => {
   });
 
   it("opens a job's panel with its log: colours, search, and live follow", async () => {
-    const run = await submit(chainr.url, loggingPipeline);
+    const run = await submit(session.url, loggingPipeline);
     const uid = run.metadata.uid;
     const page = await open(`/runs/${uid}`);
     // Open the follower while it is still writing: the log grows live.
@@ -132,7 +89,7 @@ describe('the monitoring UI', () => {
   });
 
   it('cancels a long-running run after confirmation', async () => {
-    const run = await submit(chainr.url, slowPipeline);
+    const run = await submit(session.url, slowPipeline);
     const page = await open(`/runs/${run.metadata.uid}`);
     await waitForNode(page, 'count', 'RUNNING');
     await page.getByRole('button', { name: 'Cancel run' }).click();
@@ -143,7 +100,7 @@ describe('the monitoring UI', () => {
     await waitForNode(page, 'report', 'CANCELED');
     await page.locator('.run-title .badge[data-status="CANCELED"]').waitFor();
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
-    expect((await getRun(chainr.url, run.metadata.uid)).status).toBe('CANCELED');
+    expect((await getRun(session.url, run.metadata.uid)).status).toBe('CANCELED');
   });
 
   it("points at an invalid pipeline's error on the right line, before anything is sent", async () => {
@@ -172,8 +129,8 @@ describe('the monitoring UI', () => {
 
   it('keeps a deep link across a reload, and works from the keyboard', async () => {
     const run = await waitForEnd(
-      chainr.url,
-      (await submit(chainr.url, failingPipeline)).metadata.uid,
+      session.url,
+      (await submit(session.url, failingPipeline)).metadata.uid,
     );
     const uid = run.metadata.uid;
     const page = await open(`/runs/${uid}/jobs/load?view=timeline`);
@@ -197,16 +154,16 @@ describe('the monitoring UI', () => {
     await page.locator('body').click({ position: { x: 5, y: 300 } });
     await page.keyboard.press('g');
     await page.keyboard.press('r');
-    await page.waitForURL(`${chainr.url}/`);
+    await page.waitForURL(`${session.url}/`);
     // An unknown address inside the app is the app's own "not found", not a server error.
-    await page.goto(`${chainr.url}/no/such/page`);
+    await page.goto(`${session.url}/no/such/page`);
     await page.getByText('There is no page at this address').waitFor();
   });
 
   it('retries a failed run and resubmits it, from the run page', async () => {
     const run = await waitForEnd(
-      chainr.url,
-      (await submit(chainr.url, failingPipeline)).metadata.uid,
+      session.url,
+      (await submit(session.url, failingPipeline)).metadata.uid,
     );
     const page = await open(`/runs/${run.metadata.uid}/jobs/load`);
     await page.locator('.job-panel[data-job="load"]').waitFor();
@@ -229,8 +186,8 @@ describe('the monitoring UI', () => {
     async () => {
       const t0 = Date.now();
       const step = (what: string) => console.log(`500 jobs: ${what} at ${Date.now() - t0} ms`);
-      const flag = join(dataDir, 'go');
-      const run = await submit(chainr.url, bigPipeline(500, flag));
+      const flag = join(session.dataDir, 'go');
+      const run = await submit(session.url, bigPipeline(500, flag));
       step('submitted');
       const page = await open(`/runs/${run.metadata.uid}`);
       step('page loaded');
@@ -287,7 +244,7 @@ describe('the monitoring UI', () => {
       await page.getByRole('tab', { name: 'Timeline' }).click();
       await page.locator('.gantt-row[data-job]').first().waitFor();
       step('timeline drawn');
-      await waitForEnd(chainr.url, run.metadata.uid, 30_000);
+      await waitForEnd(session.url, run.metadata.uid, 30_000);
       await page.getByRole('tab', { name: 'Graph' }).click();
       await waitForNode(page, 'step-498', 'SUCCESSFUL');
       await screenshot(page, 'run-500-jobs', { docs: false });
@@ -304,7 +261,7 @@ describe('the monitoring UI', () => {
   );
 
   it('schedules a pipeline from the Submit page, then pauses and deletes it', async (context) => {
-    const openapi = (await (await fetch(`${chainr.url}/api/openapi.json`)).json()) as {
+    const openapi = (await (await fetch(`${session.url}/api/openapi.json`)).json()) as {
       paths: Record<string, unknown>;
     };
     if (!openapi.paths['/api/schedules']) return context.skip('this API serves no schedules');
@@ -330,7 +287,7 @@ describe('the monitoring UI', () => {
   });
 
   it('follows the system colour scheme (dark)', async () => {
-    const list = (await (await fetch(`${chainr.url}/api/runs?limit=50`)).json()) as {
+    const list = (await (await fetch(`${session.url}/api/runs?limit=50`)).json()) as {
       items: { metadata: { uid: string; name?: string } }[];
     };
     const failed = list.items.find((r) => r.metadata.name === 'nightly-load');
@@ -368,7 +325,7 @@ describe('the monitoring UI with auth on', () => {
 
   it('asks for a token, then runs a pipeline live with it (SSE and logs included)', async () => {
     // Until the token is given, the browser reports the API's 401 answers.
-    expectedProblems = /status of 401/;
+    session.expectProblems(/status of 401/);
     const page = await open('/submit', { base: secured.url });
     const dialog = page.getByRole('dialog', { name: 'This chainr needs a token' });
     await dialog.getByLabel('Token').fill(TOKEN);

@@ -2,9 +2,12 @@
  * `chainr chaos local | kubernetes`: the chaos monkey. Locally it supervises N processes of each
  * service and SIGKILLs one at random; in a cluster it deletes a random chainr pod.
  */
-import { delimiter } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseDuration } from '../../core/durations.ts';
+import { removedOnExit } from '../../process/exit-cleanup.ts';
 import type { CliContext } from '../context.ts';
 import { action, CliError, EXIT } from '../context.ts';
 
@@ -43,6 +46,20 @@ interface LocalFlags {
   duration?: number;
   report?: string;
   port: number;
+  sentinel?: boolean;
+  redisInterval: number;
+}
+
+/** A Sentinel topology in a temporary directory, removed when this process exits. */
+async function startSentinelTopology(say: (line: string) => void) {
+  const { SentinelTopology } = await import('../../chaos/sentinel.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'chainr-chaos-sentinel-'));
+  removedOnExit(dir);
+  const topology = await SentinelTopology.start(dir);
+  say(
+    `chaos: Sentinel topology, sentinels on ${topology.addrs.join(', ')}, master "${topology.masterName}"`,
+  );
+  return topology;
 }
 
 interface KubernetesFlags {
@@ -70,11 +87,26 @@ export function registerChaos(program: Command, ctx: CliContext): void {
     .option('--duration <duration>', 'stop after this long (default: until Ctrl-C)', duration)
     .option('--report <file>', 'write a JSON report of the kills and restarts there')
     .option('--port <port>', 'port of the first sched; the others follow', count, 8080)
+    .option(
+      '--sentinel',
+      'run the processes on a private Sentinel topology (a master, a replica, three sentinels) and SIGKILL its master too',
+    )
+    .addOption(
+      new Option(
+        '--redis-interval <duration>',
+        'with --sentinel: average time between master kills',
+      )
+        .argParser(duration)
+        .default(parseDuration('30s'), '30s'),
+    )
     .addHelpText(
       'after',
       `
 Uses the Redis in REDIS_URL (or REDIS_ADDR...), else starts a private redis-server as \`chainr up\`
-does. The processes inherit the environment (CHAINR_*); their log lines are printed prefixed
+does. With --sentinel it starts its own Sentinel topology instead (redis-server from PATH, free
+loopback ports): the Redis master is SIGKILLed every ~--redis-interval, and started again as the
+replica of the one promoted.
+The processes inherit the environment (CHAINR_*); their log lines are printed prefixed
 with their name. Ctrl-C stops them all.
 
 Example:
@@ -83,7 +115,7 @@ Example:
     .action(
       action(ctx, async (flags: LocalFlags) => {
         const { loadConfig, ConfigError } = await import('../../config.ts');
-        const { startPrivateRedis } = await import('../private-redis.ts');
+        const { startPrivateRedis } = await import('../../process/private-redis.ts');
         const { runLocalChaos } = await import('../../chaos/local.ts');
         let config;
         try {
@@ -92,8 +124,10 @@ Example:
           if (err instanceof ConfigError) throw new CliError(err.message);
           throw err;
         }
-        const own = config.redisConfigured ? undefined : await startPrivateRedis(config.dataDir);
         const say = (line: string) => ctx.stderr.write(`${line}\n`);
+        const topology = flags.sentinel ? await startSentinelTopology(say) : undefined;
+        const own =
+          topology || config.redisConfigured ? undefined : await startPrivateRedis(config.dataDir);
         if (own) say(`chaos: private redis-server on ${own.addr}`);
         try {
           await runLocalChaos({
@@ -103,7 +137,11 @@ Example:
               notif: flags.notif,
               recycle: flags.recycle,
             },
-            redis: own ? { addr: own.addr, password: own.password } : config.redis,
+            redis: topology
+              ? { sentinel: topology, masterKillIntervalMs: flags.redisInterval }
+              : own
+                ? { addr: own.addr, password: own.password }
+                : config.redis,
             port: flags.port,
             intervalMs: flags.fast ? Math.max(100, flags.interval / 10) : flags.interval,
             ...(flags.duration !== undefined && { durationMs: flags.duration }),
@@ -113,6 +151,7 @@ Example:
           });
         } finally {
           await own?.stop();
+          await topology?.stop();
         }
         return EXIT.ok;
       }),

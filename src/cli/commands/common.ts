@@ -1,5 +1,5 @@
 /** Options and output shared by the client commands. */
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { OUTPUT_FORMATS, type OutputFormat } from '../args.ts';
 import type { Out } from '../context.ts';
@@ -10,6 +10,18 @@ export function serverOption(): Option {
     '-s, --server <url>',
     `chainr server (default: $CHAINR_SERVER, else ${DEFAULT_SERVER})`,
   );
+}
+
+export function rawOption(): Option {
+  return new Option(
+    '--raw',
+    'print names, labels, reasons and logs as they are, their terminal control sequences too (otherwise shown escaped, as \\x1b)',
+  );
+}
+
+/** Whether --raw was given (on the command or before it). */
+export function isRaw(command: Command): boolean {
+  return command.optsWithGlobals<{ raw?: boolean }>().raw === true;
 }
 
 export function outputOption(): Option {

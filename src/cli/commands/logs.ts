@@ -1,15 +1,16 @@
 /** `chainr logs UID [JOB] [-f]`: one job's log, or every job's, prefixed and interleaved. */
 import type { Command } from 'commander';
-import { isTerminalRun } from '../../core/types.ts';
-import type { Run } from '../api.ts';
+import { isTerminalJob, isTerminalRun } from '../../core/types.ts';
+import type { Run } from '../../api/wire.ts';
 import type { ChainrClient } from '../client.ts';
 import type { CliContext } from '../context.ts';
-import { action, EXIT, makeClient, useColor } from '../context.ts';
-import { epoch } from '../format.ts';
+import { action, CliError, EXIT, makeClient, useColor } from '../context.ts';
+import { epoch, StreamEscaper } from '../format.ts';
 import { jobStyle, LinePrefixer, prefix } from '../log-lines.ts';
 import { ServerClock, watchRun, type WatchView } from '../watch.ts';
 import type { RunState } from '../watch-state.ts';
-import { serverOption } from './common.ts';
+import { isRaw, rawOption, serverOption } from './common.ts';
+import { resolveUid } from '../uids.ts';
 
 interface LogsOptions {
   follow?: boolean;
@@ -25,6 +26,7 @@ class Printer {
     private readonly uid: string,
     private readonly names: string[],
     private readonly withPrefix: boolean,
+    private readonly raw: boolean,
   ) {
     this.width = Math.max(...names.map((n) => n.length));
   }
@@ -33,9 +35,13 @@ class Printer {
     const color = useColor(this.ctx.env, this.ctx.stdout);
     const index = this.names.indexOf(job);
     const lines = new LinePrefixer(prefix(job, this.width, jobStyle(index), color));
-    for await (const chunk of this.client.jobLog(this.uid, job, { follow, signal })) {
+    const text = this.raw ? undefined : new StreamEscaper();
+    const write = (chunk: string) =>
       this.ctx.stdout.write(this.withPrefix ? lines.push(chunk) : chunk);
+    for await (const chunk of this.client.jobLog(this.uid, job, { follow, signal })) {
+      write(text ? text.push(chunk) : chunk);
     }
+    if (text) write(text.flush());
     if (this.withPrefix) this.ctx.stdout.write(lines.flush());
   }
 }
@@ -52,7 +58,13 @@ function startedJobs(run: Run): string[] {
  * Follows every job of a run: each job's log is followed from the moment it starts (the run's
  * event stream says when), all at once, until the run has ended and every log is complete.
  */
-async function followAll(ctx: CliContext, client: ChainrClient, run: Run, withPrefix: boolean) {
+async function followAll(
+  ctx: CliContext,
+  client: ChainrClient,
+  run: Run,
+  withPrefix: boolean,
+  raw: boolean,
+) {
   const uid = run.metadata.uid;
   const printer = new Printer(
     ctx,
@@ -60,6 +72,7 @@ async function followAll(ctx: CliContext, client: ChainrClient, run: Run, withPr
     uid,
     run.jobs.map((j) => j.name),
     withPrefix,
+    raw,
   );
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.interrupt.signal, stop.signal]);
@@ -84,7 +97,7 @@ async function followAll(ctx: CliContext, client: ChainrClient, run: Run, withPr
     stop: () => undefined,
   };
   try {
-    await watchRun(client, uid, view, { signal, clock: new ServerClock() });
+    await watchRun(client, uid, view, { signal, clock: new ServerClock(), raw });
   } catch (err) {
     fail(err);
   }
@@ -92,14 +105,31 @@ async function followAll(ctx: CliContext, client: ChainrClient, run: Run, withPr
   if (failure !== undefined) throw failure;
 }
 
+/** Why a job has no log to print (it never started and will not), or undefined. */
+function noLogReason(run: Run, name: string): string | undefined {
+  const job = run.jobs.find((j) => j.name === name);
+  if (!job) {
+    throw new CliError(
+      `run ${run.metadata.uid} has no job "${name}" (its jobs: ${run.jobs.map((j) => j.name).join(', ')})`,
+    );
+  }
+  if (job.startedAt !== undefined || !isTerminalJob(job.status)) return undefined;
+  const reason = job.reason ? `: ${job.reason}` : '';
+  return `job ${name} has no log: it was ${job.status} without running${reason}`;
+}
+
 export function registerLogs(program: Command, ctx: CliContext): void {
   program
     .command('logs')
     .description("Print a job's log, or every job's log prefixed with the job's name")
-    .argument('<uid>', 'the run')
+    .argument(
+      '<uid>',
+      'the run: its uid, or its first or last characters (the UI shows the last 8)',
+    )
     .argument('[job]', 'one job of the run; all of them when left out')
     .option('-f, --follow', 'keep printing new lines until the job (or the whole run) ends')
     .option('--no-prefix', "with every job's log, leave the job names out")
+    .addOption(rawOption())
     .addOption(serverOption())
     .addHelpText(
       'after',
@@ -114,18 +144,27 @@ Examples:
     .action(
       action(
         ctx,
-        async (uid: string, job: string | undefined, options: LogsOptions, command: Command) => {
+        async (given: string, job: string | undefined, options: LogsOptions, command: Command) => {
           const client = makeClient(ctx, command);
+          const uid = await resolveUid(client, given);
           const signal = ctx.interrupt.signal;
+          const raw = isRaw(command);
           if (job !== undefined) {
-            for await (const chunk of client.jobLog(uid, job, { follow: options.follow, signal })) {
-              ctx.stdout.write(chunk);
+            const why = noLogReason(await client.getRun(uid), job);
+            if (why !== undefined) {
+              ctx.stderr.write(`${why}\n`);
+              return EXIT.ok;
             }
+            const text = raw ? undefined : new StreamEscaper();
+            for await (const chunk of client.jobLog(uid, job, { follow: options.follow, signal })) {
+              ctx.stdout.write(text ? text.push(chunk) : chunk);
+            }
+            if (text) ctx.stdout.write(text.flush());
             return EXIT.ok;
           }
           const run = await client.getRun(uid);
           if (options.follow && !isTerminalRun(run.status)) {
-            await followAll(ctx, client, run, options.prefix);
+            await followAll(ctx, client, run, options.prefix, raw);
             return EXIT.ok;
           }
           const printer = new Printer(
@@ -134,6 +173,7 @@ Examples:
             uid,
             run.jobs.map((j) => j.name),
             options.prefix,
+            raw,
           );
           for (const name of startedJobs(run)) await printer.print(name, false, signal);
           return EXIT.ok;

@@ -1,12 +1,14 @@
 /** `chainr runs list|get|cancel|retry|resubmit` */
 import type { Command } from 'commander';
 import { positiveInteger, runStatus, type OutputFormat } from '../args.ts';
-import type { Run } from '../api.ts';
+import type { Run } from '../../api/wire.ts';
 import type { CliContext } from '../context.ts';
 import { action, EXIT, makeClient, useColor } from '../context.ts';
+import { escapeStrings } from '../format.ts';
 import { renderRunDetail, renderRunTable } from '../render-runs.ts';
-import { outputOption, printLines, printObject, serverOption } from './common.ts';
+import { isRaw, outputOption, printLines, printObject, rawOption, serverOption } from './common.ts';
 import { followRun } from './watch.ts';
+import { resolveUid } from '../uids.ts';
 
 interface ListOptions {
   status?: string;
@@ -19,8 +21,22 @@ interface ListOptions {
 
 interface ActOptions {
   watch?: boolean;
+  force?: boolean;
   output?: OutputFormat;
 }
+
+/** The command line of the next page: the same filters, the next cursor, quoted for a shell. */
+export function nextPageArgs(options: ListOptions, next: string): string {
+  const args = ['runs', 'list'];
+  if (options.status) args.push('--status', options.status);
+  if (options.selector) args.push('-l', options.selector);
+  if (options.name) args.push('--name', options.name);
+  args.push('--limit', String(options.limit), '--continue', next);
+  return args.map(shellWord).join(' ');
+}
+
+const shellWord = (word: string) =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 
 function registerList(runs: Command, ctx: CliContext): void {
   runs
@@ -37,6 +53,7 @@ function registerList(runs: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most this many runs', positiveInteger, 20)
     .option('--continue <token>', 'the next page, from the hint under a full page')
     .addOption(outputOption())
+    .addOption(rawOption())
     .addOption(serverOption())
     .addHelpText(
       'after',
@@ -62,11 +79,14 @@ Examples:
         }
         printLines(
           ctx.stdout,
-          renderRunTable(list.items, Date.now(), useColor(ctx.env, ctx.stdout)),
+          renderRunTable(
+            isRaw(command) ? list.items : escapeStrings(list.items),
+            Date.now(),
+            useColor(ctx.env, ctx.stdout),
+          ),
         );
         const next = list.metadata.continue;
-        if (next)
-          ctx.stderr.write(`more: chainr runs list --limit ${options.limit} --continue ${next}\n`);
+        if (next) ctx.stderr.write(`more: ${ctx.env.self} ${nextPageArgs(options, next)}\n`);
         return EXIT.ok;
       }),
     );
@@ -76,8 +96,12 @@ function registerGet(runs: Command, ctx: CliContext): void {
   runs
     .command('get')
     .description('Show a run: its status, reason, times, and every job with its duration')
-    .argument('<uid>', 'the run')
+    .argument(
+      '<uid>',
+      'the run: its uid, or its first or last characters (the UI shows the last 8)',
+    )
     .addOption(outputOption())
+    .addOption(rawOption())
     .addOption(serverOption())
     .addHelpText(
       'after',
@@ -85,10 +109,13 @@ function registerGet(runs: Command, ctx: CliContext): void {
     )
     .action(
       action(ctx, async (uid: string, options: ActOptions, command: Command) => {
-        const run = await makeClient(ctx, command).getRun(uid);
+        const client = makeClient(ctx, command);
+        const run = await client.getRun(await resolveUid(client, uid));
         if (options.output) printObject(ctx.stdout, run, options.output);
-        else
-          printLines(ctx.stdout, renderRunDetail(run, Date.now(), useColor(ctx.env, ctx.stdout)));
+        else {
+          const shown = isRaw(command) ? run : escapeStrings(run);
+          printLines(ctx.stdout, renderRunDetail(shown, Date.now(), useColor(ctx.env, ctx.stdout)));
+        }
         return EXIT.ok;
       }),
     );
@@ -109,20 +136,28 @@ function registerAct(
   const command = runs
     .command(spec.name)
     .description(spec.description)
-    .argument('<uid>', 'the run');
+    .argument(
+      '<uid>',
+      'the run: its uid, or its first or last characters (the UI shows the last 8)',
+    );
   if (spec.watchable) {
     command.option('-w, --watch', "follow the run until it ends and exit with the run's outcome");
   }
+  if (spec.name === 'cancel') {
+    command.option('--force', 'stop its cleanup jobs too (as a second cancel does)');
+  }
   command
     .addOption(outputOption())
+    .addOption(rawOption())
     .addOption(serverOption())
     .addHelpText('after', `\nExample:\n  ${spec.example}`)
     .action(
-      action(ctx, async (uid: string, options: ActOptions, invoked: Command) => {
+      action(ctx, async (given: string, options: ActOptions, invoked: Command) => {
         const client = makeClient(ctx, invoked);
+        const uid = await resolveUid(client, given);
         const run =
           spec.name === 'cancel'
-            ? await client.cancelRun(uid)
+            ? await client.cancelRun(uid, options.force === true)
             : spec.name === 'retry'
               ? await client.retryRun(uid)
               : await client.resubmitRun(uid);
@@ -134,7 +169,7 @@ function registerAct(
         // With --output, stdout is for the final object alone; the progress goes to stderr.
         const progress = options.output ? ctx.stderr : ctx.stdout;
         progress.write(`${spec.done(run, uid)}\n`);
-        const code = await followRun(ctx, client, run.metadata.uid, progress);
+        const code = await followRun(ctx, client, run.metadata.uid, progress, isRaw(invoked));
         if (options.output && code !== EXIT.interrupted) {
           printObject(ctx.stdout, await client.getRun(run.metadata.uid), options.output);
         }
@@ -152,8 +187,12 @@ export function registerRuns(program: Command, ctx: CliContext): void {
   registerGet(runs, ctx);
   registerAct(runs, ctx, {
     name: 'cancel',
-    description: 'Cancel a run: stop its running jobs and mark the rest CANCELED',
-    done: (run, uid) => `run ${uid} ${run.status === 'CANCELED' ? 'canceled' : run.status}`,
+    description:
+      'Cancel a run: stop its running jobs, mark the waiting ones CANCELED, run its cleanup jobs (every dependency always), then end it CANCELED',
+    done: (run, uid) =>
+      run.status === 'CANCELED'
+        ? `run ${uid} canceled`
+        : `run ${uid} canceling: ${run.reason ?? run.status}`,
     watchable: false,
     example: 'chainr runs cancel 0190a1b2-...',
   });

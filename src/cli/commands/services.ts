@@ -26,7 +26,7 @@ async function serve(
     throw err;
   }
   const { makeLogger } = await import('../../services/logger.ts');
-  const { RedisNotInstalledError } = await import('../private-redis.ts');
+  const { RedisNotInstalledError } = await import('../../process/private-redis.ts');
   const logger = makeLogger(config, name);
   let running: Running;
   try {
@@ -83,15 +83,19 @@ export function registerServices(program: Command): void {
       '\nExample:\n  PORT=8080 chainr up\n  REDIS_URL=redis://localhost:6379 chainr up',
     )
     .action(() =>
-      serve('up', async (config, logger) => {
+      serve('up', async (loaded, logger) => {
+        // One machine, one user: local jobs are what `chainr up` is for, auth on or off.
+        const config: Config = { ...loaded, localByDefault: true };
         const { runNotif, runRecycle, runSched } = await import('../../services/runtime.ts');
-        const { runWorkThread } = await import('../../services/work-runtime.ts');
-        const { startPrivateRedis } = await import('../private-redis.ts');
+        const { runWorkThread } = await import('../../services/work/runtime.ts');
+        const { startPrivateRedis } = await import('../../process/private-redis.ts');
         // Auth settings first: refuse an exposed, unauthenticated API before starting anything.
-        const { loadSecurity } = await import('../../services/gate/security.ts');
+        const { loadSecurity } = await import('../../http/auth/security.ts');
         const security = loadSecurity(config);
         const own = config.redisConfigured ? undefined : await startPrivateRedis(config.dataDir);
         const redis: RedisConfig = own ? { addr: own.addr, password: own.password } : config.redis;
+        const { keepOutOfLogs } = await import('../../services/logger.ts');
+        keepOutOfLogs(own?.password);
         if (own)
           logger.info({ dataDir: config.dataDir }, `private redis-server started on ${own.addr}`);
         const work = await runWorkThread(config, redis, logger);
@@ -146,7 +150,7 @@ export function registerServices(program: Command): void {
     )
     .action(() =>
       serve('gate', async (config, logger) => {
-        const { loadSecurity } = await import('../../services/gate/security.ts');
+        const { loadSecurity } = await import('../../http/auth/security.ts');
         const { runGate } = await import('../../services/gate/service.ts');
         const { app, url } = await runGate(config, logger, loadSecurity(config));
         logger.info({ url, upstreams: config.gate.upstreams }, 'gate listening');
@@ -173,10 +177,9 @@ export function registerServices(program: Command): void {
     .action(() =>
       serve('work', async (config, logger) => {
         const { serveWithOps } = await import('../../services/runtime.ts');
-        const { runWork } = await import('../../services/work-runtime.ts');
+        const { runWork } = await import('../../services/work/runtime.ts');
         const redis = requireRedis(config);
         const work = await runWork(config, redis, logger);
-        logger.info({ concurrency: config.concurrency }, 'worker started');
         return serveWithOps(config, redis, logger, work);
       }),
     );

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { collectKeyValue, type OutputFormat } from '../args.ts';
 import type { CliContext } from '../context.ts';
-import { action, CliError, EXIT, makeClient } from '../context.ts';
-import { outputOption, printObject, serverOption } from './common.ts';
+import { action, EXIT, makeClient } from '../context.ts';
+import { isRaw, outputOption, printObject, rawOption, serverOption } from './common.ts';
 import { followRun } from './watch.ts';
 
 interface SubmitOptions {
@@ -27,6 +27,7 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
     )
     .option('-w, --watch', "follow the run until it ends and exit with the run's outcome")
     .addOption(outputOption())
+    .addOption(rawOption())
     .addOption(serverOption())
     .addHelpText(
       'after',
@@ -48,38 +49,31 @@ Examples:
     .action(
       action(ctx, async (options: SubmitOptions, command: Command) => {
         // Loaded here: compiling the schema takes a moment that other commands need not wait.
-        const { checkPipelineSource, readPipelineSource } = await import('../pipeline-file.ts');
-        let source;
-        try {
-          source = await readPipelineSource(options.file, ctx.stdin);
-        } catch (err) {
-          throw new CliError((err as Error).message);
-        }
-        // The server applies its own job limit; the file is only checked for what it says.
-        const checked = checkPipelineSource(source, {
+        const { readValidPipeline } = await import('../pipeline-file.ts');
+        const pipeline = await readValidPipeline(options.file, ctx.stdin, {
           labels: options.label,
-          maxJobs: Number.MAX_SAFE_INTEGER,
+          refusal: '; nothing was submitted',
         });
-        if (!checked.ok) {
-          const n = checked.lines.length;
-          throw new CliError(
-            `${source.name} is not a valid pipeline (${n} error${n === 1 ? '' : 's'}); nothing was submitted`,
-            EXIT.error,
-            checked.lines,
-          );
-        }
         const client = makeClient(ctx, command);
-        const run = await client.submit(checked.pipeline, options.param);
+        const run = await client.submit(pipeline, options.param);
         const uid = run.metadata.uid;
+        // Created all the same: what may keep it waiting (no live worker for an executor).
+        for (const warning of run.warnings ?? []) ctx.stderr.write(`warning: ${warning}\n`);
         if (!options.watch) {
           if (options.output) printObject(ctx.stdout, run, options.output);
           else
             ctx.stdout.write(
-              `run ${uid} submitted (${run.status})\nfollow it: chainr watch ${uid}\n`,
+              `run ${uid} submitted (${run.status})\nfollow it: ${ctx.env.self} watch ${uid}\n`,
             );
           return EXIT.ok;
         }
-        const code = await followRun(ctx, client, uid, options.output ? ctx.stderr : ctx.stdout);
+        const code = await followRun(
+          ctx,
+          client,
+          uid,
+          options.output ? ctx.stderr : ctx.stdout,
+          isRaw(command),
+        );
         if (options.output && code !== EXIT.interrupted) {
           printObject(ctx.stdout, await client.getRun(uid), options.output);
         }

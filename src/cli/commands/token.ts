@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import { ROLES, sha256, type Role } from '../../services/gate/tokens.ts';
+import { ROLES, sha256, type Role } from '../../http/auth/tokens.ts';
 import type { CliContext, Out } from '../context.ts';
 import { action, CliError, EXIT } from '../context.ts';
 

@@ -5,7 +5,8 @@ import type { CliContext, Out } from '../context.ts';
 import { action, EXIT, makeClient, useColor } from '../context.ts';
 import { exitCodeOf } from '../render-watch.ts';
 import { LiveView, PlainView, ServerClock, watchRun, type WatchView } from '../watch.ts';
-import { serverOption } from './common.ts';
+import { isRaw, rawOption, serverOption } from './common.ts';
+import { resolveUid } from '../uids.ts';
 
 /**
  * Follows a run to its end on `out` — live on a terminal, plain lines otherwise — and answers
@@ -16,20 +17,25 @@ export async function followRun(
   client: ChainrClient,
   uid: string,
   out: Out,
+  raw: boolean,
 ): Promise<number> {
   const clock = new ServerClock();
   const view: WatchView = out.isTTY
-    ? new LiveView(out, useColor(ctx.env, out), clock)
-    : new PlainView(out, clock);
+    ? new LiveView(out, useColor(ctx.env, out), clock, ctx.env.self)
+    : new PlainView(out, clock, ctx.env.self);
   try {
-    const state = await watchRun(client, uid, view, { signal: ctx.interrupt.signal, clock });
+    const state = await watchRun(client, uid, view, {
+      signal: ctx.interrupt.signal,
+      clock,
+      raw,
+    });
     view.finish(state);
     return exitCodeOf(state);
   } catch (err) {
     view.stop();
     if (ctx.interrupt.signal.aborted) {
       ctx.stderr.write(
-        `\nStopped watching; the run goes on. Follow it again: chainr watch ${uid}\n`,
+        `\nStopped watching; the run goes on. Follow it again: ${ctx.env.self} watch ${uid}\n`,
       );
       return EXIT.interrupted;
     }
@@ -41,7 +47,11 @@ export function registerWatch(program: Command, ctx: CliContext): void {
   program
     .command('watch')
     .description("Follow a run live until it ends; exit with the run's outcome")
-    .argument('<uid>', 'the run')
+    .argument(
+      '<uid>',
+      'the run: its uid, or its first or last characters (the UI shows the last 8)',
+    )
+    .addOption(rawOption())
     .addOption(serverOption())
     .addHelpText(
       'after',
@@ -56,7 +66,7 @@ Examples:
     .action(
       action(ctx, async (uid: string, _options: unknown, command: Command) => {
         const client = makeClient(ctx, command);
-        return followRun(ctx, client, uid, ctx.stdout);
+        return followRun(ctx, client, await resolveUid(client, uid), ctx.stdout, isRaw(command));
       }),
     );
 }

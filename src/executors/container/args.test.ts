@@ -24,6 +24,21 @@ describe('createArgs', () => {
     );
   });
 
+  it("bind-mounts the run's workspace at its own path, read-only when asked, and names it", () => {
+    const workspace = { path: '/data/workspaces/run-1', readOnly: false };
+    const rw = createArgs(request, { outputsDir: '/o', workspace });
+    expect(rw.args.join(' ')).toContain('--volume /data/workspaces/run-1:/data/workspaces/run-1 ');
+    expect(rw.env.CHAINR_WORKSPACE).toBe('/data/workspaces/run-1');
+    const ro = createArgs(request, {
+      outputsDir: '/o',
+      workspace: { ...workspace, readOnly: true },
+    });
+    expect(ro.args.join(' ')).toContain(
+      '--volume /data/workspaces/run-1:/data/workspaces/run-1:ro',
+    );
+    expect(createArgs(request, { outputsDir: '/o' }).env).not.toHaveProperty('CHAINR_WORKSPACE');
+  });
+
   it('passes variables by name only: values stay out of the command line', () => {
     const { args, env } = createArgs(request, { outputsDir: '/o' });
     expect(env).toMatchObject({

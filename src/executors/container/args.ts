@@ -7,7 +7,7 @@
  * values never appear in the host's process list and may hold newlines. No network unless asked.
  */
 import type { ExecutionRequest } from '../executor.ts';
-import { jobEnvironment } from '../executor.ts';
+import { jobEnvironment, programOf } from '../executor.ts';
 import { attemptLabels, kubernetesJobName } from '../kubernetes/naming.ts';
 
 export const OUTPUTS_MOUNT = '/chainr';
@@ -52,6 +52,11 @@ export interface RunOptions {
   /** Host directory mounted at /chainr, holding the outputs file. */
   outputsDir: string;
   network?: boolean;
+  /**
+   * The run's workspace on the host, bind-mounted at the same path (so $CHAINR_WORKSPACE names
+   * the same directory for every executor of the host), read-only when the job says so.
+   */
+  workspace?: { path: string; readOnly: boolean };
 }
 
 /** Variables the engine's CLI needs for itself: these are passed by value instead. */
@@ -66,7 +71,12 @@ export function createArgs(
   request: ExecutionRequest,
   options: RunOptions,
 ): { args: string[]; env: Record<string, string> } {
-  const all = { ...jobEnvironment(request), CHAINR_OUTPUTS: `${OUTPUTS_MOUNT}/outputs` };
+  const workspace = options.workspace;
+  const all = {
+    ...jobEnvironment(request),
+    CHAINR_OUTPUTS: `${OUTPUTS_MOUNT}/outputs`,
+    ...(workspace && { CHAINR_WORKSPACE: workspace.path }),
+  };
   const env = Object.fromEntries(Object.entries(all).filter(([k]) => !CLI_OWN.test(k)));
   const byValue = Object.entries(all).filter(([k]) => CLI_OWN.test(k));
   const labels = Object.entries(attemptLabels(request)).flatMap(([k, v]) => [
@@ -74,6 +84,8 @@ export function createArgs(
     `${k}=${v}`,
   ]);
   const limits = request.resources?.limits;
+  // The program replaces the image's entrypoint, and its arguments its command.
+  const program = programOf(request);
   const args = [
     'create',
     '--name',
@@ -84,13 +96,15 @@ export function createArgs(
     ...(limits?.memory ? ['--memory', memoryBytes(limits.memory)] : []),
     '--volume',
     `${options.outputsDir}:${OUTPUTS_MOUNT}`,
+    ...(workspace
+      ? ['--volume', `${workspace.path}:${workspace.path}${workspace.readOnly ? ':ro' : ''}`]
+      : []),
     ...Object.keys(env).flatMap((name) => ['--env', name]),
     ...byValue.flatMap(([name, value]) => ['--env', `${name}=${value}`]),
     '--entrypoint',
-    'sh',
+    program.file,
     request.image,
-    '-c',
-    request.run,
+    ...program.args,
   ];
   return { args, env };
 }

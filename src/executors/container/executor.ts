@@ -8,13 +8,14 @@
  * leaves it running for the next worker.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOutputs } from '../../core/outputs.ts';
+import { DEFAULT_MAX_LINE_BYTES, readLines } from '../lines.ts';
 import type { ExecutionIO, ExecutionRequest, ExecutionResult, Executor } from '../executor.ts';
 import { formatDuration } from '../kubernetes/assess.ts';
+import { RunDirectories } from '../workspaces.ts';
 import { containerName, createArgs } from './args.ts';
 import { capture, engineSpawner, type SpawnEngine } from './engine.ts';
 
@@ -33,6 +34,8 @@ export interface ContainerExecutorOptions {
   network?: boolean;
   /** How the engine's CLI is started (tests wrap it). */
   spawn?: SpawnEngine;
+  /** Where the runs' workspaces are made (default: `chainr-workspaces` in the temporary directory). */
+  workspaces?: RunDirectories;
 }
 
 const failed = (reason: string, exitCode: number | null = null): ExecutionResult => ({
@@ -46,12 +49,15 @@ const reasonText = (reason: unknown): string =>
 
 export class ContainerExecutor implements Executor {
   readonly name = 'container';
+  readonly providesWorkspace = true;
   private readonly spawn: SpawnEngine;
   private readonly workRoot: string;
+  private readonly workspaces: RunDirectories;
 
   constructor(private readonly options: ContainerExecutorOptions) {
     this.spawn = options.spawn ?? engineSpawner(options.engine);
     this.workRoot = options.workRoot ?? join(tmpdir(), 'chainr-containers');
+    this.workspaces = options.workspaces ?? new RunDirectories(join(tmpdir(), 'chainr-workspaces'));
   }
 
   async run(request: ExecutionRequest, io: ExecutionIO): Promise<ExecutionResult> {
@@ -64,7 +70,15 @@ export class ContainerExecutor implements Executor {
       await writeFile(join(dir, 'outputs'), '');
       await chmod(join(dir, 'outputs'), 0o666); // the image's user may not be root
       const network = this.options.network ?? false;
-      const { args, env } = createArgs(request, { outputsDir: dir, network });
+      const workspace = request.workspace && {
+        path: await this.workspaces.prepare(request.uid),
+        readOnly: request.workspace.readOnly,
+      };
+      const { args, env } = createArgs(request, {
+        outputsDir: dir,
+        network,
+        ...(workspace && { workspace }),
+      });
       const created = await capture(this.spawn(args, env));
       if (created.code !== 0) {
         // Another worker created it between our look and our create: follow that one.
@@ -98,6 +112,8 @@ export class ContainerExecutor implements Executor {
     output: ChildProcess,
     attached: boolean,
   ): Promise<ExecutionResult> {
+    /** The last line on stderr: the engine's own when it could not start the container. */
+    let lastError: string | undefined;
     const streamed = new Promise<void>((done) => {
       let open = 2;
       for (const [stream, source] of [
@@ -105,9 +121,10 @@ export class ContainerExecutor implements Executor {
         ['stderr', output.stderr],
       ] as const) {
         if (!source) continue;
-        createInterface({ input: source, crlfDelay: Infinity }).on('line', (l) =>
-          io.onLog(l, stream),
-        );
+        readLines(source, io.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, (l) => {
+          if (stream === 'stderr') lastError = lastLine(l);
+          io.onLog(l, stream);
+        });
         source.on('close', () => (open -= 1) === 0 && done());
       }
     });
@@ -147,7 +164,7 @@ export class ContainerExecutor implements Executor {
     await streamed;
     clearTimeout(drainTimer);
     const exit = await capture(this.spawn(['wait', name]));
-    const result = await this.result(name, dir, exit, stopReason);
+    const result = await this.result(name, dir, exit, stopReason, lastError);
     await capture(this.spawn(['rm', '--force', name]));
     await rm(dir, { recursive: true, force: true });
     return result;
@@ -158,15 +175,27 @@ export class ContainerExecutor implements Executor {
     dir: string,
     waited: { code: number | null; stdout: string; stderr: string },
     stopReason: string | undefined,
+    startError: string | undefined,
   ): Promise<ExecutionResult> {
     if (stopReason !== undefined) return failed(stopReason);
     const exitCode = Number(waited.stdout.trim().split('\n').pop());
     if (waited.code !== 0 || !Number.isInteger(exitCode))
       return failed(`lost the container ${name}: ${lastLine(waited.stderr)}`);
-    const oom = await capture(
-      this.spawn(['container', 'inspect', '--format', '{{.State.OOMKilled}}', name]),
+    const state = await capture(
+      this.spawn([
+        'container',
+        'inspect',
+        '--format',
+        '{{.State.Status}} {{.State.OOMKilled}}',
+        name,
+      ]),
     );
-    if (oom.stdout.trim() === 'true')
+    const [status, oomKilled] = state.stdout.trim().split(' ');
+    // The program could not be started (it does not exist, or cannot be run): the container
+    // stays `created`, with exit code 0, and the engine said why on the start's stderr.
+    if (status === 'created')
+      return failed(`could not start: ${startError ?? 'the engine did not start the container'}`);
+    if (oomKilled === 'true')
       return failed(`OOMKilled: the container exceeded its memory limit (exit code ${exitCode})`);
     if (exitCode !== 0) return failed(`exit code ${exitCode}`, exitCode);
     const outputs = parseOutputs(await readFile(join(dir, 'outputs'), 'utf8').catch(() => ''));

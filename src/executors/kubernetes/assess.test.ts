@@ -43,6 +43,11 @@ function pod(
   };
 }
 
+const deleting = (p: V1Pod): V1Pod => ({
+  ...p,
+  metadata: { ...p.metadata, deletionTimestamp: new Date('2024-05-01T00:01:00Z') },
+});
+
 const terminated = (
   exitCode: number,
   reason = exitCode === 0 ? 'Completed' : 'Error',
@@ -93,6 +98,27 @@ describe('assess', () => {
       job(['FailureTarget', 'BackoffLimitExceeded'], ['Failed', 'BackoffLimitExceeded']),
       [pod('p', terminated(3))],
       { logPod: 'p', result: { status: 'FAILED', exitCode: 3, reason: 'exit code 3' } },
+    ],
+    [
+      'a container ended by itself, before the Job controller says so: its exit is the result',
+      job(),
+      [pod('p', terminated(0, 'Completed', 'tag=v1\n'))],
+      {
+        logPod: 'p',
+        result: { status: 'SUCCESSFUL', exitCode: 0, reason: '', outputs: { tag: 'v1' } },
+      },
+    ],
+    [
+      'a container failed by itself, before the Job controller says so',
+      job(),
+      [pod('p', terminated(3))],
+      { logPod: 'p', result: { status: 'FAILED', exitCode: 3, reason: 'exit code 3' } },
+    ],
+    [
+      'a container ended by its pod’s deletion (a deadline, a cancel): the Job’s word is awaited',
+      job(),
+      [deleting(pod('p', terminated(143)))],
+      { logPod: 'p' },
     ],
     [
       'a container killed for memory',
@@ -153,6 +179,12 @@ describe('assess', () => {
     const a = assess(job(['Complete', 'CompletionsReached']), [pod('p', { running: {} })], request);
     expect(a.podReportPending).toBe(true);
     expect(a.result?.status).toBe('SUCCESSFUL');
+  });
+
+  it('waits for the pod itself when the Job is seen finished before it (its log is read then)', () => {
+    const a = assess(job(['Complete', 'CompletionsReached']), [], request);
+    expect(a.podReportPending).toBe(true);
+    expect(a.logPod).toBeUndefined();
   });
 
   it('follows the newest pod', () => {

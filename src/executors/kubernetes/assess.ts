@@ -1,6 +1,7 @@
 /**
  * What the observed Job and its pods say about the attempt: still pending (and why), which pod's
- * log to stream, or the result. Pure: the executor feeds it every change it watches.
+ * log to stream, or the result (from the Job's condition, or from its pod's container once it has
+ * ended by itself, whichever is seen first). Pure: the executor feeds it every change it watches.
  */
 import type { V1ContainerStateTerminated, V1Job, V1Pod } from '@kubernetes/client-node';
 import { parseOutputs } from '../../core/outputs.ts';
@@ -84,6 +85,18 @@ function failed(
     const ms = timeoutMs ?? (job.spec?.activeDeadlineSeconds ?? 0) * 1000;
     return { status: 'FAILED', exitCode: null, reason: `timed out after ${formatDuration(ms)}` };
   }
+  // chainr-exec's init container (manifest.ts) failed: the job's container never started.
+  const init = pod?.status?.initContainerStatuses?.find(
+    (s) => (s.state?.terminated?.exitCode ?? 0) !== 0,
+  );
+  if (init)
+    return {
+      status: 'FAILED',
+      exitCode: null,
+      reason:
+        `the init container ${init.name} (image "${init.image}") failed with exit code ${init.state?.terminated?.exitCode}` +
+        (init.state?.terminated?.message ? `: ${init.state.terminated.message}` : ''),
+    };
   const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
   if (terminated?.reason === 'OOMKilled')
     return {
@@ -124,13 +137,18 @@ function pendingProblem(pod: V1Pod, image: string): PendingProblem | undefined {
       reason: scheduled.reason,
       message: `the pod cannot be scheduled: ${scheduled.message ?? scheduled.reason}`,
     };
-  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  // An init container (chainr-exec's, from chainr's image) waits before the job's container.
+  const initWaiting = pod.status?.initContainerStatuses?.find((s) =>
+    IMAGE_REASONS.includes(s.state?.waiting?.reason ?? ''),
+  );
+  const waiting = initWaiting?.state?.waiting ?? pod.status?.containerStatuses?.[0]?.state?.waiting;
   const reason = waiting?.reason ?? '';
   if (IMAGE_REASONS.includes(reason))
     return {
       kind: 'image',
       reason,
-      message: `the image "${image}" cannot be pulled: ${reason}: ${waiting?.message ?? ''}`.trim(),
+      message:
+        `the image "${initWaiting?.image ?? image}" cannot be pulled: ${reason}: ${waiting?.message ?? ''}`.trim(),
     };
   if (CONFIG_REASONS.includes(reason))
     return {
@@ -167,10 +185,10 @@ export function assess(
   const failure = isTrue(job, 'Failed');
   if (complete || failure) {
     // The Job and its pod are watched apart: the pod's last report (exit code, termination
-    // message) may arrive after the Job's. The result waits for it, unless it cannot come.
+    // message), or the pod itself, may arrive after the Job's. The result waits for it, unless
+    // it cannot come; the log is read only once the pod is seen.
     const phase = pod?.status?.phase;
     const reported =
-      !pod ||
       Boolean(state?.terminated) ||
       phase === 'Succeeded' ||
       phase === 'Failed' ||
@@ -178,6 +196,18 @@ export function assess(
     const result = complete ? succeeded(state?.terminated) : failed(job, pod, request.timeoutMs);
     return { ...withLog, result, ...(!reported && { podReportPending: true }) };
   }
+  // The Job runs its pod once (backoffLimit 0, restartPolicy Never): a container that ended by
+  // itself decides the attempt, and its pod says how before the Job controller does (a real one
+  // batches pod updates for about a second). A pod being deleted (a deadline, a cancel) waits
+  // for the Job's word.
+  if (state?.terminated && !pod?.metadata?.deletionTimestamp)
+    return {
+      ...withLog,
+      result:
+        state.terminated.exitCode === 0
+          ? succeeded(state.terminated)
+          : failed(job, pod, request.timeoutMs),
+    };
   const pending = pod && !logPod ? pendingProblem(pod, request.image) : undefined;
   return { ...withLog, ...(pending && { pending }) };
 }

@@ -3,10 +3,27 @@
  * namespace override) or from the pod's service account when running in the cluster, and the
  * typed API clients the executor uses.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { BatchV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  createConfiguration,
+  KubeConfig,
+  ServerConfiguration,
+  Watch,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import {
+  ApiRateLimiter,
+  retryAfterSeconds,
+  type RateLimits,
+  type RequestKind,
+} from './rate-limit.ts';
 
 export interface KubernetesConnection {
   /** Kubeconfig files, merged in order (KUBECONFIG's list); none: in-cluster or ~/.kube/config. */
@@ -16,6 +33,8 @@ export interface KubernetesConnection {
   namespace?: string;
   /** Running in a pod (KUBERNETES_SERVICE_HOST set): use its service account. */
   inCluster?: boolean;
+  /** Client-side limits of requests to the API server (rate-limit.ts). */
+  rateLimits?: RateLimits;
 }
 
 export interface KubernetesClient {
@@ -24,6 +43,8 @@ export interface KubernetesClient {
   batch: BatchV1Api;
   core: CoreV1Api;
   watch: Watch;
+  /** Every request waits for it; watches and log streams call it themselves. */
+  limiter: ApiRateLimiter;
 }
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -68,12 +89,71 @@ export function connectKubernetes(c: KubernetesConnection): KubernetesClient {
     (contextNamespace?.trim() || undefined) ??
     serviceAccountNamespace() ??
     'default';
+  return clientFor(kc, namespace, c.rateLimits);
+}
+
+const KIND_OF_METHOD: Record<string, RequestKind> = { POST: 'create', DELETE: 'delete' };
+
+/**
+ * KubeConfig gives every request an HTTPS agent of its own, so each create, get or list opened a
+ * connection and shook hands again (two more round trips before the request, and the handshake's
+ * CPU on both ends). Requests are given one keep-alive agent per set of TLS credentials instead
+ * (a rotated client certificate gets its own). Agents through a proxy are left as they are.
+ */
+function keepAliveAgents(): (agent: unknown) => unknown {
+  const shared = new Map<string, HttpsAgent>();
+  return (agent) => {
+    if (!(agent instanceof HttpsAgent) || agent.constructor !== HttpsAgent) return agent;
+    const options = (agent as HttpsAgent & { options: AgentOptions }).options;
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized } = options;
+    const id = createHash('sha256')
+      .update(JSON.stringify([ca, cert, key, pfx, passphrase, rejectUnauthorized].map(String)))
+      .digest('hex');
+    let kept = shared.get(id);
+    if (!kept) shared.set(id, (kept = new HttpsAgent({ ...options, keepAlive: true })));
+    return kept;
+  };
+}
+
+/**
+ * The executor's API clients for a loaded KubeConfig: as KubeConfig.makeApiClient makes them, with
+ * each request waiting for the rate limiter, and a 429 pausing them all for its Retry-After.
+ */
+export function clientFor(
+  kc: KubeConfig,
+  namespace: string,
+  rateLimits?: RateLimits,
+): KubernetesClient {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const limiter = new ApiRateLimiter(rateLimits);
+  const keepAlive = keepAliveAgents();
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kc },
+    promiseMiddleware: [
+      {
+        pre: async (context: RequestContext) => {
+          await limiter.acquire(KIND_OF_METHOD[context.getHttpMethod()] ?? 'read');
+          const agent = keepAlive(context.getAgent());
+          if (agent instanceof HttpsAgent) context.setAgent(agent);
+          return context;
+        },
+        post: (response: ResponseContext) => {
+          if (response.httpStatusCode === 429)
+            limiter.rejected(retryAfterSeconds(response.headers['retry-after']));
+          return Promise.resolve(response);
+        },
+      },
+    ],
+  });
   return {
     kubeConfig: kc,
     namespace,
-    batch: kc.makeApiClient(BatchV1Api),
-    core: kc.makeApiClient(CoreV1Api),
+    batch: new BatchV1Api(configuration),
+    core: new CoreV1Api(configuration),
     watch: new Watch(kc),
+    limiter,
   };
 }
 

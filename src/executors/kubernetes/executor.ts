@@ -13,9 +13,15 @@ import { backoffDelay, sleep } from './backoff.ts';
 import type { KubernetesClient } from './client.ts';
 import { classifyApiError } from './errors.ts';
 import { followAttempt, type Timing, type WarnLogger } from './follow.ts';
+import { JobInformers } from './informer.ts';
 import { parsePosition, type PodLogPosition } from './log-cursor.ts';
 import { buildJobManifest } from './manifest.ts';
 import { LABELS } from './naming.ts';
+import {
+  buildClaimManifest,
+  DEFAULT_WORKSPACE_VOLUME,
+  type WorkspaceVolumeDefaults,
+} from './workspace-claim.ts';
 
 import { WORKER_SHUTDOWN_REASON } from '../executor.ts';
 
@@ -27,7 +33,11 @@ export interface KubernetesExecutorOptions {
   ttlSecondsAfterFinished?: number;
   /** Value of the chainr.io/instance label. */
   instance?: string;
+  /** chainr's image: its chainr-exec wraps each job (manifest.ts); without it, `sh` does. */
+  helperImage?: string;
   timing?: Partial<Timing>;
+  /** Settings of the runs' workspace claims that pipelines do not give (default: 1Gi, RWO). */
+  workspaceDefaults?: WorkspaceVolumeDefaults;
   /** How many times a delete is retried while the API server is unreachable. */
   deleteRetries?: number;
   logger?: WarnLogger;
@@ -39,6 +49,9 @@ const DEFAULT_TIMING: Timing = {
   backoff: { initialMs: 250, maxMs: 10_000 },
   watchTimeoutSeconds: 300,
   logDrainMs: 5_000,
+  resyncMs: 30_000,
+  informerIdleMs: 30_000,
+  cacheMissCheckMs: 5_000,
 };
 
 const failed = (reason: string): ExecutionResult => ({ status: 'FAILED', exitCode: null, reason });
@@ -51,21 +64,37 @@ type Created = { attached: boolean } | { result: ExecutionResult };
 
 export class KubernetesExecutor implements Executor {
   readonly name = 'kubernetes';
+  readonly secretsByReference = true;
+  readonly providesWorkspace = true;
   private readonly timing: Timing;
+  /** One watch of Jobs and one of pods for every attempt this executor follows. */
+  readonly informers: JobInformers;
 
   constructor(private readonly options: KubernetesExecutorOptions) {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.informers = new JobInformers(options.client, this.timing, options.instance, (message) =>
+      options.logger?.warn({ message }, 'Kubernetes API call failed: retrying'),
+    );
+  }
+
+  /** Closes the watches (the worker is stopping; attempts still followed end as aborted). */
+  close(): Promise<void> {
+    return this.informers.close();
   }
 
   async run(request: ExecutionRequest, io: ExecutionIO): Promise<ExecutionResult> {
     if (io.signal.aborted) return failed('canceled before start');
     const { client } = this.options;
+    const { instance, helperImage } = this.options;
     const manifest = buildJobManifest(request, {
       namespace: client.namespace,
       ttlSecondsAfterFinished: this.options.ttlSecondsAfterFinished ?? 3600,
-      ...(this.options.instance !== undefined && { instance: this.options.instance }),
+      ...(instance !== undefined && { instance }),
+      ...(helperImage !== undefined && { helperImage }),
     });
     const name = manifest.metadata?.name ?? '';
+    const claimFailure = await this.ensureWorkspaceClaim(request, io.signal);
+    if (claimFailure) return claimFailure;
     const created = await this.createOrAttach(manifest, request, io.signal);
     if ('result' in created) {
       // Canceled while the API server was unreachable: the create may have been applied.
@@ -82,12 +111,12 @@ export class KubernetesExecutor implements Executor {
     }
     const out = await followAttempt({
       client,
+      informers: this.informers,
       name,
       request,
       io,
       timing: this.timing,
       ...(resume && { resume }),
-      ...(this.options.instance !== undefined && { instance: this.options.instance }),
       ...(this.options.logger && { logger: this.options.logger }),
     });
     if (out.kind === 'result') {
@@ -118,6 +147,45 @@ export class KubernetesExecutor implements Executor {
 
   private isShutdown(signal: AbortSignal): boolean {
     return signal.reason === WORKER_SHUTDOWN_REASON;
+  }
+
+  /**
+   * Creates the run's workspace claim before its first Job that needs one (it exists already for
+   * the others: 409); retries while unreachable. An existing claim named by the pipeline is left
+   * as it is. Undefined when the job may go on.
+   */
+  private async ensureWorkspaceClaim(
+    request: ExecutionRequest,
+    signal: AbortSignal,
+  ): Promise<ExecutionResult | undefined> {
+    const workspace = request.workspace;
+    if (!workspace || workspace.volume?.claimName !== undefined) return undefined;
+    const { core, namespace } = this.options.client;
+    const { instance } = this.options;
+    const defaults = this.options.workspaceDefaults ?? DEFAULT_WORKSPACE_VOLUME;
+    const body = buildClaimManifest(request.uid, workspace.volume, defaults, {
+      namespace,
+      ...(instance !== undefined && { instance }),
+    });
+    for (let retry = 0; ; retry += 1) {
+      if (signal.aborted) return failed(reasonText(signal.reason));
+      try {
+        await core.createNamespacedPersistentVolumeClaim({
+          namespace,
+          body,
+          fieldValidation: 'Strict',
+        });
+        return undefined;
+      } catch (err) {
+        const failure = classifyApiError(err);
+        if (failure.kind === 'exists') return undefined;
+        if (failure.kind !== 'retry')
+          return failed(
+            `could not create the run's workspace claim ${namespace}/${body.metadata?.name ?? ''}: ${failure.message}`,
+          );
+      }
+      await sleep(backoffDelay(this.timing.backoff, retry), signal);
+    }
   }
 
   /** Creates the Job, or finds this attempt's Job already there; retries while unreachable. */

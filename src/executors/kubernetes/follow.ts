@@ -1,29 +1,36 @@
 /**
- * Follows one attempt's Job to its end: watches the Job and its pods (reflector.ts), streams the
+ * Follows one attempt's Job to its end: reads the Job and its pods from the worker's shared
+ * informers (informer.ts), asks the API server only when the Job has not reached the cache for a
+ * while (it may have been deleted before its creation was seen), streams the
  * pod's log (pod-log.ts), shows why the pod is pending, fails the attempt when an image cannot be
  * pulled or the pod cannot be scheduled for longer than the grace period, and returns the result
  * the Job and its pod report (assess.ts). Whether to delete the Job is the caller's decision.
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { ExecutionIO, ExecutionRequest, ExecutionResult } from '../executor.ts';
+import { cutLine, DEFAULT_MAX_LINE_BYTES } from '../lines.ts';
 import { assess, mergeProblem, type PendingProblem } from './assess.ts';
-import { sleep, type Backoff } from './backoff.ts';
+import { sleep } from './backoff.ts';
 import type { KubernetesClient } from './client.ts';
-import type { ApiFailure } from './errors.ts';
+import { classifyApiError } from './errors.ts';
+import type { InformerTiming, JobInformers } from './informer.ts';
 import { formatPosition, type PodLogPosition } from './log-cursor.ts';
 import { CONTAINER_NAME } from './manifest.ts';
-import { attemptLabels, selectorOf } from './naming.ts';
 import { followPodLog } from './pod-log.ts';
-import { reflect } from './reflector.ts';
 
-export interface Timing {
+export interface Timing extends InformerTiming {
   /** How long an image may fail to pull (or a container fail to be created) before the attempt fails. */
   imagePullGraceMs: number;
   /** How long the pod may stay unschedulable before the attempt fails. */
   unschedulableGraceMs: number;
-  backoff: Backoff;
-  watchTimeoutSeconds: number;
-  /** After the result, how long to wait for the rest of the log. */
+  /** How long the Job may be missing from the cache before the API server is asked about it. */
+  cacheMissCheckMs: number;
+  /**
+   * After the result, how long to wait for the rest of the log, counted from when its request is
+   * answered: a stream still waiting for its turn at the rate limiter, or for a busy API server's
+   * answer (up to LOG_ANSWER_WAIT_MS), is waited for, or the log of a job that ended while
+   * requests queued would be lost.
+   */
   logDrainMs: number;
 }
 
@@ -37,31 +44,34 @@ export type FollowOutcome =
 
 export interface FollowOptions {
   client: KubernetesClient;
+  informers: JobInformers;
   name: string;
   request: ExecutionRequest;
   io: ExecutionIO;
   timing: Timing;
   /** Where the attempt's recorded log ends (re-attaching): the pod's log is read on from there. */
   resume?: PodLogPosition;
-  instance?: string;
   logger?: WarnLogger;
 }
+
+/** How long a log request, once sent, may wait for the API server's answer after the result. */
+const LOG_ANSWER_WAIT_MS = 60_000;
 
 const note = (io: ExecutionIO, text: string) => io.onLog(`chainr: ${text}`, 'stderr');
 
 export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
   const { client, name, request, io, timing } = o;
-  const watching = new AbortController();
-  const seen: { job?: V1Job; jobListed: boolean; pods: V1Pod[]; podsListed: boolean } = {
-    jobListed: false,
-    pods: [],
-    podsListed: false,
-  };
-  let log: { done: Promise<void>; stop: AbortController } | undefined;
+  const cache = o.informers.acquire();
+  /** The Job as last seen; `everSeen` tells a Job not cached yet from one deleted since. */
+  const seen: { job?: V1Job; everSeen: boolean; pods: V1Pod[] } = { everSeen: false, pods: [] };
+  let log:
+    | { done: Promise<void>; sent: Promise<void>; answered: Promise<void>; stop: AbortController }
+    | undefined;
   let problem: PendingProblem | undefined;
   let problemSince = 0;
   let graceTimer: NodeJS.Timeout | undefined;
   let podReportTimer: NodeJS.Timeout | undefined;
+  let missTimer: NodeJS.Timeout | undefined;
   let settled = false;
   let settle: (outcome: FollowOutcome) => void = () => undefined;
   const outcome = new Promise<FollowOutcome>((resolve) => (settle = resolve));
@@ -89,13 +99,21 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
 
   const startLog = (pod: string) => {
     const stop = new AbortController();
+    const reached = { sent: () => undefined as void, answered: () => undefined as void };
+    const sent = new Promise<void>((resolve) => (reached.sent = resolve));
+    const answered = new Promise<void>((resolve) => (reached.answered = resolve));
     const done = followPodLog({
       kubeConfig: client.kubeConfig,
       namespace: client.namespace,
       pod,
       container: CONTAINER_NAME,
       ...(o.resume?.pod === pod && { from: o.resume }),
-      onLine: (line, at) => io.onLog(line, 'stdout', at && formatPosition({ ...at, pod })),
+      onLine: (line, at) =>
+        io.onLog(
+          cutLine(line, io.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES),
+          'stdout',
+          at && formatPosition({ ...at, pod }),
+        ),
       containerEnded: () =>
         settled ||
         seen.pods.some(
@@ -103,13 +121,41 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
         ),
       onUnreadable: (f) => note(io, `cannot read the pod's log: ${f.message}`),
       backoff: timing.backoff,
+      limiter: client.limiter,
+      progress: (step) => reached[step](),
       signal: stop.signal,
     }).catch((err: unknown) => note(io, `log streaming stopped: ${String(err)}`));
-    log = { done, stop };
+    log = { done, sent, answered, stop };
+  };
+
+  /** The Job has not reached the cache for a while: gone already, or the watch is behind. */
+  const checkMissing = async () => {
+    try {
+      await client.batch.readNamespacedJob({ name, namespace: client.namespace });
+      missTimer = undefined; // there: the cache will have it; ask again if it still has not
+      evaluate();
+    } catch (err) {
+      if (classifyApiError(err).kind !== 'not-found') return void (missTimer = undefined);
+      seen.everSeen = true; // deleted before the cache ever saw it
+      evaluate();
+    }
   };
 
   function evaluate(): void {
-    if (settled || !seen.jobListed || !seen.podsListed) return;
+    if (settled) return;
+    const failure = cache.jobs.failure ?? cache.pods.failure;
+    if (failure) return giveUp(`cannot follow the Kubernetes Job ${name}: ${failure.message}`);
+    if (!cache.jobs.synced || !cache.pods.synced) return;
+    seen.job = cache.jobs.get(name)[0];
+    seen.pods = cache.pods.get(name);
+    if (seen.job) {
+      seen.everSeen = true;
+      // In the cache now: the API server need not be asked whether it exists.
+      clearTimeout(missTimer);
+    } else if (!seen.everSeen) {
+      missTimer ??= setTimeout(() => void checkMissing(), timing.cacheMissCheckMs);
+      return;
+    }
     const a = assess(seen.job, seen.pods, request);
     if (a.logPod !== undefined && !log) startLog(a.logPod);
     if (a.result && !a.podReportPending)
@@ -129,63 +175,24 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
   const onAbort = () => finish({ kind: 'aborted', reason: io.signal.reason });
   io.signal.addEventListener('abort', onAbort, { once: true });
   if (io.signal.aborted) onAbort();
-  const common = {
-    watch: client.watch,
-    backoff: timing.backoff,
-    watchTimeoutSeconds: timing.watchTimeoutSeconds,
-    signal: watching.signal,
-    onRetry: (message: string) =>
-      o.logger?.warn({ job: name, message }, 'Kubernetes API call failed: retrying'),
-    onFatal: (f: ApiFailure) => giveUp(`cannot follow the Kubernetes Job ${name}: ${f.message}`),
-  };
-  const fieldSelector = `metadata.name=${name}`;
-  const labelSelector = selectorOf(attemptLabels(request, o.instance));
-  const following = Promise.all([
-    reflect<V1Job>({
-      ...common,
-      path: `/apis/batch/v1/namespaces/${client.namespace}/jobs`,
-      query: { fieldSelector },
-      list: async () => {
-        const l = await client.batch.listNamespacedJob({
-          namespace: client.namespace,
-          fieldSelector,
-        });
-        return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '' };
-      },
-      onChange: (jobs) => {
-        seen.job = jobs[0];
-        seen.jobListed = true;
-        evaluate();
-      },
-    }),
-    reflect<V1Pod>({
-      ...common,
-      path: `/api/v1/namespaces/${client.namespace}/pods`,
-      query: { labelSelector },
-      list: async () => {
-        const l = await client.core.listNamespacedPod({
-          namespace: client.namespace,
-          labelSelector,
-        });
-        return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '' };
-      },
-      onChange: (pods) => {
-        seen.pods = pods;
-        seen.podsListed = true;
-        evaluate();
-      },
-    }),
-  ]).catch((err: unknown) => giveUp(`following the Kubernetes Job failed: ${String(err)}`));
+  const unsubscribe = [cache.jobs.subscribe(name, evaluate), cache.pods.subscribe(name, evaluate)];
+  evaluate();
 
   const out = await outcome;
   io.signal.removeEventListener('abort', onAbort);
   clearTimeout(graceTimer);
   clearTimeout(podReportTimer);
-  watching.abort();
-  await following;
+  clearTimeout(missTimer);
+  for (const u of unsubscribe) u();
+  cache.release();
   const streaming = log;
   if (streaming) {
-    if (out.kind === 'result') await Promise.race([streaming.done, sleep(timing.logDrainMs)]);
+    if (out.kind === 'result')
+      await Promise.race([
+        streaming.done,
+        streaming.sent.then(() => sleep(LOG_ANSWER_WAIT_MS, streaming.stop.signal)),
+        streaming.answered.then(() => sleep(timing.logDrainMs, streaming.stop.signal)),
+      ]);
     streaming.stop.abort();
     await streaming.done;
   }

@@ -3,9 +3,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { jobCauses, pruneUnknown } from '../../../test/kube-sim/validate.ts';
+import { claimCauses, jobCauses, pruneUnknown } from '../../../test/kube-sim/validate.ts';
+import { buildClaimManifest, DEFAULT_WORKSPACE_VOLUME, runClaimName } from './workspace-claim.ts';
 import type { ExecutionRequest } from '../executor.ts';
-import { buildJobManifest, OUTPUTS_TOO_LARGE, WRAPPER } from './manifest.ts';
+import {
+  buildJobManifest,
+  HELPER_IN_IMAGE,
+  HELPER_IN_POD,
+  literalForKubelet,
+  OUTPUTS_TOO_LARGE,
+  WRAPPER,
+} from './manifest.ts';
 
 const request: ExecutionRequest = {
   uid: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
@@ -39,6 +47,78 @@ describe('buildJobManifest', () => {
     }
   });
 
+  it('has secret variables read by the kubelet from the Secret (secretKeyRef), never a value', () => {
+    const job = buildJobManifest(
+      { ...request, secrets: { TOKEN: { name: 'db', key: 'password' } } },
+      options,
+    );
+    expect(jobCauses(job)).toEqual([]);
+    expect(pruneUnknown(job, 'V1Job').unknown).toEqual([]);
+    const env = job.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(env.find((e) => e.name === 'TOKEN')).toEqual({
+      name: 'TOKEN',
+      valueFrom: { secretKeyRef: { name: 'db', key: 'password' } },
+    });
+    expect(env.find((e) => e.name === 'GREETING')).toEqual({ name: 'GREETING', value: 'hello' });
+  });
+
+  it("mounts the run's claim at /workspace (read-only when asked), or the pipeline's own claim", () => {
+    const job = buildJobManifest({ ...request, workspace: { readOnly: true } }, options);
+    expect(jobCauses(job)).toEqual([]);
+    expect(pruneUnknown(job, 'V1Job').unknown).toEqual([]);
+    const pod = job.spec?.template.spec;
+    expect(pod?.volumes).toContainEqual({
+      name: 'workspace',
+      persistentVolumeClaim: { claimName: runClaimName(request.uid) },
+    });
+    expect(pod?.containers[0]?.volumeMounts).toContainEqual({
+      name: 'workspace',
+      mountPath: '/workspace',
+      readOnly: true,
+    });
+    expect(pod?.containers[0]?.env).toContainEqual({
+      name: 'CHAINR_WORKSPACE',
+      value: '/workspace',
+    });
+    const existing = buildJobManifest(
+      { ...request, workspace: { readOnly: false, volume: { claimName: 'shared-data' } } },
+      options,
+    );
+    expect(existing.spec?.template.spec?.volumes).toContainEqual({
+      name: 'workspace',
+      persistentVolumeClaim: { claimName: 'shared-data' },
+    });
+  });
+
+  it("makes the run's claim from the pipeline's settings, else the deployment's: a valid claim", () => {
+    const defaults = { ...DEFAULT_WORKSPACE_VOLUME, storageClassName: 'fast' };
+    const own = buildClaimManifest(request.uid, undefined, defaults, { namespace: 'ci' });
+    const asked = buildClaimManifest(
+      request.uid,
+      { size: '20Gi', accessModes: ['ReadWriteMany'], storageClassName: 'nfs' },
+      defaults,
+      { namespace: 'ci', instance: 'prod' },
+    );
+    for (const claim of [own, asked]) {
+      expect(claimCauses(claim)).toEqual([]);
+      expect(pruneUnknown(claim, 'V1PersistentVolumeClaim').unknown).toEqual([]);
+    }
+    expect(own.spec).toEqual({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+      storageClassName: 'fast',
+    });
+    expect(asked.spec).toEqual({
+      accessModes: ['ReadWriteMany'],
+      resources: { requests: { storage: '20Gi' } },
+      storageClassName: 'nfs',
+    });
+    expect(asked.metadata?.labels).toMatchObject({
+      'chainr.io/run': request.uid,
+      'chainr.io/instance': 'prod',
+    });
+  });
+
   it('runs the pod once, as chainr owns retries, and cleans up after itself', () => {
     const job = buildJobManifest(request, options);
     expect(job.spec?.backoffLimit).toBe(0);
@@ -61,13 +141,13 @@ describe('buildJobManifest', () => {
     expect(job.spec?.template.metadata?.labels).toEqual(labels);
   });
 
-  it('turns the timeout into activeDeadlineSeconds, rounded up to whole seconds', () => {
+  it('turns the timeout into activeDeadlineSeconds, rounded up, plus the second the Job controller may count early', () => {
     expect(
       buildJobManifest({ ...request, timeoutMs: 1500 }, options).spec?.activeDeadlineSeconds,
-    ).toBe(2);
+    ).toBe(3);
     expect(
       buildJobManifest({ ...request, timeoutMs: 1 }, options).spec?.activeDeadlineSeconds,
-    ).toBe(1);
+    ).toBe(2);
   });
 
   it('gives the container the image, the identity, the env, the outputs file and the resources', () => {
@@ -102,6 +182,79 @@ describe('buildJobManifest', () => {
     expect(withAccount?.automountServiceAccountToken).toBe(true);
     expect(withAccount?.serviceAccountName).toBe('deployer');
     expect(withAccount?.imagePullSecrets).toEqual([{ name: 'reg' }]);
+  });
+});
+
+describe('buildJobManifest with chainr-exec (a helper image)', () => {
+  const withHelper = { ...options, helperImage: 'registry.example/chainr:1.0' };
+  const program: ExecutionRequest = {
+    ...request,
+    run: undefined,
+    argv: ['/app/migrate', '--target', 'prod'],
+  };
+
+  it('copies chainr-exec from the helper image into the shared volume with an init container', () => {
+    const spec = buildJobManifest(program, withHelper).spec?.template.spec;
+    expect(spec?.volumes).toEqual([{ name: 'chainr', emptyDir: {} }]);
+    expect(spec?.initContainers).toEqual([
+      {
+        name: 'chainr-init',
+        image: 'registry.example/chainr:1.0',
+        command: [HELPER_IN_IMAGE, 'install', HELPER_IN_POD],
+        resources: {},
+        volumeMounts: [{ name: 'chainr', mountPath: '/chainr' }],
+      },
+    ]);
+    const full = buildJobManifest(
+      { ...program, resources: { limits: { memory: '1Gi' } } },
+      withHelper,
+    );
+    expect(jobCauses(full)).toEqual([]);
+    expect(pruneUnknown(full, 'V1Job').unknown).toEqual([]);
+    // The pod's requests stay the job's: the init container asks for no more.
+    expect(full.spec?.template.spec?.initContainers?.[0]?.resources).toEqual({
+      limits: { memory: '1Gi' },
+    });
+  });
+
+  it('runs a program and its arguments under chainr-exec, with no shell anywhere in the pod', () => {
+    const spec = buildJobManifest(program, withHelper).spec?.template.spec;
+    const container = spec?.containers[0];
+    expect(container?.command).toEqual([
+      HELPER_IN_POD,
+      'run',
+      '/chainr/outputs',
+      '/dev/termination-log',
+      '/app/migrate',
+      '--target',
+      'prod',
+    ]);
+    const everything = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
+    expect(everything.flatMap((c) => [...(c.command ?? []), ...(c.args ?? [])])).not.toContain(
+      'sh',
+    );
+  });
+
+  it('runs a shell command under chainr-exec as sh -c', () => {
+    const container = buildJobManifest(request, withHelper).spec?.template.spec?.containers[0];
+    expect(container?.command?.slice(4)).toEqual(['sh', '-c', 'make all']);
+  });
+
+  it('refuses a program without a helper image, saying what to set', () => {
+    expect(() => buildJobManifest(program, options)).toThrow(
+      /needs chainr-exec in its pod: set CHAINR_KUBERNETES_HELPER_IMAGE/,
+    );
+  });
+
+  it("doubles every $ of the command and the variables, so that the kubelet's expansion gives them back", () => {
+    const job = buildJobManifest(
+      { ...program, argv: ['echo', '$(HOME)', '$$'], env: { PRICE: '$5 $(X)' } },
+      withHelper,
+    );
+    const container = job.spec?.template.spec?.containers[0];
+    expect(container?.command?.slice(4)).toEqual(['echo', '$$(HOME)', '$$$$']);
+    expect(container?.env?.find((e) => e.name === 'PRICE')?.value).toBe('$$5 $$(X)');
+    expect(literalForKubelet('a$b')).toBe('a$$b');
   });
 });
 

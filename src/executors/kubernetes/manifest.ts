@@ -3,20 +3,32 @@
  *
  * chainr owns retries, so the Job runs its pod once (`backoffLimit: 0`, `restartPolicy: Never`).
  * The job's timeout becomes `activeDeadlineSeconds`, so Kubernetes enforces it even while no worker
- * watches. `ttlSecondsAfterFinished` removes finished Jobs that no one collected. Job pods get no
+ * watches. The Job controller counts it from the Job's `startTime`, which is kept to the whole
+ * second (a metav1.Time): up to a second early. One second more keeps the job from being cut
+ * short of its timeout. `ttlSecondsAfterFinished` removes finished Jobs that no one collected. Job pods get no
  * service account token and no service-link variables unless the pipeline names an account: the
  * job's environment is its own, as with the local executor.
  *
- * Outputs: the container runs the user's command under a small POSIX sh wrapper that gives it
- * $CHAINR_OUTPUTS (a file on an emptyDir volume, so it works with read-only root filesystems) and,
- * when it ends, copies that file into the termination message (which the kubelet caps at 4 KiB),
- * from where the result is read. The wrapper forwards SIGTERM to the command, so that deleting the
- * Job stops it promptly.
+ * Outputs: the container runs the job under a wrapper that gives it $CHAINR_OUTPUTS (a file on an
+ * emptyDir volume, so it works with read-only root filesystems) and, when it ends, copies that file
+ * into the termination message (which the kubelet caps at 4 KiB), from where the result is read.
+ * The wrapper forwards SIGTERM to the job, so that deleting the Job stops it promptly.
+ *
+ * The wrapper is chainr-exec (chainr-exec.c), a static executable from the helper image (chainr's
+ * own), which an init container copies into the emptyDir, as Argo's emissary executor does: the
+ * job's image needs nothing, not even a shell, so distroless and scratch images run, and jobs may
+ * give a program and its arguments (`argv`) instead of a shell command. Without a helper image,
+ * the wrapper is a small POSIX sh script and the job's image must have `sh`.
+ *
+ * The kubelet replaces `$(NAME)` in a container's command, arguments and variable values with the
+ * variable's value, and `$$` with `$`: every `$` is doubled, so that the job gets exactly what it
+ * was given, as with the other executors.
  */
 import type { V1Job } from '@kubernetes/client-node';
 import type { ExecutionRequest } from '../executor.ts';
-import { jobEnvironment } from '../executor.ts';
+import { jobEnvironment, programOf } from '../executor.ts';
 import { attemptLabels, identityOf, kubernetesJobName } from './naming.ts';
+import { claimNameOf, WORKSPACE_MOUNT, WORKSPACE_VOLUME } from './workspace-claim.ts';
 
 export const CONTAINER_NAME = 'job';
 export const OUTPUTS_DIR = '/chainr';
@@ -26,6 +38,10 @@ export const MAX_OUTPUTS_BYTES = 4096;
 /** Written instead of the outputs when they exceed the limit (never valid `key=value` text). */
 export const OUTPUTS_TOO_LARGE = '!outputs-too-large ';
 export const IDENTITY_ANNOTATION = 'chainr.io/identity';
+/** Where chainr's image holds chainr-exec, and where the init container puts it in the pod. */
+export const HELPER_IN_IMAGE = '/usr/local/bin/chainr-exec';
+export const HELPER_IN_POD = `${OUTPUTS_DIR}/bin/chainr-exec`;
+export const INIT_CONTAINER_NAME = 'chainr-init';
 
 /** $1: the user's command; $2: the termination message path. POSIX sh (busybox, dash, bash). */
 export const WRAPPER = [
@@ -51,6 +67,27 @@ export interface ManifestOptions {
   ttlSecondsAfterFinished: number;
   /** Value of the chainr.io/instance label, when several deployments share a namespace. */
   instance?: string;
+  /** The image holding chainr-exec (chainr's own); without it, the wrapper is `sh`. */
+  helperImage?: string;
+}
+
+/** Kept as written by the kubelet, which would expand `$(NAME)` and `$$`. */
+export const literalForKubelet = (text: string): string => text.replaceAll('$', '$$$$');
+
+/**
+ * The container's command: the job under chainr-exec when there is a helper image, else under
+ * the sh wrapper (a shell command only: a program and its arguments need chainr-exec).
+ */
+function wrappedCommand(request: ExecutionRequest, helperImage: string | undefined): string[] {
+  if (helperImage !== undefined) {
+    const { file, args } = programOf(request);
+    return [HELPER_IN_POD, 'run', OUTPUTS_FILE, TERMINATION_MESSAGE_PATH, file, ...args];
+  }
+  if (request.argv !== undefined)
+    throw new Error(
+      "a job given as command and args (no shell) needs chainr-exec in its pod: set CHAINR_KUBERNETES_HELPER_IMAGE to chainr's image",
+    );
+  return ['sh', '-c', WRAPPER, 'chainr-job', request.run, TERMINATION_MESSAGE_PATH];
 }
 
 function resources(request: ExecutionRequest) {
@@ -67,7 +104,36 @@ function resources(request: ExecutionRequest) {
 export function buildJobManifest(request: ExecutionRequest, options: ManifestOptions): V1Job {
   const labels = attemptLabels(request, options.instance);
   const k8s = request.kubernetes ?? {};
-  const env = { ...jobEnvironment(request), CHAINR_OUTPUTS: OUTPUTS_FILE };
+  const workspace = request.workspace;
+  const env = {
+    ...jobEnvironment(request),
+    CHAINR_OUTPUTS: OUTPUTS_FILE,
+    ...(workspace && { CHAINR_WORKSPACE: WORKSPACE_MOUNT }),
+  };
+  const volumeMounts = [{ name: 'chainr', mountPath: OUTPUTS_DIR }];
+  const volumes = [
+    { name: 'chainr', emptyDir: {} },
+    ...(workspace
+      ? [
+          {
+            name: WORKSPACE_VOLUME,
+            persistentVolumeClaim: { claimName: claimNameOf(request.uid, workspace.volume) },
+          },
+        ]
+      : []),
+  ];
+  const jobMounts = [
+    ...volumeMounts,
+    ...(workspace
+      ? [
+          {
+            name: WORKSPACE_VOLUME,
+            mountPath: WORKSPACE_MOUNT,
+            ...(workspace.readOnly && { readOnly: true }),
+          },
+        ]
+      : []),
+  ];
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -81,7 +147,7 @@ export function buildJobManifest(request: ExecutionRequest, options: ManifestOpt
       backoffLimit: 0,
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       ...(request.timeoutMs !== undefined && {
-        activeDeadlineSeconds: Math.max(1, Math.ceil(request.timeoutMs / 1000)),
+        activeDeadlineSeconds: Math.ceil(request.timeoutMs / 1000) + 1,
       }),
       template: {
         metadata: { labels },
@@ -97,15 +163,38 @@ export function buildJobManifest(request: ExecutionRequest, options: ManifestOpt
           ...(k8s.imagePullSecrets && {
             imagePullSecrets: k8s.imagePullSecrets.map((name) => ({ name })),
           }),
-          volumes: [{ name: 'chainr', emptyDir: {} }],
+          volumes,
+          ...(options.helperImage !== undefined && {
+            initContainers: [
+              {
+                name: INIT_CONTAINER_NAME,
+                image: options.helperImage,
+                command: [HELPER_IN_IMAGE, 'install', HELPER_IN_POD],
+                // The pod's requests are the larger of its init containers' and its containers'
+                // sums: the job's own resources leave them as they are (and satisfy quotas).
+                resources: resources(request),
+                volumeMounts,
+              },
+            ],
+          }),
           containers: [
             {
               name: CONTAINER_NAME,
               image: request.image,
-              command: ['sh', '-c', WRAPPER, 'chainr-job', request.run, TERMINATION_MESSAGE_PATH],
-              env: Object.entries(env).map(([name, value]) => ({ name, value })),
+              command: wrappedCommand(request, options.helperImage).map(literalForKubelet),
+              env: [
+                ...Object.entries(env).map(([name, value]) => ({
+                  name,
+                  value: literalForKubelet(value),
+                })),
+                // Read by the kubelet from the Secret when the pod starts: chainr never sees them.
+                ...Object.entries(request.secrets ?? {}).map(([name, ref]) => ({
+                  name,
+                  valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } },
+                })),
+              ],
               resources: resources(request),
-              volumeMounts: [{ name: 'chainr', mountPath: OUTPUTS_DIR }],
+              volumeMounts: jobMounts,
               terminationMessagePath: TERMINATION_MESSAGE_PATH,
               terminationMessagePolicy: 'File',
             },

@@ -12,6 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { backoffDelay, sleep, type Backoff } from './backoff.ts';
 import { classifyApiError, type ApiFailure } from './errors.ts';
 import { LogCursor, type LogPosition } from './log-cursor.ts';
+import { retryAfterSeconds, type ApiRateLimiter } from './rate-limit.ts';
 
 export interface PodLogOptions {
   kubeConfig: KubeConfig;
@@ -27,6 +28,9 @@ export interface PodLogOptions {
   /** The log cannot be read (403...): said once, then following stops. */
   onUnreadable(failure: ApiFailure): void;
   backoff: Backoff;
+  limiter: ApiRateLimiter;
+  /** The request has had its turn at the rate limiter and is sent; then it is answered (each time). */
+  progress?(step: 'sent' | 'answered'): void;
   signal: AbortSignal;
 }
 
@@ -45,12 +49,16 @@ async function streamOnce(o: PodLogOptions, cursor: LogCursor, signal: AbortSign
   const options: RequestOptions = {};
   await o.kubeConfig.applyToHTTPSOptions(options);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  await o.limiter.acquire('read', signal);
+  o.progress?.('sent');
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request(url, { ...options, method: 'GET', signal }, resolve);
     req.on('error', reject);
     req.end();
   });
   if (response.statusCode !== 200) {
+    if (response.statusCode === 429)
+      o.limiter.rejected(retryAfterSeconds(response.headers['retry-after']));
     let body = '';
     for await (const chunk of response) body += String(chunk);
     throw Object.assign(new Error(`HTTP ${response.statusCode}`), {
@@ -58,6 +66,7 @@ async function streamOnce(o: PodLogOptions, cursor: LogCursor, signal: AbortSign
       body,
     });
   }
+  o.progress?.('answered');
   cursor.resume();
   const deliver = (line: string) => {
     const text = cursor.accept(line);
@@ -94,9 +103,10 @@ export async function followPodLog(o: PodLogOptions): Promise<void> {
     try {
       await streamOnce(o, cursor, o.signal);
       failures = 0;
-      if (o.containerEnded()) return;
+      // A log ends as its container does, usually just before the pod's report of it arrives:
+      // that report is awaited a moment rather than the log read again.
+      if (await endedWithin(o, REPORT_WAIT_MS)) return;
       // Ended while the container runs (a proxy's timeout): read on from where it stopped.
-      await sleep(backoffDelay(o.backoff, 0), o.signal);
     } catch (err) {
       if (o.signal.aborted) return;
       const failure = classifyApiError(err);
@@ -107,6 +117,16 @@ export async function followPodLog(o: PodLogOptions): Promise<void> {
       await sleep(backoffDelay(o.backoff, failures++), o.signal);
     }
   }
+}
+
+const REPORT_WAIT_MS = 2000;
+
+async function endedWithin(o: PodLogOptions, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; !o.containerEnded();) {
+    if (Date.now() >= deadline || o.signal.aborted) return false;
+    await sleep(50, o.signal);
+  }
+  return true;
 }
 
 /** 400 "container ... is waiting to start": the container has not started yet. */

@@ -1,14 +1,16 @@
 /**
- * Keeps an up-to-date view of a set of objects the way client-go's reflector does: list, then
- * watch from the list's resourceVersion. A closed watch resumes from the last resourceVersion
- * seen; a 410 Expired (history compacted; as an event or as the answer) relists; an unreachable or failing API server is
- * retried with backoff. Only a failure retrying cannot fix (403, 400...) ends it, through onFatal.
+ * Feeds a view of a set of objects the way client-go's reflector does: list, then watch from the
+ * list's resourceVersion (with bookmarks, which move that position on without an object). A closed
+ * watch resumes from the last resourceVersion seen; a 410 Expired (history compacted; as an event
+ * or as the answer) relists; an unreachable or failing API server is retried with backoff. Only a
+ * failure retrying cannot fix (403, 400...) ends it, through onFatal. The view itself is the
+ * caller's (informer.ts): a list replaces it, an event changes one object.
  */
 import type { Watch } from '@kubernetes/client-node';
 import { backoffDelay, sleep, type Backoff } from './backoff.ts';
 import { classifyApiError, type ApiFailure } from './errors.ts';
 
-interface Named {
+export interface Named {
   metadata?: { name?: string; resourceVersion?: string };
 }
 
@@ -22,35 +24,38 @@ export interface ReflectorOptions<T extends Named> {
   backoff: Backoff;
   /** Asked of the server; a watch silent for 30 s longer than this is dropped and renewed. */
   watchTimeoutSeconds: number;
-  onChange(objects: T[]): void;
+  /** The whole set, as listed: replaces what was known. */
+  onList(objects: T[]): void;
+  /** One object added, changed or deleted. */
+  onEvent(type: WatchEventType, object: T): void;
   onFatal(failure: ApiFailure): void;
+  /** Awaited before each watch request (the rate limiter); lists are limited by their client. */
+  beforeWatch?(): Promise<void>;
   /** A retried failure, for the logs. */
   onRetry?(message: string): void;
   signal: AbortSignal;
 }
 
 type WatchEnd = 'closed' | 'expired';
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 const asError = (err: unknown): Error =>
   err instanceof Error ? err : new Error(typeof err === 'string' ? err : 'watch failed');
 
 /** Runs until `signal` aborts or a fatal failure. */
 export async function reflect<T extends Named>(o: ReflectorOptions<T>): Promise<void> {
-  const objects = new Map<string, T>();
   const position: { rv?: string } = {};
   let failures = 0;
-  const changed = () => o.onChange([...objects.values()]);
   while (!o.signal.aborted) {
     try {
       if (position.rv === undefined) {
         const listed = await o.list();
-        objects.clear();
-        for (const item of listed.items) objects.set(item.metadata?.name ?? '', item);
         position.rv = listed.resourceVersion;
-        changed();
+        o.onList(listed.items);
       }
+      await o.beforeWatch?.();
       const startedAt = Date.now();
-      const end = await watchOnce(o, position, objects, changed, () => (failures = 0));
+      const end = await watchOnce(o, position, () => (failures = 0));
       if (end === 'expired') position.rv = undefined;
       // A watch the server ends at once, again and again, must not become a busy loop.
       else if (Date.now() - startedAt < 1000)
@@ -72,8 +77,6 @@ export async function reflect<T extends Named>(o: ReflectorOptions<T>): Promise<
 function watchOnce<T extends Named>(
   o: ReflectorOptions<T>,
   position: { rv?: string },
-  objects: Map<string, T>,
-  changed: () => void,
   connected: () => void,
 ): Promise<WatchEnd> {
   return new Promise<WatchEnd>((resolve, reject) => {
@@ -104,11 +107,7 @@ function watchOnce<T extends Named>(
       }
       const rv = object.metadata?.resourceVersion;
       if (rv) position.rv = rv;
-      if (type === 'BOOKMARK') return;
-      const name = object.metadata?.name ?? '';
-      if (type === 'DELETED') objects.delete(name);
-      else objects.set(name, object);
-      changed();
+      if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') o.onEvent(type, object);
     };
     const query = {
       ...o.query,

@@ -1,18 +1,18 @@
 /**
  * `chainr gate`: the single entry point. /api/* is proxied to the sched upstreams; everything
- * else is the monitoring UI's static files (src/services/ui-static.ts) with its SPA fallback.
- * Auth, limits and security headers come from the gate plugin, as on sched.
+ * else is the monitoring UI's static files (src/http/ui-static.ts) with its SPA fallback.
+ * Auth, limits and security headers come from the auth plugin, as on sched.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../../config.ts';
-import { installErrorHandling } from '../sched/errors.ts';
-import { registry } from '../ops/metrics.ts';
-import { registerOpsRoutes } from '../ops/routes.ts';
-import { uiStatic } from '../ui-static.ts';
-import { gate } from './plugin.ts';
+import { installErrorHandling } from '../../http/errors.ts';
+import { registry } from '../../http/ops/metrics.ts';
+import { registerOpsRoutes } from '../../http/ops/routes.ts';
+import { uiStatic } from '../../http/ui-static.ts';
+import { auth } from '../../http/auth/plugin.ts';
 import { proxyHandler } from './proxy.ts';
-import type { SecuritySettings } from './security.ts';
+import type { SecuritySettings } from '../../http/auth/security.ts';
 import { UpstreamPool } from './upstreams.ts';
 
 export interface GateOptions {
@@ -45,7 +45,7 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
   // can be retried on another upstream; the body limit applies here already.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  await app.register(gate, options.security);
+  await app.register(auth, options.security);
 
   registerOpsRoutes(app, {
     // Ready while it has an upstream to send /api to.

@@ -31,7 +31,7 @@ timeout: 5s
 retry: { attempts: 3, delay: 200ms, maxDelay: 2s }
 claim: { idle: 30s, interval: 5s }
 records: 500
-inline: { webhook: false }
+inline: { webhook: false, allow: [127.0.0.1, 10.0.0.0/8] }
 smtp:
   host: smtp.example.com
   port: 2525
@@ -67,7 +67,11 @@ describe('parseNotifyConfig', () => {
     expect(s.timeoutMs).toBe(5000);
     expect(s.retry).toEqual({ attempts: 3, delayMs: 200, maxDelayMs: 2000 });
     expect([s.claimIdleMs, s.claimIntervalMs, s.maxRecords]).toEqual([30_000, 5000, 500]);
-    expect(s.inline).toEqual({ webhook: false, email: true });
+    expect(s.inline).toMatchObject({ webhook: false, email: true });
+    expect(s.inline.allow.map(([address, bits]) => `${address.toString()}/${bits}`)).toEqual([
+      '127.0.0.1/32',
+      '10.0.0.0/8',
+    ]);
     expect(s.smtp).toEqual({
       host: 'smtp.example.com',
       port: 2525,
@@ -171,6 +175,10 @@ describe('parseNotifyConfig', () => {
     ],
     ['rules: [{ on: [oops], to: log }]', 'rules[0].on[0]: must be one of start, success'],
     ['rules: [{ on: [failure], to: log, selector: "=x" }]', 'rules[0].selector: selector term'],
+    [
+      'inline: { allow: [10.0.0.0/8, localhost] }',
+      'inline.allow[1]: must be an address or a network such as 127.0.0.1, 10.0.0.0/8 or fd00::/8',
+    ],
     ['retry: { attempts: 0 }', 'retry.attempts: must be an integer from 1 to 100'],
     ['retries: 3', 'notify.yaml: unknown field "retries"'],
     ['media: [', 'notify.yaml: not valid YAML'],

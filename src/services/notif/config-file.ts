@@ -8,6 +8,7 @@ import { parseSelector } from '../../core/selector.ts';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../core/types.ts';
 import type { DeploymentRule } from './rules.ts';
 import { at, Reader } from './config-reader.ts';
+import { parseNetwork } from './media/destination.ts';
 import type { SecretSources } from './secrets.ts';
 import type { MediumSpec, NotifySettings, SmtpSettings } from './settings.ts';
 import { DEFAULT_SUBJECT_PREFIX, defaultSettings } from './settings.ts';
@@ -146,10 +147,22 @@ export function parseNotifyConfig(
   settings.claimIdleMs = r.duration(claim.idle, 'claim.idle', settings.claimIdleMs);
   settings.claimIntervalMs = r.duration(claim.interval, 'claim.interval', settings.claimIntervalMs);
   settings.maxRecords = r.integer(top.records, 'records', settings.maxRecords, 100, 10_000_000);
-  const inline = r.mapping(top.inline, 'inline', ['webhook', 'email']);
+  const inline = r.mapping(top.inline, 'inline', ['webhook', 'email', 'allow']);
   settings.inline = {
     webhook: r.boolean(inline.webhook, 'inline.webhook', true),
     email: r.boolean(inline.email, 'inline.email', true),
+    allow:
+      inline.allow === undefined || inline.allow === null
+        ? []
+        : r.list(inline.allow, 'inline.allow').map((value, i) => {
+            const network = typeof value === 'string' ? parseNetwork(value) : undefined;
+            if (!network)
+              r.fail(
+                at('inline.allow', i),
+                'must be an address or a network such as 127.0.0.1, 10.0.0.0/8 or fd00::/8',
+              );
+            return network;
+          }),
   };
   if (top.smtp !== undefined && top.smtp !== null) settings.smtp = smtp(r, top.smtp, 'smtp');
   const media = r.mapping(top.media, 'media', Object.keys(top.media ?? {}));

@@ -1,10 +1,7 @@
 /** One attempt of one delivery, and the record of where it stands. */
-import type {
-  DeliveryRecord,
-  DeliveryStatus,
-  NotificationStore,
-} from '../../store/notifications.ts';
-import { deliveriesTotal } from '../ops/metrics.ts';
+import type { DeliveryStatus } from '../../core/types.ts';
+import type { DeliveryRecord, NotificationStore } from '../../store/notifications.ts';
+import { deliveriesTotal } from '../../http/ops/metrics.ts';
 import { DeliveryError } from './media/medium.ts';
 import type { MediaRegistry } from './media/registry.ts';
 import type { Notification } from './notification.ts';
@@ -22,7 +19,16 @@ export interface DeliveryJob {
 }
 
 export type Outcome =
-  { ok: true } | { ok: false; error: string; permanent: boolean; retryAfterMs?: number };
+  | { ok: true }
+  | {
+      ok: false;
+      /** What the delivery record shows (viewers read it). */
+      error: string;
+      /** More, for notif's log only. */
+      detail?: string;
+      permanent: boolean;
+      retryAfterMs?: number;
+    };
 
 export class Deliverer {
   constructor(
@@ -50,6 +56,7 @@ export class Deliverer {
       return {
         ok: false,
         error: redact(e.message, this.secrets).slice(0, 500),
+        ...(e.detail !== undefined && { detail: redact(e.detail, this.secrets).slice(0, 500) }),
         permanent: e.permanent,
         ...(e.retryAfterMs !== undefined && { retryAfterMs: e.retryAfterMs }),
       };

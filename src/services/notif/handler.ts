@@ -44,7 +44,7 @@ export class EventHandler {
       await this.deliverer.record(job, 'delivered', 1);
       return;
     }
-    const log = { key: job.key, medium: job.medium, error: outcome.error };
+    const log = { key: job.key, medium: job.medium, error: outcome.error, detail: outcome.detail };
     if (outcome.permanent || this.settings.retry.attempts <= 1) {
       await this.deliverer.record(job, 'failed', 1, { lastError: outcome.error });
       this.logger.error(log, 'notification given up');

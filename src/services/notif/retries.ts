@@ -84,9 +84,10 @@ export class Retries {
       return;
     }
     const { key, medium } = job.data;
+    const { error, detail } = outcome;
     if (outcome.permanent || attempt >= this.policy.attempts) {
       await this.deliverer.record(job.data, 'failed', attempt, { lastError: outcome.error });
-      this.logger.error({ key, medium, attempt, error: outcome.error }, 'notification given up');
+      this.logger.error({ key, medium, attempt, error, detail }, 'notification given up');
       throw new UnrecoverableError(outcome.error);
     }
     const delayMs = retryDelayMs(this.policy, attempt, outcome.retryAfterMs);
@@ -96,7 +97,7 @@ export class Retries {
       nextAttemptAt,
     });
     this.logger.warn(
-      { key, medium, attempt, delayMs, error: outcome.error },
+      { key, medium, attempt, delayMs, error, detail },
       'notification failed; retrying',
     );
     throw new RetryLater(outcome.error, delayMs);

@@ -30,7 +30,7 @@ describe('notifications in the pipeline schema', () => {
           on: ['end'],
           to: {
             webhook: {
-              url: 'https://hooks.example.com/x',
+              url: 'https://hooks.example.com:8443/x?token=a@b#frag',
               secret: 's',
               headers: { 'X-Team': 'ops' },
               timeout: '5s',
@@ -55,7 +55,28 @@ describe('notifications in the pipeline schema', () => {
     [[{ on: ['failure'], to: { webhook: {} } }], 'notifications[0].to.webhook.url: is required'],
     [
       [{ on: ['failure'], to: { webhook: { url: 'ftp://x' } } }],
-      'notifications[0].to.webhook.url: has an invalid format',
+      'notifications[0].to.webhook.url: must be an http:// or https:// URL without a user name or password',
+    ],
+    [
+      [{ on: ['failure'], to: { webhook: { url: 'https://user:pw@hooks.example.com/x' } } }],
+      'notifications[0].to.webhook.url: must be an http:// or https:// URL without a user name or password',
+    ],
+    [
+      [{ on: ['failure'], to: { webhook: { url: 'http://hooks.example.com\\@10.0.0.1/' } } }],
+      'notifications[0].to.webhook.url: must be an http:// or https:// URL without',
+    ],
+    [
+      [
+        {
+          on: ['failure'],
+          to: { webhook: { url: 'http://x', headers: { 'X-A': 'a\r\nHost: b' } } },
+        },
+      ],
+      'notifications[0].to.webhook.headers.X-A: must not contain a line break (CR, LF) or a NUL',
+    ],
+    [
+      [{ on: ['failure'], to: { webhook: { url: 'http://x', headers: { 'X-A': 'a\nb' } } } }],
+      'notifications[0].to.webhook.headers.X-A: must not contain a line break',
     ],
     [
       [{ on: ['failure'], to: { webhook: { url: 'http://x', timeout: 'soon' } } }],

@@ -1,4 +1,5 @@
 /** The notif service's settings, as read from its configuration file (config-file.ts). */
+import type { Network } from './media/destination.ts';
 import type { DeploymentRule } from './rules.ts';
 
 export interface RetryPolicy {
@@ -54,8 +55,11 @@ export interface NotifySettings {
   timeoutMs: number;
   /** The deployment's SMTP server, for e-mail media without their own and inline e-mails. */
   smtp?: SmtpSettings;
-  /** Whether pipelines may define their own webhooks / e-mails (not only name media). */
-  inline: { webhook: boolean; email: boolean };
+  /**
+   * Whether pipelines may define their own webhooks / e-mails (not only name media), and the
+   * networks beyond public addresses that such webhooks may reach (none by default).
+   */
+  inline: { webhook: boolean; email: boolean; allow: Network[] };
   /** An event left unacknowledged this long by a consumer is taken over by another. */
   claimIdleMs: number;
   /** How often a consumer looks for such events. */
@@ -74,7 +78,7 @@ export function defaultSettings(): NotifySettings {
     rules: [],
     retry: { attempts: 5, delayMs: 1000, maxDelayMs: 5 * 60_000 },
     timeoutMs: 10_000,
-    inline: { webhook: true, email: true },
+    inline: { webhook: true, email: true, allow: [] },
     claimIdleMs: 60_000,
     claimIntervalMs: 10_000,
     maxRecords: 10_000,

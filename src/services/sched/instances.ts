@@ -1,44 +1,27 @@
 /** GET /api/instances (live service instances by service) and GET /api/health (the API's own). */
 import type { FastifyInstance } from 'fastify';
+import {
+  HealthSchema,
+  InstanceListSchema,
+  type Health,
+  type Instance,
+  type InstanceList,
+  type Service,
+  SERVICES,
+} from '../../api/wire.ts';
 import type { Redis } from 'ioredis';
 import { InstanceStore, type InstanceRecord } from '../../store/instances.ts';
+import type { CorruptRecordReporter } from '../../store/corrupt.ts';
 import type { Keys } from '../../store/keys.ts';
-import { countByService } from '../ops/metrics.ts';
-import { redisReachable } from '../ops/routes.ts';
-import { HttpError, resource } from './errors.ts';
-import { errorResponses } from './schemas.ts';
+import { countByService } from '../../http/ops/metrics.ts';
+import { redisReachable } from '../../http/ops/routes.ts';
+import { HttpError, resource } from '../../http/errors.ts';
+import { answer, errorResponses } from './schemas.ts';
 
-const timestamp = { type: 'string', format: 'date-time' } as const;
-
-const InstanceSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', description: 'host, pid and a random suffix' },
-    service: { type: 'string', enum: ['sched', 'work', 'notif', 'recycle'] },
-    host: { type: 'string' },
-    pid: { type: 'integer' },
-    version: { type: 'string', description: 'chainr version' },
-    startedAt: timestamp,
-    lastSeen: { ...timestamp, description: 'Its last heartbeat' },
-    executors: {
-      type: 'array',
-      items: { type: 'string' },
-      description: 'work: the executors whose queues it takes jobs from',
-    },
-    concurrency: { type: 'integer', description: 'work: jobs it runs at once per executor' },
-  },
-} as const;
-
-const countsSchema = {
-  type: 'object',
-  additionalProperties: { type: 'integer' },
-  description: 'Live instances per service',
-} as const;
-
-function instanceView(r: InstanceRecord) {
+function instanceView(r: InstanceRecord): Instance {
   return {
     id: r.id,
-    service: r.service,
+    service: r.service as Service,
     host: r.host,
     pid: r.pid,
     version: r.version,
@@ -49,7 +32,7 @@ function instanceView(r: InstanceRecord) {
   };
 }
 
-const SERVICE_ORDER = ['sched', 'work', 'notif', 'recycle'];
+const SERVICE_ORDER: readonly string[] = SERVICES;
 
 /** Grouped by service (in the order requests flow), oldest first within each. */
 function byService(a: InstanceRecord, b: InstanceRecord): number {
@@ -58,33 +41,24 @@ function byService(a: InstanceRecord, b: InstanceRecord): number {
 
 const PING_TIMEOUT_MS = 1000;
 
-export function registerInstances(app: FastifyInstance, redis: Redis, keys: Keys): void {
-  const instances = new InstanceStore(redis, keys);
+export function registerInstances(
+  app: FastifyInstance,
+  redis: Redis,
+  keys: Keys,
+  reportCorrupt: CorruptRecordReporter,
+): void {
+  const instances = new InstanceStore(redis, keys, reportCorrupt);
 
   resource(app, '/api/instances', {
     GET: {
       schema: {
+        operationId: 'listInstances',
         summary:
           'Live instances of every service, by service (those whose heartbeat has not expired)',
         tags: ['operations'],
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              kind: { type: 'string', enum: ['InstanceList'] },
-              counts: countsSchema,
-              items: {
-                type: 'array',
-                items: InstanceSchema,
-                description:
-                  'Grouped by service (sched, work, notif, recycle), oldest first in each',
-              },
-            },
-          },
-          ...errorResponses(503),
-        },
+        response: { 200: answer(InstanceListSchema, 'The instances'), ...errorResponses(503) },
       },
-      handler: async () => {
+      handler: async (): Promise<InstanceList> => {
         // live() lists oldest first, and the sort is stable.
         const live = (await instances.live()).sort(byService);
         return {
@@ -99,25 +73,12 @@ export function registerInstances(app: FastifyInstance, redis: Redis, keys: Keys
   resource(app, '/api/health', {
     GET: {
       schema: {
+        operationId: 'getHealth',
         summary: "The API's health: whether it reaches Redis, and live instances per service",
         tags: ['operations'],
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              kind: { type: 'string', enum: ['Health'] },
-              status: { type: 'string', enum: ['ok'] },
-              redis: {
-                type: 'object',
-                properties: { latencyMs: { type: 'number', description: 'Of one PING' } },
-              },
-              instances: countsSchema,
-            },
-          },
-          ...errorResponses(503),
-        },
+        response: { 200: answer(HealthSchema, 'Healthy'), ...errorResponses(503) },
       },
-      handler: async () => {
+      handler: async (): Promise<Health> => {
         const start = performance.now();
         if (!(await redisReachable(redis, PING_TIMEOUT_MS)))
           throw new HttpError(503, `Redis does not answer within ${PING_TIMEOUT_MS} ms`);

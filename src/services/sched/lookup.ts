@@ -1,11 +1,18 @@
 /** What the sched routes share: sched's options, its context, the lookups that answer 404. */
+import type { ArtifactStore } from '../../artifacts/store.ts';
+import type { WorkerCoverage } from './coverage.ts';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { WorkspaceAccessMode } from '../../core/types.ts';
 import type { Redis } from 'ioredis';
 import type { EventHub } from '../../store/events.ts';
 import type { Keys } from '../../store/keys.ts';
+import type { LogHub } from '../../store/log-hub.ts';
 import type { LogStore } from '../../store/logs.ts';
-import type { RunRecord, RunStore } from '../../store/runs.ts';
-import { HttpError } from './errors.ts';
+import type { StreamLimitSettings, StreamLimits } from './stream-limits.ts';
+import type { ReplicaConfirmation } from '../../store/replication.ts';
+import type { RunRecord } from '../../store/run-hash.ts';
+import type { RunStore } from '../../store/runs.ts';
+import { HttpError } from '../../http/errors.ts';
 import { isUid } from './views.ts';
 
 export interface SchedOptions {
@@ -20,17 +27,46 @@ export interface SchedOptions {
   bodyLimitBytes: number;
   /** The executor of jobs that name none (CHAINR_EXECUTOR). */
   defaultExecutor: string;
+  /** Why a job on an executor is refused here (not offered), or undefined; none: all offered. */
+  refuseExecutor?: (executor: string) => string | undefined;
+  /** The access modes of workspace claims that name none (CHAINR_KUBERNETES_WORKSPACE_ACCESS_MODES). */
+  workspaceAccessModes?: WorkspaceAccessMode[];
+  /** Streams open at once, in all and per client (CHAINR_MAX_STREAMS[_PER_CLIENT]). */
+  streamLimits?: StreamLimitSettings;
+  /** Replicas that must hold a new run before it is acknowledged (CHAINR_WAIT_REPLICAS). */
+  replication?: ReplicaConfirmation;
+  /** Where jobs' artifacts are read from for downloads; undefined: none are served. */
+  artifacts?: ArtifactStore;
   logger: FastifyBaseLogger;
 }
 
-/** The content types of a pipeline in YAML; any other body is read as JSON. */
+/** The content types of a pipeline in YAML. */
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+/** The content types a pipeline is sent as. */
+export const PIPELINE_TYPES = ['application/json', ...YAML_TYPES];
+/**
+ * curl's default type (`curl -d @pipeline.json`): such a body, or one with no type, is read by
+ * what it holds, as the original chainr did (bodyFormat).
+ */
+export const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/** How a body of this content type is parsed: YAML, JSON, or by what it holds (no type, form). */
+export function bodyFormat(contentType: string | undefined, text: string): 'json' | 'yaml' {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (YAML_TYPES.includes(type)) return 'yaml';
+  if (type === 'application/json') return 'json';
+  return /^\s*[{[]/.test(text) ? 'json' : 'yaml';
+}
 
 export interface SchedContext {
   runs: RunStore;
   logs: LogStore;
   events: EventHub;
+  logHub: LogHub;
+  streamLimits: StreamLimits;
   options: SchedOptions;
+  /** Which executors live workers serve: a queued job's reason when none serves its own. */
+  coverage: WorkerCoverage;
 }
 
 /** The `:uid` route parameter; a value that is not a uid cannot name a run. */

@@ -1,21 +1,24 @@
 /** The notifications resource: delivery records of the notif service (GET /api/notifications). */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { CorruptRecordReporter } from '../../store/corrupt.ts';
 import type { Keys } from '../../store/keys.ts';
 import {
-  DELIVERY_STATUSES,
-  NotificationStore,
-  type DeliveryRecord,
-  type DeliveryStatus,
-} from '../../store/notifications.ts';
-import { HttpError, resource } from './errors.ts';
-import { errorResponses } from './schemas.ts';
+  NotificationListSchema,
+  type MediumType,
+  type Notification,
+  type NotificationList,
+} from '../../api/wire.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../core/types.ts';
+import { NotificationStore, type DeliveryRecord } from '../../store/notifications.ts';
+import { HttpError, resource } from '../../http/errors.ts';
+import { answer, errorResponses } from './schemas.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-function notificationView(r: DeliveryRecord) {
+function notificationView(r: DeliveryRecord): Notification {
   return {
-    kind: 'Notification' as const,
+    kind: 'Notification',
     metadata: { uid: r.key, creationTimestamp: iso(r.createdAt) },
     event: r.event,
     eventId: r.eventId,
@@ -23,7 +26,7 @@ function notificationView(r: DeliveryRecord) {
     job: r.job,
     rule: r.rule,
     medium: r.medium,
-    mediumType: r.mediumType,
+    mediumType: r.mediumType as MediumType,
     inline: r.inline,
     status: r.status,
     attempts: r.attempts,
@@ -34,46 +37,6 @@ function notificationView(r: DeliveryRecord) {
   };
 }
 
-const timestamp = { type: 'string', format: 'date-time' } as const;
-
-const NotificationSchema = {
-  type: 'object',
-  properties: {
-    kind: { type: 'string', enum: ['Notification'] },
-    metadata: {
-      type: 'object',
-      properties: {
-        uid: { type: 'string', description: 'The idempotency key: <event id>/<rule>/<medium>' },
-        creationTimestamp: timestamp,
-      },
-    },
-    event: { type: 'string', description: 'failure, success, start, job-failure, ...' },
-    eventId: { type: 'string', description: 'The event stream entry' },
-    run: {
-      type: 'object',
-      properties: {
-        uid: { type: 'string' },
-        name: { type: 'string', description: "The pipeline's metadata.name" },
-        selfLink: { type: 'string' },
-      },
-    },
-    job: { type: 'string' },
-    rule: {
-      type: 'string',
-      description: "0, 1, ... the pipeline's rules; d0, ... the deployment's",
-    },
-    medium: { type: 'string', description: 'The medium name (webhook / email when inline)' },
-    mediumType: { type: 'string', enum: ['log', 'webhook', 'slack', 'email', 'unknown'] },
-    inline: { type: 'boolean', description: 'Defined in the pipeline rather than the deployment' },
-    status: { type: 'string', enum: [...DELIVERY_STATUSES] },
-    attempts: { type: 'integer' },
-    lastError: { type: 'string', description: 'Why the last attempt failed' },
-    createdAt: timestamp,
-    updatedAt: timestamp,
-    nextAttemptAt: { ...timestamp, description: 'When the next attempt is due, while retrying' },
-  },
-} as const;
-
 /** base64url of the last key of a page: opaque to clients. */
 const encodeContinue = (key: string) => Buffer.from(key, 'utf8').toString('base64url');
 const decodeContinue = (token: string) => {
@@ -81,11 +44,17 @@ const decodeContinue = (token: string) => {
   return /^[0-9]+-[0-9]+\//.test(key) ? key : undefined;
 };
 
-export function registerNotifications(app: FastifyInstance, redis: Redis, keys: Keys): void {
-  const store = new NotificationStore(redis, keys.prefix);
+export function registerNotifications(
+  app: FastifyInstance,
+  redis: Redis,
+  keys: Keys,
+  reportCorrupt: CorruptRecordReporter,
+): void {
+  const store = new NotificationStore(redis, keys.prefix, undefined, reportCorrupt);
   resource(app, '/api/notifications', {
     GET: {
       schema: {
+        operationId: 'listNotifications',
         summary: 'Deliveries of notifications, newest first (e.g. ?status=failed)',
         tags: ['notifications'],
         querystring: {
@@ -98,21 +67,11 @@ export function registerNotifications(app: FastifyInstance, redis: Redis, keys: 
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              kind: { type: 'string', enum: ['NotificationList'] },
-              metadata: {
-                type: 'object',
-                properties: { selfLink: { type: 'string' }, continue: { type: 'string' } },
-              },
-              items: { type: 'array', items: NotificationSchema },
-            },
-          },
+          200: answer(NotificationListSchema, 'A page of deliveries'),
           ...errorResponses(400, 503),
         },
       },
-      handler: async (request) => {
+      handler: async (request): Promise<NotificationList> => {
         const query = request.query as {
           status?: DeliveryStatus;
           limit: number;

@@ -2,29 +2,40 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseSelector } from '../../core/selector.ts';
 import { RUN_STATUSES, type RunStatus } from '../../core/types.ts';
-import { formatError, parsePipeline } from '../../core/validate.ts';
+import { formatError } from '../../core/validate.ts';
 import type { RunStore } from '../../store/runs.ts';
 import type { Transitions } from '../../store/scripts.ts';
-import { SCHEDULE_LABEL } from '../schedules.ts';
-import type { Submitter } from '../submit.ts';
-import { HttpError, resource } from './errors.ts';
-import { mustGetRun, runUid, YAML_TYPES, type SchedOptions } from './lookup.ts';
-import { errorResponses, uidParams } from './schemas.ts';
+import { SCHEDULE_LABEL } from './schedule-ticks.ts';
+import type { PipelineParser } from './parser.ts';
+import type { Submitter } from './submit.ts';
+import type { WorkerCoverage } from './coverage.ts';
+import type { RunRecord } from '../../store/run-hash.ts';
+import { HttpError, resource } from '../../http/errors.ts';
+import { bodyFormat, mustGetRun, runUid, type SchedOptions } from './lookup.ts';
+import { answer, created, errorResponses, uidParams } from './schemas.ts';
+import {
+  RunCountsSchema,
+  RunListSchema,
+  RunSchema,
+  type RunCounts,
+  type RunList,
+} from '../../api/wire.ts';
 import { decodeContinue, encodeContinue, runView } from './views.ts';
 
 interface RunsContext {
   runs: RunStore;
   transitions: Transitions;
   submitter: Submitter;
+  parser: PipelineParser;
   options: SchedOptions;
+  coverage: WorkerCoverage;
 }
 
-function parseSubmission(request: FastifyRequest, maxJobs: number) {
-  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+async function parseSubmission(request: FastifyRequest, parser: PipelineParser, maxJobs: number) {
   const text = typeof request.body === 'string' ? request.body : '';
   if (text.trim() === '') throw new HttpError(400, 'request body is empty: send a pipeline');
-  const format = YAML_TYPES.includes(type) ? 'yaml' : 'json';
-  const result = parsePipeline(text, format, { maxJobs, submission: true });
+  const format = bodyFormat(request.headers['content-type'], text);
+  const result = await parser.parse(text, format, { maxJobs, submission: true });
   if (result.ok) return result;
   const located = result.errors.map((e) =>
     e.line === undefined
@@ -39,25 +50,47 @@ function labelsWithoutSchedule(labels: Record<string, string>): Record<string, s
   return Object.fromEntries(Object.entries(labels).filter(([key]) => key !== SCHEDULE_LABEL));
 }
 
-const run202 = { 202: { $ref: 'Run#' } };
+const RUN_LOCATION = 'The path of the new run';
 
 export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
-  const { runs, transitions, submitter, options } = ctx;
+  const { runs, transitions, submitter, parser, options, coverage } = ctx;
 
   async function accepted(uid: string) {
-    return runView(await mustGetRun(runs, uid), { withPipeline: false });
+    const unserved = await coverage.unserved();
+    return runView(await mustGetRun(runs, uid), { withPipeline: false, unserved });
+  }
+
+  /** The run just submitted, as written, with a warning for each executor no live worker serves. */
+  async function submittedView(run: RunRecord) {
+    const unserved = await coverage.unserved();
+    const view = runView(run, { withPipeline: false, unserved });
+    const executors = [...new Set(run.jobs.map((j) => j.executor).filter((e) => e !== ''))];
+    const warnings = executors.flatMap((executor) => {
+      const why = unserved(executor);
+      const jobs = run.jobs.filter((j) => j.executor === executor).map((j) => j.name);
+      return why ? [`${jobs.length === 1 ? 'job' : 'jobs'} ${jobs.join(', ')}: ${why}`] : [];
+    });
+    return warnings.length > 0 ? { ...view, warnings } : view;
   }
 
   resource(app, '/api/runs', {
     POST: {
       schema: {
+        operationId: 'createRun',
         summary:
           'Schedule a run: the body is a pipeline, or {"pipeline": ..., "params": {...}} (JSON or YAML, by Content-Type)',
         tags: ['runs'],
-        response: { ...run202, ...errorResponses(400, 413, 415, 503) },
+        response: {
+          202: created(RunSchema, 'The run, created and its first jobs enqueued', RUN_LOCATION),
+          ...errorResponses(400, 413, 415, 503),
+        },
       },
       handler: async (request, reply) => {
-        const { pipeline, params } = parseSubmission(request, options.maxJobsPerPipeline);
+        const { pipeline, params } = await parseSubmission(
+          request,
+          parser,
+          options.maxJobsPerPipeline,
+        );
         const submitted = await submitter.submit(pipeline, params);
         if (!submitted.ok) {
           throw new HttpError(
@@ -70,11 +103,12 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         return reply
           .code(202)
           .header('location', `/api/runs/${submitted.uid}`)
-          .send(runView(submitted.run, { withPipeline: false }));
+          .send(await submittedView(submitted.run));
       },
     },
     GET: {
       schema: {
+        operationId: 'listRuns',
         summary: 'List runs, newest first, optionally filtered',
         tags: ['runs'],
         querystring: {
@@ -89,18 +123,33 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
               type: 'string',
               description: 'Label selector: app=etl,tier!=dev,critical,!legacy',
             },
+            uid: {
+              type: 'string',
+              pattern: '^[0-9a-f-]{4,36}$',
+              description:
+                "Only runs whose uid starts or ends with this (the UI shows a uid's last 8 characters); the other filters and continue do not apply",
+            },
           },
         },
-        response: { 200: { $ref: 'RunList#' }, ...errorResponses(400, 503) },
+        response: { 200: answer(RunListSchema, 'A page of runs'), ...errorResponses(400, 503) },
       },
-      handler: async (request) => {
+      handler: async (request): Promise<RunList> => {
         const query = request.query as {
           limit: number;
           continue?: string;
           status?: RunStatus;
           name?: string;
           selector?: string;
+          uid?: string;
         };
+        if (query.uid !== undefined) {
+          const found = await runs.findByUidPart(query.uid, query.limit);
+          return {
+            kind: 'RunList',
+            metadata: { selfLink: '/api/runs' },
+            items: found.map((r) => runView(r, { withPipeline: false })),
+          };
+        }
         const after = query.continue === undefined ? undefined : decodeContinue(query.continue);
         if (query.continue !== undefined && after === undefined) {
           throw new HttpError(400, 'continue: not a token returned by this API');
@@ -112,13 +161,14 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
           name: query.name,
           selector: selector?.requirements,
         });
+        const unserved = await coverage.unserved();
         return {
           kind: 'RunList',
           metadata: {
             selfLink: '/api/runs',
             ...(page.next && { continue: encodeContinue(page.next) }),
           },
-          items: page.runs.map((r) => runView(r, { withPipeline: false })),
+          items: page.runs.map((r) => runView(r, { withPipeline: false, unserved })),
         };
       },
     },
@@ -127,42 +177,73 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
   resource(app, '/api/runs/counts', {
     GET: {
       schema: {
+        operationId: 'countRuns',
         summary: 'How many runs are in each status',
         tags: ['runs'],
-        response: errorResponses(503),
+        response: { 200: answer(RunCountsSchema, 'The counts'), ...errorResponses(503) },
       },
-      handler: async () => ({ kind: 'RunCounts', counts: await runs.counts() }),
+      handler: async (): Promise<RunCounts> => ({ kind: 'RunCounts', counts: await runs.counts() }),
     },
   });
 
   resource(app, '/api/runs/:uid', {
     GET: {
       schema: {
+        operationId: 'getRun',
         summary: 'A run with its jobs and pipeline',
         tags: ['runs'],
         params: uidParams,
-        response: { 200: { $ref: 'Run#' }, ...errorResponses(404, 503) },
+        response: { 200: answer(RunSchema, 'The run'), ...errorResponses(404, 503) },
       },
       handler: async (request) =>
-        runView(await mustGetRun(runs, runUid(request)), { withPipeline: true }),
+        runView(await mustGetRun(runs, runUid(request)), {
+          withPipeline: true,
+          unserved: await coverage.unserved(),
+        }),
     },
   });
 
   resource(app, '/api/runs/:uid/cancel', {
     POST: {
       schema: {
-        summary: 'Cancel a run: stop its running jobs, mark the rest CANCELED',
+        operationId: 'cancelRun',
+        summary:
+          'Cancel a run: stop its running jobs, mark the waiting ones CANCELED, then run its cleanup jobs (every dependency `always`) before the run ends CANCELED; a second cancel, or force, stops those too',
         tags: ['runs'],
         params: uidParams,
-        response: { ...run202, ...errorResponses(404, 409, 503) },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            force: {
+              type: 'boolean',
+              default: false,
+              description: 'Stop the cleanup jobs too: the run ends CANCELED at once',
+            },
+          },
+        },
+        response: {
+          202: answer(
+            RunSchema,
+            'The run: CANCELED, or RUNNING while its cleanup jobs run; its running jobs are being stopped',
+          ),
+          ...errorResponses(400, 404, 409, 503),
+        },
       },
       handler: async (request, reply) => {
         const uid = runUid(request);
-        const result = await transitions.cancelRun(uid, 'canceled by request', Date.now());
+        const { force } = request.query as { force: boolean };
+        const result = await transitions.cancelRun(uid, 'canceled by request', Date.now(), force);
         if (result.code === 'missing') throw new HttpError(404, `run ${uid} not found`);
         if (result.code === 'ended')
           throw new HttpError(409, `run ${uid} already ended (${result.status})`);
-        if (result.running.length > 0) await options.redis.publish(options.keys.cancelChannel, uid);
+        // The jobs named: a first cancel leaves the cleanup jobs running.
+        if (result.running.length > 0)
+          await options.redis.publish(
+            options.keys.cancelChannel,
+            [uid, ...result.running].join('\n'),
+          );
+        await submitter.enqueue(uid, result.ready);
         return reply.code(202).send(await accepted(uid));
       },
     },
@@ -173,9 +254,13 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
       schema: {
         summary:
           'Retry an ended run in place: its FAILED, SKIPPED and CANCELED jobs run again as new attempts; SUCCESSFUL ones are kept',
+        operationId: 'retryRun',
         tags: ['runs'],
         params: uidParams,
-        response: { ...run202, ...errorResponses(404, 409, 503) },
+        response: {
+          202: answer(RunSchema, 'The run, its jobs to retry PENDING again'),
+          ...errorResponses(404, 409, 503),
+        },
       },
       handler: async (request, reply) => {
         const uid = runUid(request);
@@ -198,10 +283,14 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
   resource(app, '/api/runs/:uid/resubmit', {
     POST: {
       schema: {
+        operationId: 'resubmitRun',
         summary: 'Submit a new run of the same pipeline with the same parameters',
         tags: ['runs'],
         params: uidParams,
-        response: { ...run202, ...errorResponses(404, 503) },
+        response: {
+          202: created(RunSchema, 'The new run', RUN_LOCATION),
+          ...errorResponses(400, 404, 503),
+        },
       },
       handler: async (request, reply) => {
         const previous = await mustGetRun(runs, runUid(request));
@@ -214,7 +303,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         return reply
           .code(202)
           .header('location', `/api/runs/${submitted.uid}`)
-          .send(runView(submitted.run, { withPipeline: false }));
+          .send(await submittedView(submitted.run));
       },
     },
   });

@@ -1,23 +1,30 @@
 /** The schedules resource: cron schedules that submit runs of a pipeline. */
+import { Type } from '@sinclair/typebox';
 import { CronExpressionParser } from 'cron-parser';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  ScheduleListSchema,
+  ScheduleSchema,
+  type Schedule,
+  type ScheduleList,
+} from '../../api/wire.ts';
 import { resolveParams } from '../../core/params.ts';
-import { formatError, parsePipeline } from '../../core/validate.ts';
+import { formatError } from '../../core/validate.ts';
+import type { PipelineParser } from './parser.ts';
 import type { ScheduleRecord, ScheduleStore } from '../../store/schedules.ts';
-import { HttpError, resource } from './errors.ts';
-import { YAML_TYPES } from './lookup.ts';
-import { errorResponses } from './schemas.ts';
+import { HttpError, resource } from '../../http/errors.ts';
+import { bodyFormat } from './lookup.ts';
+import { answer, created, errorResponses } from './schemas.ts';
 import { isUid } from './views.ts';
 
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', description: 'The schedule id' } },
-  required: ['id'],
-} as const;
+const idParams = Type.Object(
+  { id: Type.String({ description: 'The schedule id' }) },
+  { additionalProperties: false },
+);
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-async function scheduleView(schedules: ScheduleStore, s: ScheduleRecord) {
+async function scheduleView(schedules: ScheduleStore, s: ScheduleRecord): Promise<Schedule> {
   return {
     kind: 'Schedule',
     metadata: {
@@ -51,12 +58,11 @@ function cronProblem(cron: string, timezone: string): string | undefined {
   return undefined;
 }
 
-function parseScheduleBody(request: FastifyRequest, maxJobs: number) {
-  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+async function parseScheduleBody(request: FastifyRequest, parser: PipelineParser, maxJobs: number) {
   const text = typeof request.body === 'string' ? request.body : '';
   if (text.trim() === '')
     throw new HttpError(400, 'request body is empty: send {cron, pipeline, ...}');
-  const result = parsePipeline(text, YAML_TYPES.includes(type) ? 'yaml' : 'json', {
+  const result = await parser.parse(text, bodyFormat(request.headers['content-type'], text), {
     maxJobs,
     submission: true,
     envelopeKeys: ['cron', 'timezone', 'name'],
@@ -90,6 +96,7 @@ function scheduleId(request: FastifyRequest): string {
 export function registerSchedules(
   app: FastifyInstance,
   schedules: ScheduleStore,
+  parser: PipelineParser,
   maxJobs: number,
 ): void {
   const found = async (id: string, s: ScheduleRecord | undefined) => {
@@ -100,13 +107,17 @@ export function registerSchedules(
   resource(app, '/api/schedules', {
     POST: {
       schema: {
+        operationId: 'createSchedule',
         summary:
           'Create a schedule: {"cron": "0 3 * * *", "timezone": "Europe/Paris", "name": ..., "pipeline": ..., "params": {...}}',
         tags: ['schedules'],
-        response: errorResponses(400, 413, 415, 503),
+        response: {
+          201: created(ScheduleSchema, 'The schedule', 'The path of the new schedule'),
+          ...errorResponses(400, 413, 415, 503),
+        },
       },
       handler: async (request, reply) => {
-        const fields = parseScheduleBody(request, maxJobs);
+        const fields = await parseScheduleBody(request, parser, maxJobs);
         const created = await schedules.create(fields, Date.now());
         return reply
           .code(201)
@@ -116,11 +127,12 @@ export function registerSchedules(
     },
     GET: {
       schema: {
+        operationId: 'listSchedules',
         summary: 'Every schedule, newest first',
         tags: ['schedules'],
-        response: errorResponses(503),
+        response: { 200: answer(ScheduleListSchema, 'The schedules'), ...errorResponses(503) },
       },
-      handler: async () => ({
+      handler: async (): Promise<ScheduleList> => ({
         kind: 'ScheduleList',
         metadata: { selfLink: '/api/schedules' },
         items: await Promise.all((await schedules.list()).map((s) => scheduleView(schedules, s))),
@@ -131,10 +143,11 @@ export function registerSchedules(
   resource(app, '/api/schedules/:id', {
     GET: {
       schema: {
+        operationId: 'getSchedule',
         summary: 'A schedule',
         tags: ['schedules'],
         params: idParams,
-        response: errorResponses(404, 503),
+        response: { 200: answer(ScheduleSchema, 'The schedule'), ...errorResponses(404, 503) },
       },
       handler: async (request) => {
         const id = scheduleId(request);
@@ -143,10 +156,14 @@ export function registerSchedules(
     },
     DELETE: {
       schema: {
+        operationId: 'deleteSchedule',
         summary: 'Delete a schedule (its runs stay)',
         tags: ['schedules'],
         params: idParams,
-        response: errorResponses(404, 503),
+        response: {
+          200: answer(ScheduleSchema, 'The schedule as it was'),
+          ...errorResponses(404, 503),
+        },
       },
       handler: async (request) => {
         const id = scheduleId(request);
@@ -162,12 +179,16 @@ export function registerSchedules(
     resource(app, `/api/schedules/:id/${action}`, {
       POST: {
         schema: {
+          operationId: `${action}Schedule`,
           summary: paused
             ? 'Pause a schedule: no run is created until it is resumed'
             : 'Resume a paused schedule',
           tags: ['schedules'],
           params: idParams,
-          response: errorResponses(404, 503),
+          response: {
+            200: answer(ScheduleSchema, paused ? 'The schedule, paused' : 'The schedule, resumed'),
+            ...errorResponses(404, 503),
+          },
         },
         handler: async (request) => {
           const id = scheduleId(request);

@@ -36,6 +36,11 @@ export function openSse(
   // A client that left while the route awaited (its subscription, its snapshot) closed before
   // these listeners were added.
   if (request.raw.socket.destroyed) finish();
+  // HEAD asks for the headers alone (Node sends them with the end, as a HEAD has no body).
+  if (request.method === 'HEAD') {
+    finish();
+    res.end();
+  }
   return {
     send(event, data, id) {
       if (closed) return;

@@ -1,11 +1,15 @@
 /** The streaming endpoints: run events and all events over SSE, job logs (optionally followed). */
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { isTerminalJob, isTerminalRun } from '../../core/types.ts';
 import type { ChainrEvent, EventHub } from '../../store/events.ts';
-import { HttpError, resource } from './errors.ts';
+import type { LogLine } from '../../store/logs.ts';
+import { clientOf } from '../../http/auth/plugin.ts';
+import { HttpError, resource } from '../../http/errors.ts';
 import { mustGetRun, runUid, type SchedContext } from './lookup.ts';
-import { errorResponses, uidParams } from './schemas.ts';
+import { errorResponses, streamed, uidParams } from './schemas.ts';
 import { openSse } from './sse.ts';
+import { RunEndEventSchema, RunSchema, TransitionEventSchema } from '../../api/wire.ts';
 import { runView } from './views.ts';
 
 const eventName = (e: ChainrEvent) => (e.job === undefined ? 'run' : 'job');
@@ -56,22 +60,37 @@ async function held(events: EventHub, accepts: (e: ChainrEvent) => boolean) {
 }
 
 export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
-  const { runs, logs, events, options } = ctx;
+  const { runs, logs, events, logHub, streamLimits, options, coverage } = ctx;
 
   resource(app, '/api/events', {
     GET: {
       schema: {
+        operationId: 'watchEvents',
         summary:
           'Every run and job transition, as Server-Sent Events (resumable with Last-Event-ID)',
         tags: ['events'],
+        response: {
+          200: streamed(
+            'text/event-stream',
+            'The event stream, open until the client leaves',
+            '`run` and `job` events, each with its stream id and a TransitionEvent as data; comments keep the connection alive',
+            { run: TransitionEventSchema, job: TransitionEventSchema },
+          ),
+          ...errorResponses(503),
+        },
       },
       handler: async (request, reply) => {
         const lastId = request.headers['last-event-id'];
+        const release = streamLimits.admit(clientOf(request), reply);
         // The stream opens once the hub listens: every event written after the client sees the
         // answer reaches it.
-        const subscription = await held(events, () => true);
+        const subscription = await held(events, () => true).catch((err: unknown) => {
+          release();
+          throw err;
+        });
         const stream = openSse(request, reply);
         stream.onClose(subscription.unsubscribe);
+        stream.onClose(release);
         const send = (e: ChainrEvent) => stream.send(eventName(e), e, e.id);
         if (typeof lastId === 'string' && /^\d+-\d+$/.test(lastId)) {
           for (const e of await events.since(options.redis, lastId)) send(e);
@@ -87,25 +106,43 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         summary:
           "A run's transitions as Server-Sent Events: first a `run` event with the whole run, then " +
           '`job` and `run` events as they happen, and `end` once the run has ended',
+        operationId: 'watchRunEvents',
         tags: ['events'],
         params: uidParams,
-        response: errorResponses(404, 503),
+        response: {
+          200: streamed(
+            'text/event-stream',
+            'The event stream, closed after the `end` event',
+            'A `run` event whose data is the Run; then `job` and `run` events, each with its stream id and a TransitionEvent as data; last, an `end` event whose data is a RunEndEvent',
+            { snapshot: RunSchema, transition: TransitionEventSchema, end: RunEndEventSchema },
+          ),
+          ...errorResponses(404, 503),
+        },
       },
       handler: async (request, reply) => {
         const uid = runUid(request);
+        const release = streamLimits.admit(clientOf(request), reply);
         // Subscribed (the hub's position fixed) before the snapshot is read: no event is lost
         // between the two, and none handed over is older than the snapshot.
-        const subscription = await held(events, (e) => e.uid === uid);
+        let subscription: Awaited<ReturnType<typeof held>> | undefined;
         let run;
         try {
-          run = await mustGetRun(runs, uid);
+          subscription = await held(events, (e) => e.uid === uid);
+          run = await mustGetRun(runs, uid).catch((err: unknown) => {
+            subscription?.unsubscribe();
+            throw err;
+          });
         } catch (err) {
-          subscription.unsubscribe();
+          release();
           throw err;
         }
         const stream = openSse(request, reply);
         stream.onClose(subscription.unsubscribe);
-        stream.send('run', runView(run, { withPipeline: false }));
+        stream.onClose(release);
+        stream.send(
+          'run',
+          runView(run, { withPipeline: false, unserved: await coverage.unserved() }),
+        );
         if (isTerminalRun(run.status)) {
           stream.send('end', { uid, status: run.status });
           return stream.close();
@@ -124,6 +161,7 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
   resource(app, '/api/runs/:uid/jobs/:name/logs', {
     GET: {
       schema: {
+        operationId: 'readJobLog',
         summary: "A job's log as plain text; with follow=true, streamed until the job ends",
         tags: ['logs'],
         params: {
@@ -135,7 +173,14 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
           type: 'object',
           properties: { follow: { type: 'boolean', default: false } },
         },
-        response: errorResponses(404, 503),
+        response: {
+          200: streamed(
+            'text/plain; charset=utf-8',
+            "The job's log",
+            'One line of output per line, stdout and stderr interleaved as they came',
+          ),
+          ...errorResponses(404, 503),
+        },
       },
       handler: async (request, reply) => {
         const uid = runUid(request);
@@ -145,10 +190,21 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         const job = run.jobs.find((j) => j.name === name);
         if (!job) throw new HttpError(404, `run ${uid} has no job "${name}"`);
         if (!follow) {
-          const lines = (await logs.readAll(uid, name)).map((l) => l.line);
-          return reply
-            .type('text/plain; charset=utf-8')
-            .send(lines.length ? `${lines.join('\n')}\n` : '');
+          // Sent a page at a time: the first lines leave while the next are read.
+          const text = async function* () {
+            for await (const page of logs.pages(uid, name))
+              yield page.map((l) => `${l.line}\n`).join('');
+          };
+          return reply.type('text/plain; charset=utf-8').send(Readable.from(text()));
+        }
+        const release = streamLimits.admit(clientOf(request), reply);
+        // Subscribed to the job's transitions before its status is read: its end is not missed.
+        let transitions;
+        try {
+          transitions = await held(events, (e) => e.uid === uid && e.job === name);
+        } catch (err) {
+          release();
+          throw err;
         }
         reply.hijack();
         const res = reply.raw;
@@ -156,31 +212,59 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
           'content-type': 'text/plain; charset=utf-8',
           'x-accel-buffering': 'no',
         });
-        const blocking = options.connectBlocking();
-        let open = true;
-        res.on('close', () => {
-          open = false;
-          blocking.disconnect();
-        });
         let after = '0-0';
-        try {
-          while (open) {
-            // The status is read before the lines: once it says ended, every line is already in
-            // the stream (workers flush logs before recording the result), so one more read ends it.
-            const ended = isTerminalJob((await runs.jobStatus(uid, name)) ?? 'CANCELED');
-            const batch = ended
-              ? await logs.readAll(uid, name, after === '0-0' ? '-' : after)
-              : await logs.waitFor(blocking, uid, name, after, 1000);
-            for (const l of batch) res.write(`${l.line}\n`);
-            after = batch[batch.length - 1]?.id ?? after;
-            if (ended) break;
-          }
-        } catch (err) {
-          if (open) request.log.warn({ err }, 'log follow interrupted');
-        } finally {
-          blocking.disconnect();
+        let stopFollowing = () => {};
+        let ending = false;
+        let closed = false;
+        const close = () => {
+          if (closed) return;
+          closed = true;
+          stopFollowing();
+          transitions.unsubscribe();
+          release();
           res.end();
-        }
+        };
+        res.on('close', close);
+        // HEAD asks for the headers alone, not to wait for the job to end.
+        if (request.method === 'HEAD') return close();
+        const write = (lines: LogLine[]) => {
+          for (const l of lines) res.write(`${l.line}\n`);
+          after = lines[lines.length - 1]?.id ?? after;
+        };
+        const rest = async () => {
+          for await (const page of logs.pages(uid, name, after === '0-0' ? '-' : after))
+            write(page);
+        };
+        // Redis restarting or failing over: the follower waits for it and goes on from the last
+        // line it sent, as the event streams do.
+        const retrying = (step: () => Promise<void>) => async () => {
+          while (!closed) {
+            try {
+              return await step();
+            } catch (err) {
+              request.log.warn({ err }, 'log follow interrupted; retrying');
+              await new Promise((r) => setTimeout(r, 1000));
+            }
+          }
+        };
+        // Once the job has ended, every line is in the stream (workers flush logs before
+        // recording the result): the rest is read, and the answer ends.
+        const endIfEnded = retrying(async () => {
+          if (ending) return;
+          const ended = isTerminalJob((await runs.jobStatus(uid, name)) ?? 'CANCELED');
+          if (ending || !ended) return;
+          ending = true;
+          stopFollowing();
+          await rest();
+          close();
+        });
+        await retrying(rest)();
+        if (closed) return;
+        stopFollowing = logHub.follow(uid, name, after, write);
+        transitions.deliverTo((e) => {
+          if (isTerminalJob(e.status)) void endIfEnded();
+        });
+        await endIfEnded();
       },
     },
   });

@@ -5,7 +5,7 @@ import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { ConfirmDialog } from '../shared/ConfirmDialog.tsx';
 import { isEnded } from '../shared/status.ts';
 import { ErrorBanner } from '../shared/states.tsx';
-import type { Run } from '../shared/types.ts';
+import type { Run } from '../../../src/api/wire.ts';
 
 type Action = 'cancel' | 'retry' | 'resubmit';
 

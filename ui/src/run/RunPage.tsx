@@ -9,7 +9,7 @@ import { LiveIndicator } from '../shared/LiveIndicator.tsx';
 import { isEnded } from '../shared/status.ts';
 import { StatusBadge } from '../shared/StatusBadge.tsx';
 import { Empty, ErrorState, Loading } from '../shared/states.tsx';
-import type { Run } from '../shared/types.ts';
+import type { Run } from '../../../src/api/wire.ts';
 import { useNow } from '../shared/use-now.ts';
 import { ProgressStrip } from '../runs/ProgressStrip.tsx';
 import { Labels } from '../runs/RunsTable.tsx';
@@ -130,12 +130,28 @@ export function RunPage({ uid, job, view }: RunPageProps) {
           }}
         />
       </div>
-      <div className="tabs" role="tablist" aria-label="Views">
+      <div
+        className="tabs"
+        role="tablist"
+        aria-label="Views"
+        onKeyDown={(event) => {
+          // One Tab stop for the tabs (the selected one); the arrows move between them.
+          if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+          event.preventDefault();
+          const other = view === 'graph' ? 'timeline' : 'graph';
+          navigate(runHref(uid, { job, view: other }), { replace: true });
+          window.requestAnimationFrame(() =>
+            document.querySelector<HTMLElement>(`[role="tab"][data-view="${other}"]`)?.focus(),
+          );
+        }}
+      >
         {(['graph', 'timeline'] as const).map((v) => (
           <Link
             key={v}
             role="tab"
+            data-view={v}
             aria-selected={view === v}
+            tabIndex={view === v ? 0 : -1}
             className={`tab ${view === v ? 'active' : ''}`}
             href={runHref(uid, { job, view: v })}
             replace

@@ -3,7 +3,7 @@ import { useCallback, useRef } from 'react';
 import { getRun, runEventsPath } from '../shared/api.ts';
 import { applyRunEvent, mergeRun } from '../shared/run-events.ts';
 import { isEnded } from '../shared/status.ts';
-import type { ChainrEvent, Run } from '../shared/types.ts';
+import type { Run, TransitionEvent } from '../../../src/api/wire.ts';
 import { useBatched, useThrottled } from '../shared/use-batched.ts';
 import { useEventStream, type StreamState } from '../shared/use-event-stream.ts';
 import { useResource, type Resource } from '../shared/use-resource.ts';
@@ -52,7 +52,7 @@ export function useLiveRun(uid: string): {
     large ? 3000 : 1000,
   );
 
-  const apply = useBatched<ChainrEvent>(
+  const apply = useBatched<TransitionEvent>(
     (events) => {
       update((r) => events.reduce(applyRunEvent, r));
       if (events.some((e) => e.job !== undefined && isEnded(e.status))) refresh();
@@ -71,7 +71,7 @@ export function useLiveRun(uid: string): {
       } else if (isSnapshot(data)) {
         update((r) => mergeRun(r, data));
         if (isEnded(data.status)) control.close();
-      } else apply(data as ChainrEvent);
+      } else apply(data as TransitionEvent);
     },
   );
 

@@ -1,6 +1,6 @@
 /** A run's jobs as one bar: a segment per status, as wide as its share of the jobs. */
 import { JOB_STATUS_ORDER, statusClass, statusLabel } from '../shared/status.ts';
-import type { Job } from '../shared/types.ts';
+import type { Job } from '../../../src/api/wire.ts';
 import { jobCounts } from '../shared/run-events.ts';
 
 export function progressSummary(jobs: readonly Job[]): string {

@@ -1,7 +1,7 @@
 /** Filters of the runs list, offered only as far as the server supports them. */
 import { useEffect, useRef, useState } from 'react';
 import { RUN_STATUS_ORDER, statusLabel } from '../shared/status.ts';
-import type { RunStatus } from '../shared/types.ts';
+import type { RunStatus } from '../../../src/core/types.ts';
 import { selectorProblem, type RunFilter } from './filters.ts';
 
 export interface RunFiltersProps {

@@ -6,7 +6,7 @@ import { allEventsPath, countRuns, listRuns } from '../shared/api.ts';
 import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { LiveIndicator } from '../shared/LiveIndicator.tsx';
 import { Empty, ErrorState, Loading } from '../shared/states.tsx';
-import type { ChainrEvent, RunList } from '../shared/types.ts';
+import type { RunList, TransitionEvent } from '../../../src/api/wire.ts';
 import { useBatched, useThrottled } from '../shared/use-batched.ts';
 import { useEventStream } from '../shared/use-event-stream.ts';
 import { useNow } from '../shared/use-now.ts';
@@ -40,7 +40,7 @@ export function RunsPage() {
     document.title = 'Runs · chainr';
   }, []);
 
-  const recent = useRef<{ event: ChainrEvent; at: number }[]>([]);
+  const recent = useRef<{ event: TransitionEvent; at: number }[]>([]);
   const list = useResource(
     async (signal) => {
       const page = await listRuns({ limit: PAGE_SIZE, continue: token, ...filter }, signal);
@@ -66,7 +66,7 @@ export function RunsPage() {
   const reloadList = useThrottled(list.reload, 1000);
   const reloadCounts = useThrottled(counts.reload, 1000);
   const onFirstPage = token === undefined;
-  const apply = useBatched<ChainrEvent>((events) => {
+  const apply = useBatched<TransitionEvent>((events) => {
     const at = Date.now();
     recent.current.push(...events.map((event) => ({ event, at })));
     if (recent.current.length > 5000) recent.current.splice(0, recent.current.length - 5000);
@@ -81,7 +81,7 @@ export function RunsPage() {
     if (capabilities.runCounts && (update.runTransitions || update.unknown)) reloadCounts();
   });
   const live = useEventStream(allEventsPath, ['run', 'job'], (_type, data) =>
-    apply(data as ChainrEvent),
+    apply(data as TransitionEvent),
   );
 
   const runs = list.data?.items ?? [];

@@ -9,7 +9,7 @@ import {
   shortUid,
 } from '../shared/format.ts';
 import { StatusBadge } from '../shared/StatusBadge.tsx';
-import type { Run } from '../shared/types.ts';
+import type { Run } from '../../../src/api/wire.ts';
 import { ProgressStrip } from './ProgressStrip.tsx';
 
 export function Labels({ labels }: { labels: Record<string, string> | undefined }) {

@@ -1,9 +1,10 @@
 /** How many runs are in each status; a click filters by it when the server can. */
 import { RUN_STATUS_ORDER, statusClass, statusLabel } from '../shared/status.ts';
-import type { RunCounts, RunStatus } from '../shared/types.ts';
+import type { RunStatus } from '../../../src/core/types.ts';
+import type { RunCounts } from '../../../src/api/wire.ts';
 
 export interface StatusCountsProps {
-  counts: RunCounts;
+  counts: RunCounts['counts'];
   selected: RunStatus | undefined;
   onSelect?: (status: RunStatus | undefined) => void;
 }

@@ -1,6 +1,6 @@
 /** The runs list's filters, kept in the address (`/?status=FAILED&name=nightly&selector=app=etl`). */
 import { RUN_STATUSES } from '../../../src/core/types.ts';
-import type { RunStatus } from '../shared/types.ts';
+import type { RunStatus } from '../../../src/core/types.ts';
 
 export interface RunFilter {
   status?: RunStatus;

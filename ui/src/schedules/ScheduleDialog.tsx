@@ -2,7 +2,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { createSchedule } from '../shared/api.ts';
 import { ErrorBanner } from '../shared/states.tsx';
-import type { NewSchedule, Pipeline, Schedule } from '../shared/types.ts';
+import type { Pipeline } from '../../../src/core/types.ts';
+import type { NewSchedule, Schedule } from '../../../src/api/wire.ts';
 import { cronProblem, localTimeZone } from './cron.ts';
 
 export interface ScheduleDialogProps {

@@ -7,7 +7,7 @@ import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { ConfirmDialog } from '../shared/ConfirmDialog.tsx';
 import { formatRelative, formatTimestamp, plural } from '../shared/format.ts';
 import { Empty, ErrorBanner, ErrorState, Loading } from '../shared/states.tsx';
-import type { Schedule } from '../shared/types.ts';
+import type { Schedule } from '../../../src/api/wire.ts';
 import { useNow } from '../shared/use-now.ts';
 import { useResource } from '../shared/use-resource.ts';
 

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import type { Schedule } from '../shared/types.ts';
+import type { Schedule } from '../../../src/api/wire.ts';
 import { cronProblem } from './cron.ts';
 import { scheduleRunsHref } from './SchedulesPage.tsx';
 

@@ -1,17 +1,16 @@
 /** Thin typed calls to the chainr API. Every failure is an ApiError with the server's message. */
 import { authHeaders, reportUnauthorized } from './auth.ts';
+import type { PipelineError, RunStatus } from '../../../src/core/types.ts';
 import type {
-  ApiErrorBody,
+  ErrorBody,
+  InstanceList,
   NewSchedule,
-  ObjectList,
-  PipelineError,
   Run,
   RunCounts,
   RunList,
-  RunStatus,
   Schedule,
   ScheduleList,
-} from './types.ts';
+} from '../../../src/api/wire.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -23,8 +22,8 @@ export class ApiError extends Error {
   }
 }
 
-function isErrorBody(value: unknown): value is ApiErrorBody {
-  return typeof value === 'object' && value !== null && (value as ApiErrorBody).kind === 'Error';
+function isErrorBody(value: unknown): value is ErrorBody {
+  return typeof value === 'object' && value !== null && (value as ErrorBody).kind === 'Error';
 }
 
 /** `fetch` with the bearer token, when there is one; a 401 asks the user for a token. */
@@ -84,8 +83,8 @@ export const listRuns = (query: RunQuery, signal?: AbortSignal) =>
 export const getRun = (uid: string, signal?: AbortSignal) =>
   request<Run>(`/api/runs/${encodeURIComponent(uid)}`, { signal });
 
-export async function countRuns(signal?: AbortSignal): Promise<RunCounts> {
-  const body = await request<{ counts: RunCounts }>('/api/runs/counts', { signal });
+export async function countRuns(signal?: AbortSignal): Promise<RunCounts['counts']> {
+  const body = await request<RunCounts>('/api/runs/counts', { signal });
   return body.counts;
 }
 
@@ -165,7 +164,7 @@ export async function deleteSchedule(id: string): Promise<void> {
 }
 
 export const listInstances = (signal?: AbortSignal) =>
-  request<ObjectList>('/api/instances', { signal });
+  request<InstanceList>('/api/instances', { signal });
 
 export const runEventsPath = (uid: string) => `/api/runs/${encodeURIComponent(uid)}/events`;
 export const allEventsPath = '/api/events';

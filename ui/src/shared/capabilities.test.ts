@@ -75,8 +75,25 @@ describe('capabilitiesFromOpenApi', () => {
     expect(capabilitiesFromOpenApi(doc).submitParams).toBe(true);
   });
 
+  it('does not offer what the document lists only as refused (405)', () => {
+    const refused = op({ responses: { '405': {}, '401': {} } });
+    const doc = {
+      paths: {
+        '/api/runs/counts': { get: op({ responses: { '200': {} } }), put: refused },
+        '/api/runs/{uid}/retry': { post: refused },
+        '/api/schedules/{id}': { get: op({ responses: { '200': {} } }), delete: refused },
+      },
+    };
+    const capabilities = capabilitiesFromOpenApi(doc);
+    expect(capabilities.runCounts).toBe(true);
+    expect(capabilities.retry).toBe(false);
+    expect(capabilities.deleteSchedule).toBe(false);
+  });
+
   it('reads the committed API document without trouble', () => {
     const capabilities = capabilitiesFromOpenApi(committed);
     expect(capabilities.runFilters).toBeDefined();
+    // This server serves all of it, beside the 405s the document lists.
+    expect(Object.values(capabilities).every((c) => c !== false)).toBe(true);
   });
 });

@@ -40,8 +40,15 @@ function asObject(value: unknown): Json | undefined {
     : undefined;
 }
 
+/**
+ * The operation the server serves at path and method; one documented only to answer 405 (the
+ * resource refuses the method) is not served.
+ */
 function operation(doc: Json, path: string, method: string): Json | undefined {
-  return asObject(asObject(asObject(doc['paths'])?.[path])?.[method]);
+  const op = asObject(asObject(asObject(doc['paths'])?.[path])?.[method]);
+  const statuses = Object.keys(asObject(op?.['responses']) ?? {});
+  if (statuses.includes('405') && !statuses.some((s) => s.startsWith('2'))) return undefined;
+  return op;
 }
 
 function queryParameters(op: Json | undefined): Set<string> {

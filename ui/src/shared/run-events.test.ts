@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { applyEvents, applyRunEvent, jobCounts, mergeRun } from './run-events.ts';
-import type { Run } from './types.ts';
+import type { Run } from '../../../src/api/wire.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 

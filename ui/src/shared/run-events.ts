@@ -1,11 +1,12 @@
 /** Applies live transitions (from the SSE streams) to runs and jobs on screen. Pure. */
-import type { ChainrEvent, Job, JobStatus, Run, RunStatus } from './types.ts';
+import type { JobStatus, RunStatus } from '../../../src/core/types.ts';
+import type { Job, Run, TransitionEvent } from '../../../src/api/wire.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const ENDED = new Set(['SUCCESSFUL', 'FAILED', 'SKIPPED', 'CANCELED']);
 
 /** A job after one of its transitions. */
-export function applyJobEvent(job: Job, e: ChainrEvent): Job {
+export function applyJobEvent(job: Job, e: TransitionEvent): Job {
   const status: JobStatus = e.status;
   const next: Job = { ...job, status, ...(e.reason !== undefined && { reason: e.reason }) };
   if (status === 'RUNNING') {
@@ -22,7 +23,7 @@ export function applyJobEvent(job: Job, e: ChainrEvent): Job {
 }
 
 /** A run after one of its own or its jobs' transitions. */
-export function applyRunEvent(run: Run, e: ChainrEvent): Run {
+export function applyRunEvent(run: Run, e: TransitionEvent): Run {
   if (e.job === undefined) {
     const status = e.status as RunStatus;
     const next: Run = { ...run, status, ...(e.reason !== undefined && { reason: e.reason }) };
@@ -54,7 +55,7 @@ export interface LiveUpdate {
 }
 
 /** Applies a batch of events, in order, touching only the runs they name. */
-export function applyEvents(runs: readonly Run[], events: readonly ChainrEvent[]): LiveUpdate {
+export function applyEvents(runs: readonly Run[], events: readonly TransitionEvent[]): LiveUpdate {
   const byUid = new Map(runs.map((r, i) => [r.metadata.uid, i]));
   const next = runs.slice();
   let unknown = false;

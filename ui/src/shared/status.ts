@@ -1,5 +1,5 @@
 /** Run and job statuses: their order, labels and whether they have ended. */
-import type { JobStatus, RunStatus } from './types.ts';
+import type { JobStatus, RunStatus } from '../../../src/core/types.ts';
 
 export const RUN_STATUS_ORDER: readonly RunStatus[] = [
   'RUNNING',

@@ -4,7 +4,7 @@
  */
 import type { Ref } from 'react';
 import { useImperativeHandle, useMemo, useRef } from 'react';
-import type { PipelineError } from '../shared/types.ts';
+import type { PipelineError } from '../../../src/core/types.ts';
 import { errorsByLine, offsetOf } from './validation.ts';
 
 export interface EditorHandle {

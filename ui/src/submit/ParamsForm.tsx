@@ -12,6 +12,7 @@ export interface ParamsFormProps {
 export function ParamsForm({ params, values, onChange, disabled }: ParamsFormProps) {
   const entries = Object.entries(params);
   if (entries.length === 0) return null;
+  const missing = new Set(disabled ? [] : missingParams(params, values));
   return (
     <fieldset className="params" disabled={disabled}>
       <legend>Parameters</legend>
@@ -27,9 +28,14 @@ export function ParamsForm({ params, values, onChange, disabled }: ParamsFormPro
             type="text"
             value={values[name] ?? spec.default ?? ''}
             placeholder={spec.default === undefined ? 'required' : spec.default}
+            required={spec.default === undefined}
+            aria-invalid={missing.has(name)}
             onChange={(event) => onChange({ ...values, [name]: event.target.value })}
           />
           {spec.description && <span className="field-help">{spec.description}</span>}
+          {missing.has(name) && (
+            <span className="field-error">required: this parameter has no default</span>
+          )}
         </label>
       ))}
     </fieldset>
@@ -47,4 +53,14 @@ export function paramValues(
     if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+/** Declared parameters with no default and no value yet: a run cannot start without them. */
+export function missingParams(
+  params: Record<string, ParamSpec>,
+  values: Record<string, string>,
+): string[] {
+  return Object.entries(params)
+    .filter(([name, spec]) => spec.default === undefined && (values[name] ?? '') === '')
+    .map(([name]) => name);
 }

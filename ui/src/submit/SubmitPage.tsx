@@ -7,12 +7,13 @@ import { ApiError, submitPipelineText, submitPipelineWithParams } from '../share
 import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { plural } from '../shared/format.ts';
 import { ErrorBanner } from '../shared/states.tsx';
-import type { PipelineError } from '../shared/types.ts';
+import type { PipelineError } from '../../../src/core/types.ts';
+import { inFileOrder } from '../../../src/core/issues.ts';
 import { pipelineGraph } from '../run/graph/build-graph.ts';
 import { DagView } from '../run/graph/DagView.tsx';
 import { Editor, type EditorHandle } from './Editor.tsx';
 import { EXAMPLES } from './examples.ts';
-import { ParamsForm, paramValues } from './ParamsForm.tsx';
+import { missingParams, ParamsForm, paramValues } from './ParamsForm.tsx';
 import { checkText, positionText } from './validation.ts';
 
 const DRAFT_KEY = 'chainr.submit.draft';
@@ -22,6 +23,14 @@ function useStable<T>(value: T, key: string): T {
   const kept = useRef({ key, value });
   if (kept.current.key !== key) kept.current = { key, value };
   return kept.current.value;
+}
+
+/** What the server refused, and what was sent: it applies only while the page still says that. */
+interface Refusal {
+  text: string;
+  values: Record<string, string>;
+  error: unknown;
+  errors: PipelineError[];
 }
 
 function initialText(): string {
@@ -66,10 +75,9 @@ export function SubmitPage() {
   const [text, setText] = useState(initialText);
   const deferred = useDeferredValue(text);
   const checked = useMemo(() => checkText(deferred), [deferred]);
-  const [serverErrors, setServerErrors] = useState<{ text: string; errors: PipelineError[] }>();
-  const [failure, setFailure] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
   const [values, setValues] = useState<Record<string, string>>({});
+  const [refusal, setRefusal] = useState<Refusal>();
+  const [busy, setBusy] = useState(false);
   const [scheduling, setScheduling] = useState(false);
   const editor = useRef<EditorHandle>(null);
   const draftGraph = useMemo(() => pipelineGraph(checked.draft), [checked.draft]);
@@ -92,14 +100,18 @@ export function SubmitPage() {
   }, [deferred]);
 
   const stale = deferred !== text;
-  const errors = serverErrors?.text === text ? serverErrors.errors : checked.errors;
-  const valid = !stale && checked.pipeline !== undefined && errors.length === 0;
+  // The server's answer is about what was sent: any edit of the text or a value sets it aside.
+  const refused = refusal?.text === text && refusal.values === values ? refusal : undefined;
+  const errors = inFileOrder(refused?.errors.length ? refused.errors : checked.errors);
   const params = checked.pipeline?.params ?? {};
+  const missing = capabilities.submitParams ? missingParams(params, values) : [];
+  const valid =
+    !stale && checked.pipeline !== undefined && errors.length === 0 && missing.length === 0;
 
   const submit = async () => {
     if (!valid || busy || !checked.pipeline) return;
     setBusy(true);
-    setFailure(undefined);
+    setRefusal(undefined);
     try {
       const run =
         capabilities.submitParams && Object.keys(params).length > 0
@@ -107,9 +119,8 @@ export function SubmitPage() {
           : await submitPipelineText(text, checked.format);
       navigate(runHref(run.metadata.uid));
     } catch (err) {
-      if (err instanceof ApiError && err.details.length > 0)
-        setServerErrors({ text, errors: err.details });
-      setFailure(err);
+      const errors = err instanceof ApiError ? err.details : [];
+      setRefusal({ text, values, error: err, errors });
     } finally {
       setBusy(false);
     }
@@ -181,9 +192,7 @@ export function SubmitPage() {
           onCancel={() => setScheduling(false)}
         />
       )}
-      {failure !== undefined && (
-        <ErrorBanner error={failure} onDismiss={() => setFailure(undefined)} />
-      )}
+      {refused && <ErrorBanner error={refused.error} onDismiss={() => setRefusal(undefined)} />}
       <div className="submit-body">
         <div className="submit-editor">
           <Editor
@@ -195,15 +204,17 @@ export function SubmitPage() {
             onSubmit={() => void submit()}
           />
           <div
-            className={`validation ${errors.length ? 'validation-error' : 'validation-ok'}`}
+            className={`validation ${errors.length || missing.length ? 'validation-error' : 'validation-ok'}`}
             role="status"
             aria-live="polite"
           >
             {stale
               ? 'Checking…'
-              : errors.length === 0
-                ? `Valid pipeline: ${plural(draftGraph.nodes.length, 'job')}`
-                : `${plural(errors.length, 'problem')}`}
+              : errors.length > 0
+                ? `${plural(errors.length, 'problem')}`
+                : missing.length > 0
+                  ? `Valid pipeline: ${plural(draftGraph.nodes.length, 'job')}; fill in ${missing.join(', ')} to submit`
+                  : `Valid pipeline: ${plural(draftGraph.nodes.length, 'job')}`}
           </div>
           {errors.length > 0 && (
             <ErrorList

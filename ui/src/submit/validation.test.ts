@@ -36,7 +36,7 @@ describe('checkText', () => {
   it('reads JSON when the text starts like JSON, and keeps a draft to preview when invalid', () => {
     const checked = checkText('{"kind": "Pipeline", "jobs": {"a": {"image": "x"}}}');
     expect(checked.format).toBe('json');
-    expect(checked.errors.map((e) => e.path)).toEqual(['jobs.a.run']);
+    expect(checked.errors.map((e) => e.path)).toEqual(['jobs.a']);
     expect(checked.draft).toMatchObject({ jobs: { a: { image: 'x' } } });
   });
 

@@ -4,7 +4,7 @@
  */
 import { parse } from 'yaml';
 import { parsePipeline } from '../../../src/core/validate.ts';
-import type { Pipeline, PipelineError } from '../shared/types.ts';
+import type { Pipeline, PipelineError } from '../../../src/core/types.ts';
 
 export type Format = 'json' | 'yaml';
 

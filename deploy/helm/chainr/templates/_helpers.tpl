@@ -60,4 +60,12 @@ app.kubernetes.io/component: chaos
   valueFrom: { secretKeyRef: { name: {{ $r.external.passwordSecret }}, key: password } }
 {{- end }}
 {{- end }}
+{{- if ne (toString $r.waitReplicas) "" }}
+- name: CHAINR_WAIT_REPLICAS
+  value: {{ $r.waitReplicas | quote }}
+{{- end }}
+{{- if $r.waitTimeout }}
+- name: CHAINR_WAIT_TIMEOUT
+  value: {{ $r.waitTimeout | quote }}
+{{- end }}
 {{- end -}}

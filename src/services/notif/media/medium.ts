@@ -26,6 +26,8 @@ export class DeliveryError extends Error {
     readonly permanent = false,
     /** The receiver asked to wait this long before the next attempt (Retry-After). */
     readonly retryAfterMs?: number,
+    /** What happened, for notif's log (which operators read) but not for the delivery record. */
+    readonly detail?: string,
   ) {
     super(message);
   }

@@ -6,6 +6,7 @@ import type { Target } from '../rules.ts';
 import type { MediumKind, MediumSpec, NotifySettings, SmtpSettings } from '../settings.ts';
 import { DEFAULT_SUBJECT_PREFIX } from '../settings.ts';
 import { EmailMedium, smtpTransport } from './email.ts';
+import { DestinationPolicy } from './destination.ts';
 import { LogMedium } from './log.ts';
 import { DeliveryError, type Medium } from './medium.ts';
 import { SlackMedium } from './slack.ts';
@@ -14,12 +15,15 @@ import { WebhookMedium } from './webhook.ts';
 export class MediaRegistry {
   private readonly named = new Map<string, Medium>();
   private readonly transports = new Map<SmtpSettings, Transporter>();
+  /** Where webhooks written in pipelines may connect to (the deployment's media are trusted). */
+  private readonly inlinePolicy: DestinationPolicy;
 
   constructor(
     private readonly settings: NotifySettings,
     private readonly logger: Logger,
   ) {
     for (const spec of Object.values(settings.media)) this.named.set(spec.name, this.build(spec));
+    this.inlinePolicy = new DestinationPolicy(settings.inline.allow);
   }
 
   private transport(smtp: SmtpSettings, timeoutMs: number): Transporter {
@@ -75,6 +79,7 @@ export class MediaRegistry {
         ...(secret !== undefined && { secret }),
         headers: headers ?? {},
         timeoutMs: timeout === undefined ? this.settings.timeoutMs : parseDuration(timeout),
+        policy: this.inlinePolicy,
       });
     }
     const smtp = this.settings.smtp;
@@ -92,5 +97,6 @@ export class MediaRegistry {
 
   close(): void {
     for (const transport of this.transports.values()) transport.close();
+    void this.inlinePolicy.close();
   }
 }

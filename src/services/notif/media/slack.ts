@@ -15,6 +15,8 @@ export class SlackMedium implements Medium {
     const body = JSON.stringify(slackMessage(delivery.notification));
     // Slack ignores the header; it is there for proxies and test receivers.
     const headers = { 'idempotency-key': delivery.key };
-    await postJson(`Slack "${this.name}"`, this.spec.url, body, headers, this.spec.timeoutMs, true);
+    await postJson(`Slack "${this.name}"`, this.spec.url, body, headers, this.spec.timeoutMs, {
+      quoteErrorCode: true,
+    });
   }
 }

@@ -2,7 +2,7 @@
 import { elapsed, formatDuration } from '../../shared/format.ts';
 import { statusClass, statusLabel } from '../../shared/status.ts';
 import { StatusIcon } from '../../shared/StatusBadge.tsx';
-import type { Job } from '../../shared/types.ts';
+import type { Job } from '../../../../src/api/wire.ts';
 import { useNow } from '../../shared/use-now.ts';
 import { ganttModel, tickLabel, timeTicks } from './gantt.ts';
 

@@ -1,5 +1,6 @@
 /** The timeline of a run: each job that started as a bar from its start to its end (or now). Pure. */
-import type { Job, JobStatus } from '../../shared/types.ts';
+import type { JobStatus } from '../../../../src/core/types.ts';
+import type { Job } from '../../../../src/api/wire.ts';
 
 export interface GanttBar {
   name: string;

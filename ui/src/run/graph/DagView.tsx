@@ -11,11 +11,13 @@ import {
   useReactFlow,
   useStore,
 } from '@xyflow/react';
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { Job } from '../../shared/types.ts';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { Job } from '../../../../src/api/wire.ts';
+import { statusClass } from '../../shared/status.ts';
 import { Loading } from '../../shared/states.tsx';
 import type { GraphEdge, PipelineGraph } from './build-graph.ts';
 import { JobStore, JobStoreContext } from './job-store.ts';
+import { GraphTools } from './GraphTools.tsx';
 import { JobNode, type JobFlowNode } from './JobNode.tsx';
 import { NODE_HEIGHT, NODE_WIDTH, type Layout } from './layout.ts';
 import { useLayout } from './use-layout.ts';
@@ -162,6 +164,15 @@ export function DagView({ graph, jobs, selected, onSelect, label }: DagViewProps
   const big = graph.nodes.length > BIG;
   const edges = useFlowEdges(graph, !big, selected);
   const userMoved = useRef(false);
+  const canvas = useRef<HTMLDivElement>(null);
+  // A new function when the jobs change, so that the minimap redraws their colours.
+  const minimapClass = useCallback(
+    (node: { id: string }) => {
+      const status = jobs && store?.get(node.id)?.status;
+      return `minimap-node ${status ? statusClass(status) : ''}`;
+    },
+    [jobs, store],
+  );
   if (!layout)
     return (
       <div className="dag dag-loading">
@@ -170,6 +181,7 @@ export function DagView({ graph, jobs, selected, onSelect, label }: DagViewProps
     );
   return (
     <div
+      ref={canvas}
       className={`dag ${big ? 'dag-big' : ''}`}
       role="region"
       aria-label={label}
@@ -208,9 +220,16 @@ export function DagView({ graph, jobs, selected, onSelect, label }: DagViewProps
           proOptions={{ hideAttribution: true }}
         >
           <FitOnResize userMoved={userMoved} />
+          <GraphTools
+            graph={graph}
+            jobs={jobs}
+            onSelect={onSelect}
+            canvas={canvas}
+            userMoved={userMoved}
+          />
           <Background gap={24} size={1} />
           <Controls showInteractive={false} />
-          {big && <MiniMap pannable zoomable nodeClassName="minimap-node" />}
+          {big && <MiniMap pannable zoomable nodeClassName={minimapClass} />}
         </ReactFlow>
       </JobStoreContext.Provider>
     </div>

@@ -6,7 +6,7 @@ import { memo } from 'react';
 import { elapsed, formatDuration } from '../../shared/format.ts';
 import { statusClass, statusLabel } from '../../shared/status.ts';
 import { StatusIcon } from '../../shared/StatusBadge.tsx';
-import type { Job } from '../../shared/types.ts';
+import type { Job } from '../../../../src/api/wire.ts';
 import { useNow } from '../../shared/use-now.ts';
 import { useJob } from './job-store.ts';
 

@@ -3,7 +3,7 @@
  * change re-renders that one node, and the library does not re-examine all of them.
  */
 import { createContext, useCallback, useContext, useSyncExternalStore } from 'react';
-import type { Job } from '../../shared/types.ts';
+import type { Job } from '../../../../src/api/wire.ts';
 
 export class JobStore {
   private readonly jobs = new Map<string, Job>();

@@ -1,6 +1,7 @@
 /** A job's log with its toolbar: live state, search with next/previous, and the raw text. */
 import { useDeferredValue, useMemo, useState } from 'react';
 import { downloadJobLog, errorMessage } from '../../shared/api.ts';
+import { plural } from '../../shared/format.ts';
 import { findMatches, MAX_MATCHES } from './log-search.ts';
 import { LogView } from './LogView.tsx';
 import { useJobLog } from './use-job-log.ts';
@@ -53,7 +54,7 @@ export function JobLog({ uid, job, phase, attempt }: JobLogProps) {
       <div className="log-toolbar">
         <span className={`log-state log-state-${state}`} data-state={state}>
           {state === 'following' && <span className="live-dot" aria-hidden="true" />}
-          {log.text.length.toLocaleString()} lines · {STATE_TEXT[state]}
+          {plural(log.text.length, 'line')} · {STATE_TEXT[state]}
         </span>
         <div className="spacer" />
         <input

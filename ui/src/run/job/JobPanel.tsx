@@ -4,7 +4,7 @@ import { Link } from '../../app/router.tsx';
 import { runHref, type RunView } from '../../app/routes.ts';
 import { elapsed, formatClock, formatDuration, formatTimestamp } from '../../shared/format.ts';
 import { StatusBadge } from '../../shared/StatusBadge.tsx';
-import type { Job, JobAttempt, Run } from '../../shared/types.ts';
+import type { Job, JobAttempt, Run } from '../../../../src/api/wire.ts';
 import { useNow } from '../../shared/use-now.ts';
 import { neighbours, type PipelineGraph } from '../graph/build-graph.ts';
 import { JobLog } from './JobLog.tsx';
@@ -60,6 +60,7 @@ function Attempts({ attempts, now }: { attempts: JobAttempt[]; now: number }) {
 export function JobPanel({ run, job, graph, view, onClose }: JobPanelProps) {
   const now = useNow(job.status === 'RUNNING');
   const spec = run.pipeline?.jobs[job.name];
+  const executor = job.executor ?? spec?.executor;
   const { upstream, downstream } = neighbours(graph, job.name);
   const heading = useRef<HTMLHeadingElement>(null);
   const uid = run.metadata.uid;
@@ -118,13 +119,33 @@ export function JobPanel({ run, job, graph, view, onClose }: JobPanelProps) {
         </div>
       </dl>
       <dl className="facts">
+        {executor && (
+          <>
+            <dt>Executor</dt>
+            <dd>
+              <span className="mono">{executor}</span>
+              {executor === 'local' && (
+                <span className="muted">
+                  {' '}
+                  — runs on the worker&apos;s host, as the worker&apos;s user; image not used
+                </span>
+              )}
+            </dd>
+          </>
+        )}
         {spec && (
           <>
-            <dt>Image</dt>
-            <dd className="mono">{spec.image}</dd>
+            {executor !== 'local' && (
+              <>
+                <dt>Image</dt>
+                <dd className="mono">{spec.image}</dd>
+              </>
+            )}
             <dt>Command</dt>
             <dd>
-              <pre className="command">{spec.run}</pre>
+              <pre className="command">
+                {spec.run ?? JSON.stringify([...(spec.command ?? []), ...(spec.args ?? [])])}
+              </pre>
             </dd>
           </>
         )}

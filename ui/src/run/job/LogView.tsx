@@ -1,6 +1,7 @@
 /**
  * A log's lines, windowed: only the lines in view are in the page, so a log of 100,000 lines
- * scrolls as smoothly as one of ten. While following, it stays at the end unless scrolled up.
+ * scrolls as smoothly as one of ten. While following, the last line stays in view; scrolling up
+ * pauses that, scrolling back to the end (or "Follow") resumes it.
  */
 import type { RefObject } from 'react';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
@@ -87,6 +88,10 @@ export function LogView({
   const height = useViewportHeight(scroller);
   const [scrollTop, setScrollTop] = useState(0);
   const [pinned, setPinned] = useState(true);
+  /** Where the view was after the last scroll, ours or the reader's: a smaller one is a scroll up. */
+  const lastTop = useRef(0);
+  /** Once followed, the view keeps to the end through the lines that arrive as the job ends. */
+  const followed = useRef(false);
   const total = segments.length;
 
   const first = Math.max(0, Math.floor(scrollTop / LINE_HEIGHT) - OVERSCAN);
@@ -103,13 +108,15 @@ export function LogView({
     return map;
   }, [matches, current, first, last]);
 
-  // Following: stay at the end as lines arrive, unless the user scrolled away from it.
+  // Following: stay at the end as lines arrive or the view is resized, unless the reader scrolled up.
   useLayoutEffect(() => {
+    if (follow) followed.current = true;
     const element = scroller.current;
-    if (!element || !follow || !pinned) return;
-    element.scrollTop = element.scrollHeight;
+    if (!element || !followed.current || !pinned) return;
+    element.scrollTop = element.scrollHeight - element.clientHeight;
+    lastTop.current = element.scrollTop;
     setScrollTop(element.scrollTop);
-  }, [total, follow, pinned]);
+  }, [total, follow, pinned, height]);
 
   // Searching: bring the current match into view.
   const currentMatch = current === undefined ? undefined : matches[current];
@@ -119,6 +126,7 @@ export function LogView({
     const top = currentMatch.line * LINE_HEIGHT;
     if (top < element.scrollTop || top + LINE_HEIGHT > element.scrollTop + element.clientHeight) {
       element.scrollTop = Math.max(0, top - element.clientHeight / 2);
+      lastTop.current = element.scrollTop;
       setPinned(false);
     }
   }, [currentMatch]);
@@ -146,8 +154,13 @@ export function LogView({
         aria-live="off"
         onScroll={(event) => {
           const element = event.currentTarget;
-          setScrollTop(element.scrollTop);
-          setPinned(element.scrollTop + element.clientHeight >= element.scrollHeight - LINE_HEIGHT);
+          const top = element.scrollTop;
+          // Only a move up pauses: lines arriving between our scroll and its event leave the
+          // view short of the end without the reader having done anything.
+          if (top + element.clientHeight >= element.scrollHeight - LINE_HEIGHT) setPinned(true);
+          else if (top < lastTop.current) setPinned(false);
+          lastTop.current = top;
+          setScrollTop(top);
         }}
       >
         <div className="log-spacer" style={{ height: total * LINE_HEIGHT }}>

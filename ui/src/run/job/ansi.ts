@@ -25,6 +25,8 @@ export interface Segment {
 /* eslint-disable no-control-regex -- matching control characters is the point */
 const ESCAPES =
   /\x1b\[([0-9;:?<=>]*)([ -/]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f]/g;
+/** Any control character that ESCAPES may match: most lines have none and need no parsing. */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 /* eslint-enable no-control-regex */
 
 const hex = (n: number) => Math.max(0, Math.min(255, n)).toString(16).padStart(2, '0');
@@ -73,6 +75,8 @@ export function parseAnsiLine(
   line: string,
   start: AnsiStyle = {},
 ): { segments: Segment[]; end: AnsiStyle } {
+  if (!CONTROL.test(line))
+    return { segments: line === '' ? [] : [{ text: line, style: start }], end: start };
   const segments: Segment[] = [];
   let style = start;
   let last = 0;

@@ -30,7 +30,8 @@ export function appendChunk(log: LogLines, chunk: string, maxLines = MAX_LINES):
     const parsed = parseAnsiLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw, style);
     style = parsed.end;
     segments.push(parsed.segments);
-    text.push(parsed.segments.map((s) => s.text).join(''));
+    const only = parsed.segments.length === 1 ? parsed.segments[0] : undefined;
+    text.push(only ? only.text : parsed.segments.map((s) => s.text).join(''));
   }
   const excess = text.length - maxLines;
   if (excess > 0) {

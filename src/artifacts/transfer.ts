@@ -1,0 +1,151 @@
+/**
+ * Moving a job's artifacts between its working directory and the store: its declared paths
+ * stored after a successful end (a file as its bytes, a directory as a tar stream), its inputs
+ * placed before it starts. Everything streams: memory does not grow with an artifact's size.
+ */
+import { constants, createWriteStream } from 'node:fs';
+import { mkdir, open, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { create as packTar, extract as unpackTar } from 'tar';
+import type { ArtifactInput, ArtifactRecord, ArtifactSpec } from '../core/artifacts.ts';
+import type { ArtifactStore } from './store.ts';
+import { ArtifactTooLargeError } from './store.ts';
+
+/** What a deployment allows (CHAINR_ARTIFACT_MAX_BYTES, CHAINR_ARTIFACT_RUN_MAX_BYTES). */
+export interface ArtifactLimits {
+  /** Bytes of one stored artifact (a directory's tar stream). */
+  perArtifact: number;
+  /** Bytes of all the artifacts of one run. */
+  perRun: number;
+}
+
+export const DEFAULT_ARTIFACT_LIMITS: ArtifactLimits = {
+  perArtifact: 1024 ** 3,
+  perRun: 10 * 1024 ** 3,
+};
+
+/** The run's count of stored artifact bytes (kept with the run). */
+export interface RunArtifactBytes {
+  used(uid: string): Promise<number>;
+  /** Adds `delta` (negative to give back) and answers the new count. */
+  add(uid: string, delta: number): Promise<number>;
+}
+
+/** An input with the record of the attempt that stored it. */
+export interface PlacedInput extends ArtifactInput {
+  record: ArtifactRecord;
+}
+
+/**
+ * The file or directory at `path` inside `workDir`, opened for storing. Symbolic links are
+ * followed only while they stay inside the working directory (a job cannot have the worker
+ * read files of its own); inside a directory they are stored as links.
+ */
+export async function openArtifact(
+  workDir: string,
+  path: string,
+): Promise<{ kind: ArtifactRecord['kind']; body: Readable }> {
+  const root = await realpath(workDir);
+  const real = await realpath(join(root, path)).catch(() => undefined);
+  if (real === undefined) throw new Error(`${path} does not exist`);
+  if (real !== root && !real.startsWith(root + sep))
+    throw new Error(`${path} leads outside the job's working directory`);
+  const info = await stat(real);
+  if (info.isFile()) {
+    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    return { kind: 'file', body: handle.createReadStream() };
+  }
+  if (info.isDirectory()) {
+    const tar = packTar({ cwd: real, portable: true, follow: false }, ['.']);
+    return { kind: 'directory', body: Readable.from(tar, { objectMode: false }) };
+  }
+  throw new Error(`${path} is neither a file nor a directory`);
+}
+
+/** Unpacks a directory artifact's tar stream into `dest` (made if missing). */
+export async function unpackInto(body: Readable, dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  await new Promise<void>((resolve, reject) => {
+    // strict: a damaged archive is an error, not a warning; paths stay under dest (tar's default).
+    const unpack = unpackTar({ cwd: dest, strict: true, preserveOwner: false });
+    unpack.on('error', reject);
+    unpack.on('finish', () => resolve());
+    body.on('error', reject);
+    body.pipe(unpack);
+  });
+}
+
+/** Says which limit an artifact went over. */
+function tooLarge(name: string, limits: ArtifactLimits, used: number) {
+  return used + limits.perArtifact <= limits.perRun
+    ? `artifact "${name}" is larger than the limit of ${limits.perArtifact} bytes per artifact (CHAINR_ARTIFACT_MAX_BYTES)`
+    : `artifact "${name}" takes the run's artifacts over the limit of ${limits.perRun} bytes per run (CHAINR_ARTIFACT_RUN_MAX_BYTES; ${used} bytes stored before it)`;
+}
+
+/** One attempt's artifacts: what it produces and what it receives. */
+export class JobArtifacts {
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly attempt: { uid: string; job: string; attempt: number },
+    private readonly produces: ArtifactSpec[],
+    private readonly receives: PlacedInput[],
+    private readonly limits: ArtifactLimits,
+    private readonly runBytes: RunArtifactBytes,
+  ) {}
+
+  get hasInputs(): boolean {
+    return this.receives.length > 0;
+  }
+
+  /** Places each input at `<dir>/<from>/<name>`. */
+  async placeInputs(dir: string): Promise<void> {
+    for (const { from, name, record } of this.receives) {
+      const key = { uid: this.attempt.uid, job: from, attempt: record.attempt, name };
+      const dest = join(dir, from, name);
+      await mkdir(join(dir, from), { recursive: true });
+      const { body } = await this.store.get(key);
+      if (record.kind === 'directory') await unpackInto(body, dest);
+      else await pipeline(body, createWriteStream(dest, { flags: 'wx' }));
+    }
+  }
+
+  /**
+   * Stores the declared artifacts found under the job's working directory, within the limits;
+   * throws, saying which and why, when one is missing or too large.
+   */
+  async storeOutputs(workDir: string): Promise<ArtifactRecord[]> {
+    const { uid } = this.attempt;
+    const used = this.produces.length > 0 ? await this.runBytes.used(uid) : 0;
+    const records: ArtifactRecord[] = [];
+    let total = 0;
+    for (const { name, path } of this.produces) {
+      const left = Math.max(0, this.limits.perRun - used - total);
+      const { kind, body } = await openArtifact(workDir, path).catch((err: Error) => {
+        throw new Error(`artifact "${name}": ${err.message}`);
+      });
+      const key = { ...this.attempt, name };
+      const stored = await this.store
+        .put(key, body, Math.min(this.limits.perArtifact, left))
+        .catch((err: unknown) => {
+          body.destroy();
+          if (err instanceof ArtifactTooLargeError)
+            throw new Error(tooLarge(name, this.limits, used + total));
+          throw new Error(`artifact "${name}" could not be stored: ${(err as Error).message}`);
+        });
+      total += stored.size;
+      records.push({ name, kind, ...stored, attempt: this.attempt.attempt });
+    }
+    if (total === 0) return records;
+    // Jobs of the run storing at the same time are counted here, whichever ends first.
+    const after = await this.runBytes.add(uid, total);
+    if (after > this.limits.perRun) {
+      await this.runBytes.add(uid, -total);
+      throw new Error(
+        `the run's artifacts would take ${after} bytes, more than the limit of ${this.limits.perRun} bytes per run (CHAINR_ARTIFACT_RUN_MAX_BYTES)`,
+      );
+    }
+    return records;
+  }
+}

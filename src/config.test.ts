@@ -1,0 +1,116 @@
+/** docs/CONFIGURATION.md documents every variable the services read (src/config.ts). */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, executorRefusal, loadConfig, offers } from './config.ts';
+
+it('documents every environment variable src/config.ts reads in docs/CONFIGURATION.md', () => {
+  const source = readFileSync(new URL('./config.ts', import.meta.url), 'utf8');
+  const doc = readFileSync(new URL('../docs/CONFIGURATION.md', import.meta.url), 'utf8');
+  const read = new Set(
+    [...source.matchAll(/\benv(?:\.|, ')([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? ''),
+  );
+  // Set by Kubernetes in every pod: how chainr knows it runs in one, not a switch.
+  read.delete('KUBERNETES_SERVICE_HOST');
+  expect(read.size).toBeGreaterThan(30);
+  expect([...read].filter((name) => !doc.includes(`| \`${name}\``))).toEqual([]);
+});
+
+it('adds the host of CHAINR_PUBLIC_URL to the allowed hosts and names a bad entry', () => {
+  const config = loadConfig({
+    CHAINR_ALLOWED_HOSTS: 'Chainr.Internal, ops',
+    CHAINR_PUBLIC_URL: 'https://chainr.example.com/',
+  });
+  expect(config.gate.allowedHosts).toEqual(['chainr.internal', 'ops', 'chainr.example.com']);
+  expect(() => loadConfig({ CHAINR_ALLOWED_HOSTS: 'http://chainr.example.com:8080' })).toThrow(
+    /CHAINR_ALLOWED_HOSTS: expected host names .* got "http:\/\/chainr.example.com:8080"/,
+  );
+});
+
+describe('executors offered', () => {
+  it('offers local by default only while auth is off', () => {
+    expect(offers(loadConfig({}), 'local')).toBe(true);
+    const withAuth = loadConfig({ CHAINR_TOKENS_FILE: 'tokens.yaml' });
+    expect(offers(withAuth, 'local')).toBe(false);
+    expect(offers(withAuth, 'kubernetes')).toBe(true);
+    expect(executorRefusal(withAuth, 'local')).toMatch(
+      /^the local executor is off when auth is on \(CHAINR_TOKENS_FILE\).*CHAINR_EXECUTORS/,
+    );
+  });
+
+  it('offers exactly CHAINR_EXECUTORS when it is set, auth or not', () => {
+    const config = loadConfig({
+      CHAINR_TOKENS_FILE: 'tokens.yaml',
+      CHAINR_EXECUTORS: 'local, noop',
+    });
+    expect(offers(config, 'local')).toBe(true);
+    expect(offers(config, 'container')).toBe(false);
+    expect(config.container).toBeUndefined();
+    expect(executorRefusal(config, 'kubernetes')).toBe(
+      'executor "kubernetes" is not offered by this deployment (CHAINR_EXECUTORS: local, noop)',
+    );
+  });
+
+  it('refuses a name that is not an executor', () => {
+    expect(() => loadConfig({ CHAINR_EXECUTORS: 'local,docker' })).toThrow(
+      new ConfigError(
+        'CHAINR_EXECUTORS: "docker" is not an executor (expected a list of local, container, kubernetes, noop)',
+      ),
+    );
+  });
+
+  it('reads the log limits, refusing a line limit too small to hold a marker', () => {
+    const config = loadConfig({ CHAINR_LOG_LINE_BYTES: '4096', CHAINR_LOG_JOB_BYTES: '1048576' });
+    expect(config.logLimits).toEqual({ maxLineBytes: 4096, maxJobBytes: 1048576 });
+    expect(() => loadConfig({ CHAINR_LOG_LINE_BYTES: '10' })).toThrow(
+      'CHAINR_LOG_LINE_BYTES: expected an integer >= 256, got "10"',
+    );
+  });
+});
+
+it('raises the job limit up to 10,000 and no further', () => {
+  expect(loadConfig({ CHAINR_MAX_JOBS: '10000' }).maxJobsPerPipeline).toBe(10_000);
+  expect(() => loadConfig({ CHAINR_MAX_JOBS: '10001' })).toThrow(
+    'CHAINR_MAX_JOBS: expected at most 10000, got 10001',
+  );
+});
+
+it('keeps the Redis command timeout longer than a replica WAIT', () => {
+  expect(loadConfig({}).redisTimeoutMs).toBe(3000);
+  expect(loadConfig({ CHAINR_REDIS_TIMEOUT: '1s' }).redisTimeoutMs).toBe(1000);
+  expect(() =>
+    loadConfig({
+      CHAINR_WAIT_REPLICAS: '1',
+      CHAINR_WAIT_TIMEOUT: '5s',
+      CHAINR_REDIS_TIMEOUT: '5s',
+    }),
+  ).toThrow('CHAINR_REDIS_TIMEOUT (5000 ms) must be longer than CHAINR_WAIT_TIMEOUT (5000 ms)');
+});
+
+describe('artifacts', () => {
+  it('stores under the data directory unless a bucket is named', () => {
+    const config = loadConfig({ CHAINR_DATA_DIR: '/var/lib/chainr' });
+    expect(config.artifacts.dir).toBe('/var/lib/chainr/artifacts');
+    expect(config.artifacts.s3).toBeUndefined();
+    expect(config.artifacts.limits).toEqual({ perArtifact: 1024 ** 3, perRun: 10 * 1024 ** 3 });
+  });
+
+  it('uses the bucket, path-style with an endpoint, and names a bad setting', () => {
+    const config = loadConfig({
+      CHAINR_ARTIFACTS_S3_BUCKET: 'runs',
+      CHAINR_ARTIFACTS_S3_ENDPOINT: 'http://minio:9000',
+      AWS_REGION: 'eu-west-3',
+      CHAINR_ARTIFACT_MAX_BYTES: '1000',
+    });
+    expect(config.artifacts.s3).toEqual({
+      bucket: 'runs',
+      prefix: 'chainr/',
+      endpoint: 'http://minio:9000',
+      region: 'eu-west-3',
+      forcePathStyle: true,
+    });
+    expect(config.artifacts.limits.perArtifact).toBe(1000);
+    expect(() =>
+      loadConfig({ CHAINR_ARTIFACTS_S3_BUCKET: 'runs', CHAINR_ARTIFACTS_S3_PATH_STYLE: 'yes' }),
+    ).toThrow('CHAINR_ARTIFACTS_S3_PATH_STYLE: expected 0 or 1, got "yes"');
+  });
+});
