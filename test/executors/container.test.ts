@@ -71,6 +71,29 @@ describe.skipIf(!available)('container executor with podman', () => {
       spawn: engineSpawner('podman', engine?.env()),
     });
 
+  it('stops a container whose start is slow: the timeout comes while it is still being created', async () => {
+    const direct = engineSpawner('podman', engine?.env());
+    // `podman stop` on a container not started yet succeeds and does nothing: the start after it
+    // would run the job to its end.
+    const slowStart = engineSpawner('sh', engine?.env());
+    const slow = new ContainerExecutor({
+      engine: 'podman',
+      ...(engine && { workRoot: engine.workRoot }),
+      stopGraceSeconds: 1,
+      spawn: (args, env) =>
+        args[0] === 'start'
+          ? slowStart(['-c', 'sleep 2; exec podman "$@"', 'sh', ...args], env)
+          : direct(args, env),
+    });
+    const startedAt = Date.now();
+    const result = await slow.run(
+      { ...request('echo started; sleep 60; echo finished'), timeoutMs: 500 },
+      { onLog: () => undefined, signal: new AbortController().signal },
+    );
+    expect(result).toEqual({ status: 'FAILED', exitCode: null, reason: 'timed out after 500ms' });
+    expect(Date.now() - startedAt).toBeLessThan(30_000);
+  }, 90_000);
+
   it("bind-mounts the run's workspace at the same path: a file written by one job is read by the next; read-only refuses writes", async () => {
     const root = mkdtempSync(join(tmpdir(), 'chainr-container-workspaces-'));
     try {

@@ -129,12 +129,13 @@ export class ContainerExecutor implements Executor {
       }
     });
     let stopReason: string | undefined;
+    let over = false;
     let detach: () => void = () => undefined;
     const detached = new Promise<'detached'>((resolve) => (detach = () => resolve('detached')));
     const stop = (reason: string) => {
       if (stopReason !== undefined) return;
       stopReason = reason;
-      void capture(this.spawn(['stop', '-t', String(this.options.stopGraceSeconds ?? 10), name]));
+      void this.stopUntilOver(name, () => over);
     };
     const onAbort = () => {
       const reason = reasonText(io.signal.reason);
@@ -152,6 +153,7 @@ export class ContainerExecutor implements Executor {
     // Attached, the container has ended when its output ends; re-attached, `wait` says when.
     const waiter = attached ? this.spawn(['wait', name]) : undefined;
     const ended = await Promise.race([waiter ? capture(waiter) : streamed, detached]);
+    over = true;
     io.signal.removeEventListener('abort', onAbort);
     clearTimeout(timeout);
     if (ended === 'detached') {
@@ -168,6 +170,18 @@ export class ContainerExecutor implements Executor {
     await capture(this.spawn(['rm', '--force', name]));
     await rm(dir, { recursive: true, force: true });
     return result;
+  }
+
+  /**
+   * Stops the container, asking again until it is over: a stop that reaches the engine while the
+   * container is still being started finds nothing running, and the container would then run on.
+   */
+  private async stopUntilOver(name: string, isOver: () => boolean): Promise<void> {
+    const grace = String(this.options.stopGraceSeconds ?? 10);
+    while (!isOver()) {
+      await capture(this.spawn(['stop', '-t', grace, name]));
+      if (!isOver()) await new Promise((r) => setTimeout(r, RESTOP_INTERVAL_MS));
+    }
   }
 
   private async result(
@@ -209,6 +223,9 @@ export class ContainerExecutor implements Executor {
     };
   }
 }
+
+/** How soon a stop that left the container running is asked again. */
+const RESTOP_INTERVAL_MS = 1000;
 
 function lastLine(text: string): string {
   return (
