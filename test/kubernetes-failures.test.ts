@@ -88,6 +88,26 @@ describe('kubernetes executor: jobs that cannot run', () => {
     });
   });
 
+  it('ends a timed-out attempt itself, and deletes its Job, when the Job controller is behind', async () => {
+    h.sim.faults.deadlinesLate = true;
+    try {
+      const request = h.request('echo started; sleep 30', { timeoutMs: 1000 });
+      const name = h.jobName(request);
+      const startedAt = Date.now();
+      const run = h.start(request, h.executor({ timing: { deadlineMarginMs: 500 } }));
+      expect(await run.result).toEqual({
+        status: 'FAILED',
+        exitCode: null,
+        reason: 'timed out after 1s',
+      });
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
+      expect(jobExists(name)).toBe(false);
+      await until(() => podsOf(name).length === 0, 'the pod to be deleted');
+    } finally {
+      h.sim.faults.deadlinesLate = false;
+    }
+  });
+
   it("fails with the API server's words when the Job is invalid", async () => {
     const request = h.request('true', { resources: { requests: { cpu: 'lots' } } });
     const result = await h.start(request).result;

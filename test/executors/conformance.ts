@@ -55,6 +55,8 @@ export interface ConformanceTarget {
  */
 const SLEEP_S = 60;
 const STOPPED_WITHIN_MS = (SLEEP_S * 1000) / 2;
+/** Beyond the sleep: a job that is not stopped fails on its result and duration, not on a timeout. */
+const OUTLIVED_TEST_TIMEOUT_MS = (SLEEP_S + 30) * 1000;
 
 /** `it` for a capability the executor has; nothing at all for one it declares it lacks. */
 const whenSupported = (supported: boolean): typeof it =>
@@ -194,17 +196,20 @@ export function executorConformance(target: ConformanceTarget): void {
       expect(jobLines(logs).map((l) => l.line)).not.toContain('finished');
     });
 
-    whenSupported(target.supports.timeout)('fails a job that outlives its timeout', async () => {
-      const { result, logs, endedAt } = await execute(
-        attempt(`echo started; sleep ${SLEEP_S}; echo finished`, { timeoutMs: 1000 }),
-      );
-      expect(result.status).toBe('FAILED');
-      expect(result.exitCode).toBeNull();
-      expect(result.reason).toMatch(/^timed out after 1s/);
-      const startedAt = logs.find((l) => l.line === 'started')?.at ?? Number.NaN;
-      expect(endedAt - startedAt).toBeLessThan(STOPPED_WITHIN_MS);
-      expect(jobLines(logs).map((l) => l.line)).toEqual(['started']);
-    });
+    whenSupported(target.supports.timeout)(
+      'fails a job that outlives its timeout',
+      async () => {
+        const { result, logs, endedAt } = await execute(
+          attempt(`echo started; sleep ${SLEEP_S}; echo finished`, { timeoutMs: 1000 }),
+        );
+        expect(result, JSON.stringify(logs)).toMatchObject({ status: 'FAILED', exitCode: null });
+        expect(result.reason).toMatch(/^timed out after 1s/);
+        const startedAt = logs.find((l) => l.line === 'started')?.at ?? Number.NaN;
+        expect(endedAt - startedAt).toBeLessThan(STOPPED_WITHIN_MS);
+        expect(jobLines(logs).map((l) => l.line)).toEqual(['started']);
+      },
+      OUTLIVED_TEST_TIMEOUT_MS,
+    );
 
     whenSupported(target.supports.outputs)(
       'returns the key=value lines the job wrote to $CHAINR_OUTPUTS',
@@ -279,10 +284,15 @@ export function executorConformance(target: ConformanceTarget): void {
     whenSupported(exec && target.supports.timeout)(
       'stops a program that outlives its timeout',
       async () => {
-        const { result } = await execute(program(['sleep', String(SLEEP_S)], { timeoutMs: 1000 }));
-        expect(result.status).toBe('FAILED');
+        const startedAt = Date.now();
+        const { result, logs, endedAt } = await execute(
+          program(['sleep', String(SLEEP_S)], { timeoutMs: 1000 }),
+        );
+        expect(result, JSON.stringify(logs)).toMatchObject({ status: 'FAILED', exitCode: null });
         expect(result.reason).toMatch(/^timed out after 1s/);
+        expect(endedAt - startedAt).toBeLessThan(STOPPED_WITHIN_MS);
       },
+      OUTLIVED_TEST_TIMEOUT_MS,
     );
 
     const reattach = target.supports.reattach;

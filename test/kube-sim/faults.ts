@@ -37,6 +37,8 @@ export class Faults {
   readonly oomKill = new Set<string>();
   /** Pods the scheduler cannot place, with its message; cleared, they get scheduled. */
   unschedulable: { match: (pod: SimPod) => boolean; message: string } | undefined;
+  /** The Job controller is behind: it does not end Jobs at their activeDeadlineSeconds. */
+  deadlinesLate = false;
   /** Requests RBAC denies. */
   readonly forbidden: RequestMatcher[] = [];
   private readonly injections: Injection[] = [];

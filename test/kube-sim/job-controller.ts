@@ -7,6 +7,7 @@
  */
 import type { IJobCondition } from 'kubernetes-models/batch/v1/JobCondition';
 import { podForJob } from './defaults.ts';
+import type { Faults } from './faults.ts';
 import type { Kubelet } from './kubelet.ts';
 import { apiTime, type SimJob, type SimPod, type Store, type StoreEvent } from './store.ts';
 
@@ -36,6 +37,7 @@ export class JobController {
   constructor(
     private readonly store: Store,
     private readonly kubelet: Kubelet,
+    private readonly faults: Faults,
   ) {
     this.unsubscribe = store.onChange((e) => this.react(e));
   }
@@ -132,6 +134,7 @@ export class JobController {
   private expire(namespace: string, name: string, uid: string): void {
     const job = this.store.get('jobs', namespace, name);
     if (!job || job.metadata.uid !== uid || isFinished(job) || has(job, 'FailureTarget')) return;
+    if (this.faults.deadlinesLate) return;
     this.store.update('jobs', namespace, name, (j) => {
       j.status = {
         ...j.status,

@@ -85,7 +85,7 @@ export class KubeSim {
       killGraceMs: options.killGraceMs,
       ...(options.images && { images: options.images }),
     });
-    this.controller = new JobController(this.store, this.kubelet);
+    this.controller = new JobController(this.store, this.kubelet, this.faults);
     this.claims = new ClaimController(this.store);
     this.api = {
       store: this.store,

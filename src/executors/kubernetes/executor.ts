@@ -52,6 +52,7 @@ const DEFAULT_TIMING: Timing = {
   resyncMs: 30_000,
   informerIdleMs: 30_000,
   cacheMissCheckMs: 5_000,
+  deadlineMarginMs: 10_000,
 };
 
 const failed = (reason: string): ExecutionResult => ({ status: 'FAILED', exitCode: null, reason });

@@ -9,7 +9,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { ExecutionIO, ExecutionRequest, ExecutionResult } from '../executor.ts';
 import { cutLine, DEFAULT_MAX_LINE_BYTES } from '../lines.ts';
-import { assess, mergeProblem, type PendingProblem } from './assess.ts';
+import { assess, formatDuration, mergeProblem, type PendingProblem } from './assess.ts';
 import { sleep } from './backoff.ts';
 import type { KubernetesClient } from './client.ts';
 import { classifyApiError } from './errors.ts';
@@ -32,6 +32,11 @@ export interface Timing extends InformerTiming {
    * requests queued would be lost.
    */
   logDrainMs: number;
+  /**
+   * How long past the attempt's timeout the worker waits for the Job controller to end the Job
+   * (activeDeadlineSeconds) before it ends the attempt itself.
+   */
+  deadlineMarginMs: number;
 }
 
 export interface WarnLogger {
@@ -172,6 +177,14 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
     trackPending(a.pending);
   }
 
+  const { timeoutMs } = request;
+  const deadlineTimer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () => giveUp(`timed out after ${formatDuration(timeoutMs)}`),
+          timeoutMs + timing.deadlineMarginMs,
+        );
   const onAbort = () => finish({ kind: 'aborted', reason: io.signal.reason });
   io.signal.addEventListener('abort', onAbort, { once: true });
   if (io.signal.aborted) onAbort();
@@ -183,6 +196,7 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
   clearTimeout(graceTimer);
   clearTimeout(podReportTimer);
   clearTimeout(missTimer);
+  clearTimeout(deadlineTimer);
   for (const u of unsubscribe) u();
   cache.release();
   const streaming = log;
