@@ -714,6 +714,53 @@ describe('retry in place and resubmit', () => {
     expect((await get(h.url, uid)).status).toBe('SUCCESSFUL');
   });
 
+  it('re-runs the fallback of a retried failure with it: once the job succeeds, its fallback is skipped', async () => {
+    const d = dir();
+    const pipeline = {
+      kind: 'Pipeline',
+      params: { dir: {} },
+      jobs: {
+        load: job(
+          'if [ -e "$CHAINR_PARAM_DIR"/up ]; then echo loaded; else rm -f "$CHAINR_PARAM_DIR"/x; touch "$CHAINR_PARAM_DIR"/up; exit 1; fi',
+        ),
+        restore: job(count('"$CHAINR_PARAM_DIR"/restore'), {
+          dependsOn: [{ job: 'load', conditions: { failure: true } }],
+        }),
+        report: job('echo report', { dependsOn: [{ job: 'load' }] }),
+        publish: job('echo publish', { dependsOn: [{ anyOf: ['load', 'restore'] }] }),
+      },
+    };
+    const failed = await runToEnd(h.url, { pipeline, params: { dir: d } });
+    expect(statuses(failed as unknown as RunBody)).toEqual({
+      load: 'FAILED',
+      restore: 'SUCCESSFUL',
+      report: 'SKIPPED',
+      publish: 'SUCCESSFUL',
+    });
+
+    await accepted(await post(h.url, `/api/runs/${failed.metadata.uid}/retry`));
+    const run = (await waitForEnd(h.url, failed.metadata.uid)) as unknown as Run;
+    expect(run.status).toBe('SUCCESSFUL');
+    expect(statuses(run as unknown as RunBody)).toEqual({
+      load: 'SUCCESSFUL',
+      restore: 'SKIPPED',
+      report: 'SUCCESSFUL',
+      publish: 'SUCCESSFUL',
+    });
+    // The fallback ran once, for the first attempt's failure; its run is in its history.
+    expect(readFileSync(join(d, 'restore'), 'utf8').trim()).toBe('1');
+    const restore = jobOf(run, 'restore');
+    expect(restore.attempts.map((x) => [x.attempt, x.status])).toEqual([
+      [1, 'SUCCESSFUL'],
+      [2, 'SKIPPED'],
+    ]);
+    expect(restore.reason).toContain('dependency "load" ended SUCCESSFUL');
+    expect(jobOf(run, 'publish').attempts.map((x) => x.status)).toEqual([
+      'SUCCESSFUL',
+      'SUCCESSFUL',
+    ]);
+  });
+
   it('refuses to retry a run that has not ended; retries a canceled one', async () => {
     const d = dir();
     const run = await accepted(

@@ -168,6 +168,10 @@ describe('the monitoring UI', () => {
     const page = await open(`/runs/${run.metadata.uid}/jobs/load`);
     await page.locator('.job-panel[data-job="load"]').waitFor();
     await page.getByRole('button', { name: 'Retry' }).click();
+    await page
+      .getByRole('dialog')
+      .getByText('a fallback that ran because of a failure is skipped if the job now succeeds')
+      .waitFor();
     await page.getByRole('dialog').getByRole('button', { name: 'Retry' }).click();
     await page.locator('.job-panel .stats dd', { hasText: /^2$/ }).waitFor({ timeout: 15_000 });
     await page.locator('.job-panel caption', { hasText: 'Attempts' }).waitFor({ timeout: 15_000 });

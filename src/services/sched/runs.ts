@@ -252,8 +252,9 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
   resource(app, '/api/runs/:uid/retry', {
     POST: {
       schema: {
-        summary:
-          'Retry an ended run in place: its FAILED, SKIPPED and CANCELED jobs run again as new attempts; SUCCESSFUL ones are kept',
+        summary: 'Retry an ended run in place',
+        description:
+          'Its FAILED, SKIPPED and CANCELED jobs run again as new attempts, and every job downstream of them is decided again (a fallback is skipped if its job now succeeds); the jobs upstream keep their results.',
         operationId: 'retryRun',
         tags: ['runs'],
         params: uidParams,

@@ -1,6 +1,8 @@
---[[ Retries an ended run in place: its FAILED, SKIPPED and CANCELED jobs get a new attempt and
-  are decided again as their dependencies end; SUCCESSFUL jobs are kept. Each re-run job's
-  previous attempt joins its history.
+--[[ Retries an ended run in place: its FAILED, SKIPPED and CANCELED jobs, and every job downstream
+  of them, get a new attempt and are decided again as their dependencies end; the other jobs are
+  kept. Downstream jobs are re-run too because they were decided by the failure being retried (a
+  fallback ran because of it, a cleanup after it): the run ends as if the new results had been the
+  first. Each re-run job's previous attempt joins its history.
   KEYS[1] run hash
   KEYS[2] event stream
   KEYS[3] the run's spec hash (a forEach job expanded writes its instances' specs)
@@ -23,11 +25,26 @@ if s[1] ~= 'FAILED' and s[1] ~= 'CANCELED' then return {'running', s[1]} end
 
 local jobs = split(s[2], ',')
 local rerun = {}
-local kept = 0
+local downstream = {}
 for _, job in ipairs(jobs) do
   local st = redis.call('HGET', run.key, job .. '.status')
-  if st == 'FAILED' or st == 'SKIPPED' or st == 'CANCELED' then rerun[job] = true
-  else kept = kept + 1 end
+  if st == 'FAILED' or st == 'SKIPPED' or st == 'CANCELED' then
+    rerun[job] = true
+    table.insert(downstream, job)
+  end
+end
+while #downstream > 0 do
+  local job = table.remove(downstream)
+  for _, d in ipairs(split(redis.call('HGET', run.key, job .. '.next') or '', ',')) do
+    if not rerun[d] then
+      rerun[d] = true
+      table.insert(downstream, d)
+    end
+  end
+end
+local kept = 0
+for _, job in ipairs(jobs) do
+  if not rerun[job] then kept = kept + 1 end
 end
 
 for _, job in ipairs(jobs) do
@@ -35,8 +52,9 @@ for _, job in ipairs(jobs) do
     local f = redis.call('HMGET', run.key, job .. '.attempt', job .. '.status', job .. '.started',
       job .. '.finished', job .. '.exit', job .. '.reason', job .. '.attempts', job .. '.deps')
     local history = cjson.decode(f[7] or '[]')
+    -- A field HMGET did not find is `false`, which cjson would write: `or nil` leaves it out.
     table.insert(history, {attempt = tonumber(f[1]), status = f[2], startedAt = tonumber(f[3]),
-      finishedAt = tonumber(f[4]), exitCode = tonumber(f[5]), reason = f[6]})
+      finishedAt = tonumber(f[4]), exitCode = tonumber(f[5]), reason = f[6] or nil})
     local wait = 0
     for dep in string.gmatch(f[8] or '', '([^=;]+)=[^;]+') do
       if rerun[dep] then wait = wait + 1 end

@@ -19,7 +19,7 @@ const QUESTIONS: Record<Action, { title: string; body: string; confirm: string; 
     },
     retry: {
       title: 'Retry this run?',
-      body: 'The jobs that failed or were canceled run again, and then whatever depends on them.',
+      body: 'The jobs that failed, were skipped or were canceled run again, and every job after them is decided again: a fallback that ran because of a failure is skipped if the job now succeeds. The jobs before them keep their results.',
       confirm: 'Retry',
       danger: false,
     },
