@@ -3,7 +3,7 @@
  * joins, tolerated failures and conditions, with the examples of docs/PIPELINES.md run as they
  * are written there.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -411,6 +411,46 @@ describe('dynamic fan-out (docs example "fan-out")', () => {
       'forEach: jobs.list.outputs.files is not a JSON array: nope',
     );
     expect(run.status).toBe('FAILED');
+  });
+
+  it('retried, re-runs the failed instances only, then the group and the join', async () => {
+    const flags = mkdtempSync(join(tmpdir(), 'foreach-retry-'));
+    const yaml = withRuns(example('fan-out'), {
+      convert: `if [ "$CHAINR_ITEM" = b.csv ] && [ ! -e ${flags}/b ]; then touch ${flags}/b; exit 1; fi; touch ${flags}/ran-$CHAINR_ITEM-$CHAINR_ATTEMPT`,
+    });
+    const failed = await runToEnd(yaml, 'application/json');
+    expect(statuses(failed)).toMatchObject({ 'convert-1': 'FAILED', convert: 'FAILED' });
+    const retried = await fetch(`${h.url}/api/runs/${failed.metadata.uid}/retry`, {
+      method: 'POST',
+    });
+    expect(retried.status).toBe(202);
+    const run = (await waitForEnd(h.url, failed.metadata.uid)) as unknown as Run;
+    expect(run.jobs.map((j) => j.name)).toEqual([
+      'list',
+      'convert',
+      'convert-0',
+      'convert-1',
+      'convert-2',
+      'merge',
+    ]);
+    expect(statuses(run)).toEqual({
+      list: 'SUCCESSFUL',
+      convert: 'SUCCESSFUL',
+      'convert-0': 'SUCCESSFUL',
+      'convert-1': 'SUCCESSFUL',
+      'convert-2': 'SUCCESSFUL',
+      merge: 'SUCCESSFUL',
+    });
+    expect(run.jobs.map((j) => [j.name, j.attempt])).toEqual([
+      ['list', 1],
+      ['convert', 2],
+      ['convert-0', 1],
+      ['convert-1', 2],
+      ['convert-2', 1],
+      ['merge', 2],
+    ]);
+    expect(readdirSync(flags).sort()).toEqual(['b', 'ran-a.csv-1', 'ran-b.csv-2', 'ran-c.csv-1']);
+    expect(run.status).toBe('SUCCESSFUL');
   });
 
   it('fails the group when an instance fails, and skips the join', async () => {

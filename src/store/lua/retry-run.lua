@@ -50,7 +50,8 @@ end
 for _, job in ipairs(jobs) do
   if rerun[job] then
     local f = redis.call('HMGET', run.key, job .. '.attempt', job .. '.status', job .. '.started',
-      job .. '.finished', job .. '.exit', job .. '.reason', job .. '.attempts', job .. '.deps')
+      job .. '.finished', job .. '.exit', job .. '.reason', job .. '.attempts', job .. '.deps',
+      job .. '.items')
     local history = cjson.decode(f[7] or '[]')
     -- A field HMGET did not find is `false`, which cjson would write: `or nil` leaves it out.
     table.insert(history, {attempt = tonumber(f[1]), status = f[2], startedAt = tonumber(f[3]),
@@ -63,6 +64,9 @@ for _, job in ipairs(jobs) do
       job .. '.status', 'PENDING', job .. '.wait', wait, job .. '.base', tonumber(f[1]) + 1)
     redis.call('HDEL', run.key, job .. '.started', job .. '.finished', job .. '.exit', job .. '.reason',
       job .. '.outputs', job .. '.artifacts', job .. '.queued', job .. '.via', job .. '.cont')
+    -- An expanded forEach job keeps its instances (its `.deps` now): RUNNING again, it waits for
+    -- those re-run, and ends by all of them as after its expansion.
+    if f[9] then redis.call('HSET', run.key, job .. '.status', 'RUNNING', job .. '.started', run.now) end
   end
 end
 redis.call('HDEL', run.key, 'failedJobs', 'tolerated', 'held', 'finished', 'reason')
