@@ -1,0 +1,50 @@
+/**
+ * A job's log as the archive stores it: its lines as a JSON array of `[stream, text]` pairs
+ * (`o` stdout, `e` stderr), gzip-compressed. Logs are mostly repeated text: they shrink several
+ * times over, and the archive's rows stay small.
+ */
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+
+export const LOG_ENCODING = 'gzip-json';
+
+export interface ArchivedLogLine {
+  line: string;
+  stream: 'stdout' | 'stderr';
+}
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+export async function encodeLog(
+  lines: readonly ArchivedLogLine[],
+): Promise<{ data: Buffer; lines: number; bytes: number }> {
+  let bytes = 0;
+  const pairs = lines.map((l) => {
+    bytes += Buffer.byteLength(l.line);
+    return [l.stream === 'stderr' ? 'e' : 'o', l.line];
+  });
+  return { data: await gzipAsync(JSON.stringify(pairs)), lines: lines.length, bytes };
+}
+
+/** The lines back; `where` names the log in the error when the stored value cannot be read. */
+export async function decodeLog(
+  encoding: string,
+  data: Buffer,
+  where: string,
+): Promise<ArchivedLogLine[]> {
+  if (encoding !== LOG_ENCODING)
+    throw new Error(`${where}: log stored as "${encoding}", which this chainr cannot read`);
+  let pairs: unknown;
+  try {
+    pairs = JSON.parse((await gunzipAsync(data)).toString('utf8'));
+  } catch (err) {
+    throw new Error(`${where}: stored log is not gzip-compressed JSON (${(err as Error).message})`);
+  }
+  if (!Array.isArray(pairs)) throw new Error(`${where}: stored log is not a list of lines`);
+  return pairs.map((pair: unknown, i) => {
+    if (!Array.isArray(pair) || typeof pair[1] !== 'string' || (pair[0] !== 'o' && pair[0] !== 'e'))
+      throw new Error(`${where}: stored log line ${i} is not ["o"|"e", text]`);
+    return { line: pair[1], stream: pair[0] === 'e' ? 'stderr' : 'stdout' };
+  });
+}

@@ -1,0 +1,334 @@
+/**
+ * The archive of ended runs in SQL (SQLite or PostgreSQL, through Kysely): archive a run with its
+ * logs, read it back as the live store would give it (RunRecord, for the same views), list runs
+ * newest first with the live list's filters and cursor, and apply retention in batches.
+ */
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import type { Requirement } from '../core/selector.ts';
+import { isTerminalRun, RUN_STATUSES, type RunStatus } from '../core/types.ts';
+import type { RunRecord, RunSummary } from '../store/run-hash.ts';
+import type { RunFilter } from '../store/runs.ts';
+import { decodeLog, encodeLog, LOG_ENCODING, type ArchivedLogLine } from './log-codec.ts';
+import type { ArchiveDatabase, JobAttemptsTable, RunsTable } from './schema.ts';
+
+/** How long ended runs stay in the archive, per status: by age (since they ended) and by count. */
+export type ArchiveRetention = Partial<
+  Record<RunStatus, { maxAgeMs?: number; /** The newest this many are kept. */ keep?: number }>
+>;
+
+/** Rows sent in one INSERT: well under either backend's limit of bound parameters. */
+const INSERT_CHUNK = 200;
+/** Runs deleted per transaction by retention: short transactions that never stall the others. */
+export const DEFAULT_RETENTION_BATCH = 500;
+/** The most runs one list page may ask for. */
+export const MAX_PAGE = 1000;
+
+const SUMMARY_COLUMNS = [
+  'uid',
+  'name',
+  'status',
+  'reason',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'labels',
+  'params',
+  'jobs',
+] as const;
+
+type SummaryRow = Pick<RunsTable, (typeof SUMMARY_COLUMNS)[number]>;
+
+const optional = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+function summaryOf(row: SummaryRow): RunSummary {
+  return {
+    uid: row.uid,
+    status: row.status as RunStatus,
+    reason: optional(row.reason),
+    name: optional(row.name),
+    labels: JSON.parse(row.labels) as RunSummary['labels'],
+    params: JSON.parse(row.params) as RunSummary['params'],
+    createdAt: Number(row.created_at),
+    startedAt: row.started_at === null ? undefined : Number(row.started_at),
+    finishedAt: Number(row.finished_at),
+    jobs: JSON.parse(row.jobs) as RunSummary['jobs'],
+  };
+}
+
+/** Every attempt of every job, the current one included, as rows. */
+function attemptRows(run: RunRecord): JobAttemptsTable[] {
+  return run.jobs.flatMap((job) =>
+    [
+      ...job.attempts,
+      {
+        attempt: job.attempt,
+        status: job.status,
+        startedAt: job.startedAt,
+        finishedAt: job.finishedAt,
+        exitCode: job.exitCode,
+        reason: job.reason,
+      },
+    ].map((a) => ({
+      run_uid: run.uid,
+      job: job.name,
+      attempt: a.attempt,
+      status: a.status,
+      executor: job.executor,
+      started_at: a.startedAt ?? null,
+      finished_at: a.finishedAt ?? null,
+      exit_code: a.exitCode ?? null,
+      reason: a.reason ?? null,
+    })),
+  );
+}
+
+function chunks<T>(rows: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) out.push(rows.slice(i, i + INSERT_CHUNK));
+  return out;
+}
+
+/** A run's label requirement as a condition on its label rows (core/selector.ts: matches). */
+function labelCondition(
+  eb: ExpressionBuilder<ArchiveDatabase, 'chainr_runs'>,
+  r: Requirement,
+): Expression<SqlBool> {
+  const labelled = (value?: string) => {
+    let rows = eb
+      .selectFrom('chainr_run_labels')
+      .select(sql.lit(1).as('one'))
+      .whereRef('chainr_run_labels.run_uid', '=', 'chainr_runs.uid')
+      .where('chainr_run_labels.key', '=', r.key);
+    if (value !== undefined) rows = rows.where('chainr_run_labels.value', '=', value);
+    return eb.exists(rows);
+  };
+  switch (r.op) {
+    case '=':
+      return labelled(r.value);
+    case '!=':
+      return eb.not(labelled(r.value));
+    case 'exists':
+      return labelled();
+    case '!exists':
+      return eb.not(labelled());
+  }
+}
+
+function checkCount(what: string, value: number | undefined, min: number, max = Infinity) {
+  if (value !== undefined && (!Number.isInteger(value) || value < min || value > max))
+    throw new RangeError(
+      `${what}: expected an integer from ${min}${max === Infinity ? '' : ` to ${max}`}, got ${value}`,
+    );
+}
+
+export class ArchiveStore {
+  constructor(private readonly db: Kysely<ArchiveDatabase>) {}
+
+  /**
+   * Stores an ended run with its jobs' logs (by job name) in one transaction. Idempotent: a run
+   * already archived is left as it is and the answer is false.
+   */
+  async archive(
+    run: RunRecord,
+    logs: Readonly<Record<string, readonly ArchivedLogLine[]>>,
+    now: number,
+  ): Promise<boolean> {
+    if (!isTerminalRun(run.status))
+      throw new Error(`run ${run.uid} is ${run.status}: only a run that has ended is archived`);
+    if (run.finishedAt === undefined)
+      throw new Error(`run ${run.uid} is ${run.status} but has no end time: it cannot be archived`);
+    const jobNames = new Set(run.jobs.map((j) => j.name));
+    const stranger = Object.keys(logs).find((job) => !jobNames.has(job));
+    if (stranger !== undefined)
+      throw new Error(`run ${run.uid} has no job "${stranger}", yet a log was given for it`);
+    // Compressed before the transaction opens: it holds its locks for the writes alone.
+    const encoded = await Promise.all(
+      Object.entries(logs).map(async ([job, lines]) => ({ job, ...(await encodeLog(lines)) })),
+    );
+    const labels = Object.entries(run.labels).map(([key, value]) => ({
+      run_uid: run.uid,
+      key,
+      value,
+    }));
+    return this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('chainr_runs')
+        .values({
+          uid: run.uid,
+          name: run.name ?? null,
+          status: run.status,
+          reason: run.reason ?? null,
+          created_at: run.createdAt,
+          started_at: run.startedAt ?? null,
+          finished_at: run.finishedAt as number,
+          archived_at: now,
+          labels: JSON.stringify(run.labels),
+          params: JSON.stringify(run.params),
+          jobs: JSON.stringify(run.jobs),
+          pipeline: JSON.stringify(run.pipeline),
+        })
+        .onConflict((oc) => oc.column('uid').doNothing())
+        .executeTakeFirst();
+      // Already there (archived before, or by another archiver just now, whose insert this one
+      // waited for): nothing more to write.
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      for (const rows of chunks(labels))
+        await trx.insertInto('chainr_run_labels').values(rows).execute();
+      for (const rows of chunks(attemptRows(run)))
+        await trx.insertInto('chainr_job_attempts').values(rows).execute();
+      for (const rows of chunks(encoded))
+        await trx
+          .insertInto('chainr_job_logs')
+          .values(
+            rows.map((l) => ({
+              run_uid: run.uid,
+              job: l.job,
+              encoding: LOG_ENCODING,
+              lines: l.lines,
+              bytes: l.bytes,
+              data: l.data,
+            })),
+          )
+          .execute();
+      return true;
+    });
+  }
+
+  /** An archived run, as the live store reads one (RunStore.get); undefined if not archived. */
+  async get(uid: string): Promise<RunRecord | undefined> {
+    const row = await this.db
+      .selectFrom('chainr_runs')
+      .select([...SUMMARY_COLUMNS, 'pipeline'])
+      .where('uid', '=', uid)
+      .executeTakeFirst();
+    return (
+      row && { ...summaryOf(row), pipeline: JSON.parse(row.pipeline) as RunRecord['pipeline'] }
+    );
+  }
+
+  /**
+   * One page of archived runs, newest first, with the live list's filters (RunStore.list) and its
+   * cursor: `after` is the last uid of the previous page, `next` that of this one when more follow.
+   * The filters are applied in SQL, so a page is short only when it is the last.
+   */
+  async list(
+    limit: number,
+    after?: string,
+    filter: RunFilter = {},
+  ): Promise<{ runs: RunSummary[]; next?: string }> {
+    checkCount('limit', limit, 1, MAX_PAGE);
+    let query = this.db
+      .selectFrom('chainr_runs')
+      .select(SUMMARY_COLUMNS)
+      .orderBy('uid', 'desc')
+      .limit(limit + 1);
+    if (after !== undefined) query = query.where('uid', '<', after);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.name !== undefined) query = query.where('name', '=', filter.name);
+    for (const requirement of filter.selector ?? [])
+      query = query.where((eb) => labelCondition(eb, requirement));
+    const rows = await query.execute();
+    const runs = rows.slice(0, limit).map(summaryOf);
+    return { runs, next: rows.length > limit ? runs[runs.length - 1]?.uid : undefined };
+  }
+
+  /**
+   * A job's archived log, oldest line first; undefined when no such run is archived or it has no
+   * such job. A job that wrote nothing has an empty log.
+   */
+  async logs(uid: string, job: string): Promise<ArchivedLogLine[] | undefined> {
+    const row = await this.db
+      .selectFrom('chainr_job_logs')
+      .select(['encoding', 'data'])
+      .where('run_uid', '=', uid)
+      .where('job', '=', job)
+      .executeTakeFirst();
+    if (row) return decodeLog(row.encoding, row.data, `archived log of run ${uid}, job "${job}"`);
+    const known = await this.db
+      .selectFrom('chainr_job_attempts')
+      .select('attempt')
+      .where('run_uid', '=', uid)
+      .where('job', '=', job)
+      .limit(1)
+      .executeTakeFirst();
+    return known ? [] : undefined;
+  }
+
+  /**
+   * Deletes the runs the retention rules no longer keep, `batchSize` runs per transaction; returns
+   * how many went. Age counts from a run's end; `keep` keeps the newest runs of the status.
+   */
+  async applyRetention(
+    rules: ArchiveRetention,
+    now: number,
+    batchSize = DEFAULT_RETENTION_BATCH,
+  ): Promise<number> {
+    checkCount('batch size', batchSize, 1, 10_000);
+    let deleted = 0;
+    for (const [status, rule] of Object.entries(rules) as [
+      RunStatus,
+      ArchiveRetention[RunStatus],
+    ][]) {
+      if (!RUN_STATUSES.includes(status))
+        throw new RangeError(`retention: "${status}" is not a run status`);
+      checkCount(`retention of ${status}: maxAgeMs`, rule?.maxAgeMs, 0);
+      checkCount(`retention of ${status}: keep`, rule?.keep, 0);
+      const { maxAgeMs, keep } = rule ?? {};
+      if (maxAgeMs !== undefined)
+        deleted += await this.deleteInBatches(batchSize, (limit) =>
+          this.db
+            .selectFrom('chainr_runs')
+            .select('uid')
+            .where('status', '=', status)
+            .where('finished_at', '<', now - maxAgeMs)
+            .limit(limit),
+        );
+      if (keep !== undefined)
+        deleted += await this.deleteInBatches(batchSize, (limit) =>
+          this.db
+            .selectFrom('chainr_runs')
+            .select('uid')
+            .where('status', '=', status)
+            .orderBy('uid', 'desc')
+            .limit(limit)
+            .offset(keep),
+        );
+    }
+    return deleted;
+  }
+
+  private async deleteInBatches(
+    batchSize: number,
+    select: (limit: number) => { execute(): Promise<{ uid: string }[]> },
+  ): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const uids = (await select(batchSize).execute()).map((r) => r.uid);
+      if (uids.length === 0) return deleted;
+      await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('chainr_job_logs').where('run_uid', 'in', uids).execute();
+        await trx.deleteFrom('chainr_job_attempts').where('run_uid', 'in', uids).execute();
+        await trx.deleteFrom('chainr_run_labels').where('run_uid', 'in', uids).execute();
+        await trx.deleteFrom('chainr_runs').where('uid', 'in', uids).execute();
+      });
+      deleted += uids.length;
+      if (uids.length < batchSize) return deleted;
+    }
+  }
+
+  /** How many runs the archive holds in each status. */
+  async counts(): Promise<Record<RunStatus, number>> {
+    const rows = await this.db
+      .selectFrom('chainr_runs')
+      .select(['status', (eb) => eb.fn.countAll().as('count')])
+      .groupBy('status')
+      .execute();
+    const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
+    for (const row of rows) counts[row.status as RunStatus] = Number(row.count);
+    return counts;
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+}
