@@ -114,3 +114,35 @@ describe('artifacts', () => {
     ).toThrow('CHAINR_ARTIFACTS_S3_PATH_STYLE: expected 0 or 1, got "yes"');
   });
 });
+
+describe('archive', () => {
+  it('is off unless CHAINR_ARCHIVE_URL names a SQLite file or a PostgreSQL URL', () => {
+    expect(loadConfig({}).archive).toBeUndefined();
+    expect(loadConfig({ CHAINR_ARCHIVE_URL: '/var/lib/chainr/archive.db' }).archive).toEqual({
+      backend: 'sqlite',
+      path: '/var/lib/chainr/archive.db',
+    });
+    expect(loadConfig({ CHAINR_ARCHIVE_URL: 'sqlite:archive.db' }).archive).toEqual({
+      backend: 'sqlite',
+      path: 'archive.db',
+    });
+    const url = 'postgresql://chainr:secret@db:5432/chainr?sslmode=verify-full';
+    expect(loadConfig({ CHAINR_ARCHIVE_URL: url }).archive).toEqual({ backend: 'postgres', url });
+    expect(loadConfig({ CHAINR_ARCHIVE_URL: 'postgres://' }).archive).toEqual({
+      backend: 'postgres',
+      url: 'postgres://',
+    });
+  });
+
+  it('names a backend it does not know, without echoing the URL', () => {
+    expect(() => loadConfig({ CHAINR_ARCHIVE_URL: 'mysql://root:secret@db/chainr' })).toThrow(
+      'CHAINR_ARCHIVE_URL: "mysql" is not an archive backend (expected a postgres:// URL, sqlite:<file> or a file path)',
+    );
+    expect(() => loadConfig({ CHAINR_ARCHIVE_URL: 'postgres://db:port/chainr' })).toThrow(
+      /^CHAINR_ARCHIVE_URL: not a valid URL/,
+    );
+    expect(() => loadConfig({ CHAINR_ARCHIVE_URL: 'sqlite:' })).toThrow(
+      'CHAINR_ARCHIVE_URL: sqlite: names no file',
+    );
+  });
+});

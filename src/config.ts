@@ -13,6 +13,7 @@ import {
 } from './executors/kubernetes/workspace-claim.ts';
 import type { ReplicaConfirmation } from './store/replication.ts';
 import type { ArtifactConfig } from './artifacts/open.ts';
+import type { ArchiveConfig } from './archive/open.ts';
 import { DEFAULT_ARTIFACT_LIMITS } from './artifacts/transfer.ts';
 import { DEFAULT_STREAM_LIMITS, type StreamLimitSettings } from './services/sched/stream-limits.ts';
 
@@ -75,6 +76,8 @@ export interface Config {
   secrets: { dir?: string; file?: string };
   /** Where jobs' artifacts are stored, and their limits. */
   artifacts: ArtifactConfig;
+  /** The SQL archive of ended runs (CHAINR_ARCHIVE_URL); undefined: none. */
+  archive?: ArchiveConfig;
   logLevel: string;
   /** recycle: time between cycles, age before a run is examined, and how long ended runs stay. */
   recycleIntervalMs: number;
@@ -287,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workspaceVolume: workspaceVolumeDefaults(env),
     secrets: { dir: nonEmpty(env.CHAINR_SECRETS_DIR), file: nonEmpty(env.CHAINR_SECRETS_FILE) },
     artifacts: artifactConfig(env),
+    archive: archiveConfig(env.CHAINR_ARCHIVE_URL),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     recycleIntervalMs: duration(env, 'CHAINR_RECYCLE_INTERVAL', '10s'),
     recycleGraceMs: duration(env, 'CHAINR_RECYCLE_GRACE', '30s'),
@@ -340,6 +344,32 @@ function artifactConfig(env: NodeJS.ProcessEnv): ArtifactConfig {
       perRun: integer(env, 'CHAINR_ARTIFACT_RUN_MAX_BYTES', DEFAULT_ARTIFACT_LIMITS.perRun, 1),
     },
   };
+}
+
+// ---- Archive (docs/CONFIGURATION.md, "Archive") ----
+
+/** A postgres:// or postgresql:// URL, `sqlite:<path>`, or a plain path (a SQLite file). */
+function archiveConfig(raw: string | undefined): ArchiveConfig | undefined {
+  const setting = nonEmpty(raw);
+  if (setting === undefined) return undefined;
+  const expected = 'expected a postgres:// URL, sqlite:<file> or a file path';
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(setting)?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    if (!URL.canParse(setting))
+      throw new ConfigError(`CHAINR_ARCHIVE_URL: not a valid URL (${expected})`);
+    return { backend: 'postgres', url: setting };
+  }
+  if (scheme === 'sqlite') {
+    const path = setting.slice('sqlite:'.length);
+    if (path === '')
+      throw new ConfigError(`CHAINR_ARCHIVE_URL: sqlite: names no file (${expected})`);
+    return { backend: 'sqlite', path };
+  }
+  if (scheme !== undefined && scheme.length > 1 && setting.slice(scheme.length).startsWith('://'))
+    throw new ConfigError(
+      `CHAINR_ARCHIVE_URL: "${scheme}" is not an archive backend (${expected})`,
+    );
+  return { backend: 'sqlite', path: setting };
 }
 
 // ---- Kubernetes executor (docs/CONFIGURATION.md, "Kubernetes") ----
