@@ -809,6 +809,87 @@ describe('logs', () => {
     expect(endedAt - finished).toBeLessThan(3000);
   });
 
+  it("separates a retried job's attempts, and reads one attempt with ?attempt=", async () => {
+    const run = await submit(h.url, {
+      kind: 'Pipeline',
+      jobs: {
+        flaky: {
+          image: 'busybox',
+          run: 'echo "try $CHAINR_ATTEMPT"; echo "out $CHAINR_ATTEMPT" >&2; [ "$CHAINR_ATTEMPT" = 3 ]',
+          retries: { limit: 2, backoff: { type: 'fixed', delay: '10ms' } },
+        },
+      },
+    });
+    const uid = run.metadata.uid;
+    const ended = (await waitForEnd(h.url, uid)) as FullRun & {
+      jobs: { attempts?: { attempt: number; startedAt?: string }[] }[];
+    };
+    expect(ended.status).toBe('SUCCESSFUL');
+    const started = (ended.jobs[0]?.attempts ?? []).map((a) => a.startedAt);
+    expect(started).toHaveLength(3);
+    const logs = `${h.url}/api/runs/${uid}/jobs/flaky/logs`;
+    const whole = (await (await fetch(logs)).text()).split('\n');
+    // stdout and stderr are two pipes: within an attempt, their lines may come in either order.
+    expect(whole.filter((l) => !l.startsWith('out '))).toEqual([
+      'try 1',
+      `── attempt 2 · started ${started[1]} ──`,
+      'try 2',
+      `── attempt 3 · started ${started[2]} ──`,
+      'try 3',
+      '',
+    ]);
+    expect(whole.indexOf('out 2')).toBeGreaterThan(whole.indexOf('try 1'));
+    expect(whole.indexOf('out 2')).toBeLessThan(whole.indexOf('try 3'));
+    for (const n of [1, 2, 3]) {
+      const one = await fetch(`${logs}?attempt=${n}`);
+      expect(one.status).toBe(200);
+      expect((await one.text()).split('\n').sort()).toEqual(['', `out ${n}`, `try ${n}`]);
+    }
+    // An ended attempt followed is its lines, then the end.
+    const followed = await fetch(`${logs}?attempt=2&follow=true`);
+    expect((await withTimeout(followed.text(), 5000, 'the attempt')).split('\n').sort()).toEqual([
+      '',
+      'out 2',
+      'try 2',
+    ]);
+    for (const bad of ['0', 'two', '1.5']) {
+      const body = await expectError(await fetch(`${logs}?attempt=${bad}`), 400);
+      expect(body.error).toMatch(/^querystring\.attempt: /);
+    }
+    const beyond = await expectError(await fetch(`${logs}?attempt=4`), 404);
+    expect(beyond.error).toBe(
+      `attempt: job "flaky" of run ${uid} is at attempt 3; it has no attempt 4`,
+    );
+  });
+
+  it('follows one attempt of a running job until it fails and the next one begins', async () => {
+    const dir = mkdtempSync(join(scratch, 'attempt-'));
+    const run = await submit(h.url, {
+      kind: 'Pipeline',
+      jobs: {
+        slow: {
+          image: 'busybox',
+          // Each attempt waits for a file of its own: the second still runs when the first ended.
+          run: `echo "begin $CHAINR_ATTEMPT"; while [ ! -e ${dir}/go$CHAINR_ATTEMPT ]; do sleep 0.05; done; echo "end $CHAINR_ATTEMPT"; [ "$CHAINR_ATTEMPT" = 2 ]`,
+          retries: { limit: 1, backoff: { type: 'fixed', delay: '10ms' } },
+        },
+      },
+    });
+    const uid = run.metadata.uid;
+    await jobRunning(h.url, uid, 'slow');
+    const res = await fetch(`${h.url}/api/runs/${uid}/jobs/slow/logs?attempt=1&follow=true`);
+    expect(res.status).toBe(200);
+    writeFileSync(join(dir, 'go1'), '');
+    expect(await withTimeout(res.text(), 10_000, 'the first attempt to end')).toBe(
+      'begin 1\nend 1\n',
+    );
+    const job = (await getRun(h.url, uid)).jobs[0] as { status: string; attempt?: number };
+    expect(job.attempt).toBe(2);
+    expect(job.status).not.toBe('SUCCESSFUL');
+    writeFileSync(join(dir, 'go2'), '');
+    expect((await waitForEnd(h.url, uid)).status).toBe('SUCCESSFUL');
+  });
+
   it('follows an ended job: the whole log, then the end', async () => {
     const run = await waitForEnd(
       h.url,

@@ -233,6 +233,7 @@ describe('the tour', () => {
       `/api/runs/${uid}`,
       `/api/runs/${uid}/jobs/hello/logs`,
       `/api/runs/${uid}/jobs/hello/logs?follow=true`,
+      `/api/runs/${uid}/jobs/hello/logs?attempt=1`,
       `/api/runs/${uid}/events`,
       `/api/runs/${uid}/jobs/hello/artifacts`,
       `/api/runs/${uid}/jobs/hello/artifacts/greeting`,
@@ -255,10 +256,13 @@ describe('the tour', () => {
     expect((await visit(api.url, 'HEAD', '/api/events')).response.status).toBe(200);
 
     expect((await visit(api.url, 'GET', '/api/runs?continue=nope')).response.status).toBe(400);
+    const badAttempt = `/api/runs/${uid}/jobs/hello/logs?attempt=first`;
+    expect((await visit(api.url, 'GET', badAttempt)).response.status).toBe(400);
     for (const url of [
       `/api/runs/${UNKNOWN}`,
       `/api/runs/${UNKNOWN}/events`,
       `/api/runs/${uid}/jobs/nope/logs`,
+      `/api/runs/${uid}/jobs/hello/logs?attempt=2`,
       `/api/runs/${uid}/jobs/nope/artifacts`,
       `/api/runs/${uid}/jobs/hello/artifacts/nope`,
     ]) {

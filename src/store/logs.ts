@@ -1,4 +1,8 @@
-/** Job logs: one capped Redis stream per job, a line per entry. */
+/**
+ * Job logs: one capped Redis stream per job, a line per entry, every attempt's lines in the
+ * same stream. A line of a later attempt carries its attempt number (`a`), so that each line's
+ * attempt is known wherever the cap trimmed; a first attempt's lines, most of them, carry nothing.
+ */
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.ts';
 import { jobField } from './run-hash.ts';
@@ -7,17 +11,26 @@ export interface LogLine {
   id: string;
   line: string;
   stream: 'stdout' | 'stderr';
+  /** The attempt that wrote it. */
+  attempt: number;
 }
 
 const READ_ALL_PAGE = 10_000;
 
 type StreamEntries = [id: string, fields: string[]][];
 
+/** The value of an entry's optional field (`p`, `a`), which follows the line's pair. */
+function optional(fields: string[], name: string): string | undefined {
+  for (let i = 2; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
 export function toLines(entries: StreamEntries): LogLine[] {
   return entries.map(([id, fields]) => ({
     id,
     line: fields[1] ?? '',
     stream: fields[0] === 'e' ? 'stderr' : 'stdout',
+    attempt: fields.length > 2 ? Number(optional(fields, 'a') ?? 1) : 1,
   }));
 }
 
@@ -29,13 +42,15 @@ export class LogStore {
   ) {}
 
   /**
-   * Appends lines in one round trip. Entries are `o <line>` (stdout) or `e <line>` (stderr),
-   * followed by `p <position>` for a line given one (see lastPosition).
+   * Appends lines of one attempt in one round trip. Entries are `o <line>` (stdout) or
+   * `e <line>` (stderr), followed by `p <position>` for a line given one (see lastPosition) and
+   * by `a <attempt>` after the first attempt.
    */
   async append(
     uid: string,
     job: string,
     lines: { line: string; stream: 'stdout' | 'stderr'; position?: string }[],
+    attempt = 1,
   ) {
     if (lines.length === 0) return;
     const key = this.keys.log(uid, job);
@@ -50,6 +65,7 @@ export class LogStore {
         l.stream === 'stderr' ? 'e' : 'o',
         l.line,
         ...(l.position === undefined ? [] : ['p', l.position]),
+        ...(attempt === 1 ? [] : ['a', String(attempt)]),
       );
     }
     await pipeline.exec();
@@ -113,8 +129,10 @@ export class LogStore {
     const key = this.keys.log(uid, job);
     for (let before = '+'; ;) {
       const page = (await this.redis.xrevrange(key, before, '-', 'COUNT', 100)) as StreamEntries;
-      const found = page.find(([, fields]) => fields[2] === 'p');
-      if (found) return found[1][3];
+      for (const [, fields] of page) {
+        const position = optional(fields, 'p');
+        if (position !== undefined) return position;
+      }
       const oldest = page[page.length - 1];
       if (!oldest || page.length < 100) return undefined;
       before = `(${oldest[0]}`;

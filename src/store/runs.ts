@@ -91,9 +91,18 @@ export class RunStore {
     );
   }
 
-  async jobStatus(uid: string, job: string): Promise<JobStatus | undefined> {
-    return ((await this.redis.hget(this.keys.run(uid), jobField(job, 'status'))) ?? undefined) as
-      JobStatus | undefined;
+  /** A job's status and current attempt, read together. */
+  async jobAttempt(
+    uid: string,
+    job: string,
+  ): Promise<{ status: JobStatus; attempt: number } | undefined> {
+    const [status, attempt] = await this.redis.hmget(
+      this.keys.run(uid),
+      jobField(job, 'status'),
+      jobField(job, 'attempt'),
+    );
+    if (status === null) return undefined;
+    return { status: status as JobStatus, attempt: Number(attempt ?? 1) };
   }
 
   /** The statuses of some of a run's jobs (PENDING for one it does not have). */

@@ -133,6 +133,63 @@ describe("a job's log in the browser", () => {
     expect(ended.bottom).toBe('stream ended');
   });
 
+  it("marks where each attempt of a retried job begins, apart from the job's numbered lines", async () => {
+    const run = await submit(session.url, {
+      kind: 'Pipeline',
+      jobs: {
+        flaky: {
+          image: 'busybox',
+          run: 'echo "try $CHAINR_ATTEMPT"; [ "$CHAINR_ATTEMPT" = 3 ]',
+          retries: { limit: 2, backoff: { type: 'fixed', delay: '10ms' } },
+        },
+        once: { image: 'busybox', run: 'echo only' },
+      },
+    });
+    await waitForEnd(session.url, run.metadata.uid);
+    const page = await session.open(`/runs/${run.metadata.uid}/jobs/flaky`);
+    // Three lines of the job; the three markers are not counted.
+    await page.getByText('3 lines · complete').waitFor({ timeout: 20_000 });
+    const log = page.getByRole('log');
+    const rows = [];
+    for (const text of [
+      /^── attempt 1 · started \d\d:\d\d:\d\d.* ──$/,
+      'try 1',
+      /── attempt 2 · /,
+      'try 2',
+      /── attempt 3 · /,
+      'try 3',
+    ]) {
+      const box = await log.getByText(text, { exact: typeof text === 'string' }).boundingBox();
+      if (!box) throw new Error(`${String(text)} is not drawn`);
+      rows.push(box);
+    }
+    // Drawn in that order, one row each, top to bottom.
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.y).toBeGreaterThan(rows[i - 1]!.y);
+    // Left of each row, in the line numbers' column: 1, 2, 3 for the job's lines, none for a marker.
+    const numbers = await log.evaluate(
+      (element, ys) => {
+        const { document } = globalThis as unknown as {
+          document: {
+            elementFromPoint(x: number, y: number): { textContent: string | null } | null;
+          };
+        };
+        const left = (
+          element as unknown as { getBoundingClientRect(): { left: number } }
+        ).getBoundingClientRect().left;
+        return ys.map(
+          (y) =>
+            /^\d+$/.exec(document.elementFromPoint(left + 20, y)?.textContent ?? '')?.[0] ?? '',
+        );
+      },
+      rows.map((r) => r.y + r.height / 2),
+    );
+    expect(numbers).toEqual(['', '1', '', '2', '', '3']);
+
+    await page.goto(`${session.url}/runs/${run.metadata.uid}/jobs/once`);
+    await page.getByText('1 line · complete').waitFor({ timeout: 20_000 });
+    expect(await log.getByText(/── attempt/).count()).toBe(0);
+  });
+
   it('opens a 100,000-line log with a bounded number of elements, first and last lines in reach', async () => {
     const run = await submit(session.url, hugeLogPipeline);
     await waitForEnd(session.url, run.metadata.uid, 60_000);

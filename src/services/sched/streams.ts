@@ -11,6 +11,7 @@ import { errorResponses, streamed, uidParams } from './schemas.ts';
 import { openSse } from './sse.ts';
 import { RunEndEventSchema, RunSchema, TransitionEventSchema } from '../../api/wire.ts';
 import { runView } from './views.ts';
+import { attemptStarts, LogText } from './log-text.ts';
 
 const eventName = (e: ChainrEvent) => (e.job === undefined ? 'run' : 'job');
 
@@ -162,7 +163,8 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
     GET: {
       schema: {
         operationId: 'readJobLog',
-        summary: "A job's log as plain text; with follow=true, streamed until the job ends",
+        summary:
+          "A job's log as plain text, or one attempt's; with follow=true, streamed until the job (or the attempt) ends",
         tags: ['logs'],
         params: {
           type: 'object',
@@ -171,31 +173,49 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         },
         querystring: {
           type: 'object',
-          properties: { follow: { type: 'boolean', default: false } },
+          properties: {
+            follow: { type: 'boolean', default: false },
+            attempt: {
+              type: 'integer',
+              minimum: 1,
+              description:
+                "Only this attempt's lines (1 for the first), without marker lines; 404 for an attempt the job has not reached",
+            },
+          },
         },
         response: {
           200: streamed(
             'text/plain; charset=utf-8',
             "The job's log",
-            'One line of output per line, stdout and stderr interleaved as they came',
+            'One line of output per line, stdout and stderr interleaved as they came. Without `attempt`, the lines of each attempt after the first follow a marker line of their own: `── attempt 2 · started 2026-05-01T12:03:04.000Z ──`',
           ),
-          ...errorResponses(404, 503),
+          ...errorResponses(400, 404, 503),
         },
       },
       handler: async (request, reply) => {
         const uid = runUid(request);
         const { name } = request.params as { name: string };
-        const { follow } = request.query as { follow: boolean };
+        const { follow, attempt } = request.query as { follow: boolean; attempt?: number };
         const run = await mustGetRun(runs, uid);
         const job = run.jobs.find((j) => j.name === name);
         if (!job) throw new HttpError(404, `run ${uid} has no job "${name}"`);
-        if (!follow) {
+        if (attempt !== undefined && attempt > job.attempt) {
+          throw new HttpError(
+            404,
+            `attempt: job "${name}" of run ${uid} is at attempt ${job.attempt}; it has no attempt ${attempt}`,
+          );
+        }
+        const text = new LogText(attempt, attemptStarts(job), async () => {
+          const now = (await runs.get(uid))?.jobs.find((j) => j.name === name);
+          return now ? attemptStarts(now) : new Map();
+        });
+        // An earlier attempt has ended: its lines are all there is.
+        if (!follow || (attempt !== undefined && attempt < job.attempt)) {
           // Sent a page at a time: the first lines leave while the next are read.
-          const text = async function* () {
-            for await (const page of logs.pages(uid, name))
-              yield page.map((l) => `${l.line}\n`).join('');
+          const pages = async function* () {
+            for await (const page of logs.pages(uid, name)) yield await text.render(page);
           };
-          return reply.type('text/plain; charset=utf-8').send(Readable.from(text()));
+          return reply.type('text/plain; charset=utf-8').send(Readable.from(pages()));
         }
         const release = streamLimits.admit(clientOf(request), reply);
         // Subscribed to the job's transitions before its status is read: its end is not missed.
@@ -227,13 +247,20 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         res.on('close', close);
         // HEAD asks for the headers alone, not to wait for the job to end.
         if (request.method === 'HEAD') return close();
+        // Lines are written in the order they came, each batch once its text is ready (reading
+        // an attempt's start time for its marker can take a round trip).
+        let written = Promise.resolve();
         const write = (lines: LogLine[]) => {
-          for (const l of lines) res.write(`${l.line}\n`);
           after = lines[lines.length - 1]?.id ?? after;
+          written = written
+            .then(() => text.render(lines))
+            .then((chunk) => void (closed || res.write(chunk)))
+            .catch((err: unknown) => request.log.warn({ err }, 'log text not written'));
         };
         const rest = async () => {
           for await (const page of logs.pages(uid, name, after === '0-0' ? '-' : after))
             write(page);
+          await written;
         };
         // Redis restarting or failing over: the follower waits for it and goes on from the last
         // line it sent, as the event streams do.
@@ -247,11 +274,13 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
             }
           }
         };
-        // Once the job has ended, every line is in the stream (workers flush logs before
-        // recording the result): the rest is read, and the answer ends.
+        // Once the job has ended, or the attempt followed has, every line is in the stream
+        // (workers flush logs before recording the result): the rest is read, and the answer ends.
         const endIfEnded = retrying(async () => {
           if (ending) return;
-          const ended = isTerminalJob((await runs.jobStatus(uid, name)) ?? 'CANCELED');
+          const now = await runs.jobAttempt(uid, name);
+          const ended =
+            !now || isTerminalJob(now.status) || (attempt !== undefined && now.attempt > attempt);
           if (ending || !ended) return;
           ending = true;
           stopFollowing();
@@ -262,7 +291,8 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         if (closed) return;
         stopFollowing = logHub.follow(uid, name, after, write);
         transitions.deliverTo((e) => {
-          if (isTerminalJob(e.status)) void endIfEnded();
+          // A retry's transition (back to PENDING) ends the attempt followed.
+          if (isTerminalJob(e.status) || attempt !== undefined) void endIfEnded();
         });
         await endIfEnded();
       },

@@ -318,7 +318,7 @@ export async function runAttempt(
   try {
     const plan = JSON.parse(runnable.spec) as JobPlan;
     if (plan.timeoutMs !== undefined) disarm = armTimeout(controller, plan.timeoutMs, plan.timeout);
-    const log = new LogBuffer(logs, attempt.uid, attempt.job, logLimits, (err) =>
+    const log = new LogBuffer(logs, attempt, logLimits, (err) =>
       logger.error({ err, attempt }, 'log write failed'),
     );
     const resolved = withAncestorOutputs(withItem(plan), runnable.ancestorOutputs);

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_MAX_LINE_BYTES } from '../../executors/lines.ts';
 import type { LogStore } from '../../store/logs.ts';
+import type { Attempt } from '../../store/scripts.ts';
 
 type Line = { line: string; stream: 'stdout' | 'stderr'; position?: string };
 
@@ -36,8 +37,7 @@ export class LogBuffer {
 
   constructor(
     private readonly logs: LogStore,
-    private readonly uid: string,
-    private readonly job: string,
+    private readonly attempt: Attempt,
     private readonly limits: LogLimits,
     private readonly onError: (err: unknown) => void,
     private readonly intervalMs = 50,
@@ -52,7 +52,9 @@ export class LogBuffer {
       this.cut = true;
       this.pending.push({ line: logCutLine(this.limits.maxJobBytes), stream: 'stderr' });
       void this.flush();
-      this.chain = this.chain.then(() => this.logs.markCut(this.uid, this.job)).catch(this.onError);
+      this.chain = this.chain
+        .then(() => this.logs.markCut(this.attempt.uid, this.attempt.job))
+        .catch(this.onError);
       return;
     }
     this.pending.push({ line, stream, position });
@@ -69,7 +71,10 @@ export class LogBuffer {
     const batch = this.pending;
     this.pending = [];
     this.chain = this.chain
-      .then(() => this.logs.append(this.uid, this.job, batch))
+      .then(() => {
+        const { uid, job, attempt } = this.attempt;
+        return this.logs.append(uid, job, batch, attempt);
+      })
       .catch(this.onError);
     return this.chain;
   }
@@ -77,6 +82,6 @@ export class LogBuffer {
   /** The latest position recorded for the job, by this worker or an earlier one. */
   async lastPosition(): Promise<string | undefined> {
     await this.flush();
-    return this.logs.lastPosition(this.uid, this.job);
+    return this.logs.lastPosition(this.attempt.uid, this.attempt.job);
   }
 }

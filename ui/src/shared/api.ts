@@ -113,19 +113,30 @@ export const cancelRun = (uid: string) => runAction(uid, 'cancel');
 export const retryRun = (uid: string) => runAction(uid, 'retry');
 export const resubmitRun = (uid: string) => runAction(uid, 'resubmit');
 
-export function jobLogPath(uid: string, job: string, follow = false): string {
-  const path = `/api/runs/${encodeURIComponent(uid)}/jobs/${encodeURIComponent(job)}/logs`;
-  return follow ? `${path}?follow=true` : path;
+export interface JobLogOptions {
+  /** Followed until the job (or the attempt) ends. */
+  follow?: boolean;
+  /** Only this attempt's lines. */
+  attempt?: number;
 }
 
-/** The job's log as a stream of text (followed until the job ends when `follow`). */
+export function jobLogPath(uid: string, job: string, options: JobLogOptions = {}): string {
+  const path = `/api/runs/${encodeURIComponent(uid)}/jobs/${encodeURIComponent(job)}/logs`;
+  const query = new URLSearchParams();
+  if (options.follow) query.set('follow', 'true');
+  if (options.attempt !== undefined) query.set('attempt', String(options.attempt));
+  const search = query.toString();
+  return search === '' ? path : `${path}?${search}`;
+}
+
+/** The job's log, or one attempt's, as a stream of text. */
 export async function openJobLog(
   uid: string,
   job: string,
-  follow: boolean,
+  options: JobLogOptions,
   signal: AbortSignal,
 ): Promise<ReadableStream<Uint8Array>> {
-  const res = await apiFetch(jobLogPath(uid, job, follow), { signal });
+  const res = await apiFetch(jobLogPath(uid, job, options), { signal });
   if (!res.ok) throw await failure(res);
   if (!res.body) throw new ApiError(res.status, 'the log response has no body');
   return res.body;

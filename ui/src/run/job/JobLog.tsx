@@ -4,6 +4,8 @@ import { downloadJobLog, errorMessage } from '../../shared/api.ts';
 import { plural } from '../../shared/format.ts';
 import { findMatches, MAX_MATCHES } from './log-search.ts';
 import { LogView } from './LogView.tsx';
+import type { JobAttempt } from '../../../../src/api/wire.ts';
+import { lineCount } from './log-lines.ts';
 import { useJobLog } from './use-job-log.ts';
 
 export interface JobLogProps {
@@ -11,10 +13,13 @@ export interface JobLogProps {
   job: string;
   phase: 'pending' | 'running' | 'ended';
   attempt?: number;
+  /** Every attempt so far: where each begins in the log. */
+  attempts?: readonly JobAttempt[];
 }
 
 const STATE_TEXT = {
   waiting: 'waiting for the job to start',
+  retrying: 'waiting for the next attempt',
   loading: 'loading…',
   following: 'following',
   complete: 'complete',
@@ -36,8 +41,9 @@ async function save(uid: string, job: string): Promise<string | undefined> {
   }
 }
 
-export function JobLog({ uid, job, phase, attempt }: JobLogProps) {
-  const { log, state, error } = useJobLog(uid, job, phase, attempt);
+export function JobLog({ uid, job, phase, attempt, attempts }: JobLogProps) {
+  const { log, state, error } = useJobLog(uid, job, phase, attempt, attempts);
+  const lines = lineCount(log);
   const [query, setQuery] = useState('');
   const deferredQuery = useDeferredValue(query);
   const matches = useMemo(() => findMatches(log.text, deferredQuery), [log.text, deferredQuery]);
@@ -54,7 +60,7 @@ export function JobLog({ uid, job, phase, attempt }: JobLogProps) {
       <div className="log-toolbar">
         <span className={`log-state log-state-${state}`} data-state={state}>
           {state === 'following' && <span className="live-dot" aria-hidden="true" />}
-          {plural(log.text.length, 'line')} · {STATE_TEXT[state]}
+          {plural(lines, 'line')} · {STATE_TEXT[state]}
         </span>
         <div className="spacer" />
         <input
@@ -132,6 +138,7 @@ export function JobLog({ uid, job, phase, attempt }: JobLogProps) {
       ) : (
         <LogView
           segments={log.segments}
+          markers={log.markers}
           firstLineNumber={log.dropped + 1}
           matches={matches}
           current={index}

@@ -199,6 +199,7 @@ export function JobPanel({ run, job, graph, view, onClose }: JobPanelProps) {
         job={job.name}
         phase={phase}
         attempt={job.attempt}
+        attempts={job.attempts}
       />
     </aside>
   );

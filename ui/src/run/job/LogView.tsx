@@ -7,6 +7,8 @@ import type { RefObject } from 'react';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Segment } from './ansi.ts';
 import { styleProps } from './ansi.ts';
+import { formatClock, formatTimestamp } from '../../shared/format.ts';
+import type { AttemptMarker } from './log-lines.ts';
 import { markSegments, type Match } from './log-search.ts';
 
 export const LINE_HEIGHT = 18;
@@ -14,6 +16,8 @@ const OVERSCAN = 20;
 
 export interface LogViewProps {
   segments: readonly Segment[][];
+  /** The rows that begin an attempt, in order: drawn as separators, not numbered. */
+  markers?: readonly AttemptMarker[];
   /** Number of the first line (1 unless older lines were dropped). */
   firstLineNumber?: number;
   matches?: readonly Match[];
@@ -77,8 +81,23 @@ function LogLine({
   );
 }
 
+/** Where an attempt begins: `── attempt 2 · started 12:03:04 ──`. */
+function Marker({ marker }: { marker: AttemptMarker }) {
+  const started =
+    marker.startedAt === undefined ? '' : ` · started ${formatClock(marker.startedAt)}`;
+  return (
+    <div className="log-marker" role="separator" title={formatTimestamp(marker.startedAt)}>
+      ── attempt {marker.attempt}
+      {started} ──
+    </div>
+  );
+}
+
+const NO_MARKERS: readonly AttemptMarker[] = [];
+
 export function LogView({
   segments,
+  markers = NO_MARKERS,
   firstLineNumber = 1,
   matches = [],
   current,
@@ -132,11 +151,20 @@ export function LogView({
   }, [currentMatch]);
 
   const rows = [];
+  // A line's number counts the job's lines before it, not the markers.
+  let next = 0;
+  while (next < markers.length && (markers[next]?.row ?? 0) < first) next++;
   for (let i = first; i < last; i++) {
+    const marker = markers[next];
+    if (marker?.row === i) {
+      rows.push(<Marker key={i} marker={marker} />);
+      next++;
+      continue;
+    }
     rows.push(
       <LogLine
         key={i}
-        number={firstLineNumber + i}
+        number={firstLineNumber + i - next}
         segments={segments[i] ?? []}
         ranges={rangesByLine.get(i) ?? []}
       />,

@@ -1,9 +1,13 @@
-/** A job's log, fetched once when the job has ended, followed live while it runs. */
-import { useEffect, useState } from 'react';
+/**
+ * A job's log, fetched once when the job has ended, followed live while it runs. A retried job's
+ * log is read an attempt at a time, each attempt's lines after a marker row of its own.
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { JobAttempt } from '../../../../src/api/wire.ts';
 import { errorMessage, openJobLog } from '../../shared/api.ts';
-import { appendChunk, EMPTY_LOG, finish, type LogLines } from './log-lines.ts';
+import { appendChunk, appendMarker, EMPTY_LOG, finish, type LogLines } from './log-lines.ts';
 
-export type LogState = 'waiting' | 'loading' | 'following' | 'complete' | 'error';
+export type LogState = 'waiting' | 'retrying' | 'loading' | 'following' | 'complete' | 'error';
 
 export interface JobLog {
   log: LogLines;
@@ -14,44 +18,78 @@ export interface JobLog {
 /** How often arriving text is handed to React. */
 const FLUSH_MS = 100;
 
+/** One request: the whole log (a job's only attempt so far), or one attempt's. */
+interface Read {
+  attempt?: number;
+  follow: boolean;
+}
+
+/**
+ * What to read: with one attempt so far, the log; after a retry, each attempt up to the current
+ * one (the one still waiting to start, while retrying, has nothing yet).
+ */
+function reads(current: number, phase: 'pending' | 'running' | 'ended'): Read[] {
+  if (current === 1) return [{ follow: phase === 'running' }];
+  const last = phase === 'pending' ? current - 1 : current;
+  return Array.from({ length: last }, (_, i) => ({
+    attempt: i + 1,
+    follow: phase === 'running' && i + 1 === current,
+  }));
+}
+
 export function useJobLog(
   uid: string,
   job: string,
   phase: 'pending' | 'running' | 'ended',
   attempt: number | undefined,
+  attempts: readonly JobAttempt[] | undefined,
 ): JobLog {
   const [result, setResult] = useState<JobLog>({ log: EMPTY_LOG, state: 'loading' });
-  const started = phase !== 'pending';
+  const current = attempt ?? 1;
+  // The attempts' start times, as the run last said: read when a marker is made, not a reason
+  // to read the log again.
+  const startTimes = useRef(attempts);
+  startTimes.current = attempts;
+  // The log is read again for a new job or attempt and when a waiting attempt starts, not when
+  // a followed job ends.
+  const readPhase = phase === 'ended' ? 'running' : phase;
 
   useEffect(() => {
-    if (!started) {
+    if (readPhase === 'pending' && current === 1) {
       setResult({ log: EMPTY_LOG, state: 'waiting' });
       return;
     }
-    const follow = phase === 'running';
+    const plan = reads(current, phase);
+    const following = plan.some((r) => r.follow);
     const controller = new AbortController();
     let log = EMPTY_LOG;
     let timer: number | undefined;
     const flush = () => {
       timer = undefined;
-      setResult({ log, state: follow ? 'following' : 'loading' });
+      setResult({ log, state: following ? 'following' : 'loading' });
     };
     setResult({ log, state: 'loading' });
     void (async () => {
       try {
-        const stream = await openJobLog(uid, job, follow, controller.signal);
-        const reader = stream.getReader();
-        const decoder = new TextDecoder();
-        if (follow) setResult({ log, state: 'following' });
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          log = appendChunk(log, decoder.decode(value, { stream: true }));
-          timer ??= window.setTimeout(flush, FLUSH_MS);
+        for (const read of plan) {
+          if (read.attempt !== undefined) {
+            const started = startTimes.current?.find((a) => a.attempt === read.attempt)?.startedAt;
+            log = appendMarker(log, read.attempt, started);
+          }
+          const stream = await openJobLog(uid, job, read, controller.signal);
+          const reader = stream.getReader();
+          const decoder = new TextDecoder();
+          if (read.follow) setResult({ log, state: 'following' });
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            log = appendChunk(log, decoder.decode(value, { stream: true }));
+            timer ??= window.setTimeout(flush, FLUSH_MS);
+          }
+          log = finish(appendChunk(log, decoder.decode()));
         }
         window.clearTimeout(timer);
-        log = finish(appendChunk(log, decoder.decode()));
-        setResult({ log, state: 'complete' });
+        setResult({ log, state: readPhase === 'pending' ? 'retrying' : 'complete' });
       } catch (err) {
         if (controller.signal.aborted) return;
         window.clearTimeout(timer);
@@ -62,8 +100,8 @@ export function useJobLog(
       controller.abort();
       window.clearTimeout(timer);
     };
-    // The log is read again only for a new job or attempt, not when a followed job ends.
-  }, [uid, job, attempt, started]);
+    // `phase` is read as `readPhase`: a followed job that ends is not read again.
+  }, [uid, job, current, readPhase]);
 
   return result;
 }
