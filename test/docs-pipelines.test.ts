@@ -72,8 +72,13 @@ describe('the pipelines the docs show', () => {
 describe('examples/', () => {
   const files = readdirSync(new URL('examples/', ROOT)).filter((f) => /\.(ya?ml|json)$/.test(f));
 
-  it('holds valid pipelines, each with a metadata.name', () => {
-    for (const file of files) {
+  it('holds valid pipelines, each with a metadata.name, its folders included', () => {
+    const everyFile = readdirSync(new URL('examples/', ROOT), {
+      recursive: true,
+      encoding: 'utf8',
+    }).filter((f) => /\.(ya?ml|json)$/.test(f));
+    expect(everyFile.filter((f) => f.includes('/')).length).toBeGreaterThan(0);
+    for (const file of everyFile) {
       const text = readFileSync(new URL(`examples/${file}`, ROOT), 'utf8');
       const parsed = parsePipeline(text, file.endsWith('.json') ? 'json' : 'yaml');
       expect(parsed.ok ? parsed.pipeline.metadata?.name : parsed.errors, file).toMatch(/^[a-z]/);
