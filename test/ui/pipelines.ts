@@ -110,3 +110,29 @@ export const hugeLogPipeline = {
   metadata: { name: 'huge-log' },
   jobs: { huge: { image: 'busybox', run: "seq 1 100000 | sed 's/^/row /'" } },
 };
+
+/**
+ * `prepare`, then `shard`, a matrix of 20 instances (`shard-01`...`shard-20`) of which 01-03 fail,
+ * 04-08 wait until the file `flag` exists and the rest succeed at once; then `report`, always.
+ */
+export function matrixPipeline(flag: string) {
+  const n = Array.from({ length: 20 }, (_, i) => String(i + 1).padStart(2, '0'));
+  return {
+    kind: 'Pipeline',
+    metadata: { name: 'sharded-tests' },
+    jobs: {
+      prepare: { image: 'busybox', run: 'true' },
+      shard: {
+        image: 'busybox',
+        run: `case "$CHAINR_MATRIX_N" in 01|02|03) exit 1 ;; 04|05|06|07|08) while [ ! -f '${flag}' ]; do sleep 0.1; done ;; esac`,
+        matrix: { n },
+        dependsOn: [{ job: 'prepare' }],
+      },
+      report: {
+        image: 'busybox',
+        run: 'echo reported',
+        dependsOn: [{ job: 'shard', conditions: { always: true } }],
+      },
+    },
+  };
+}

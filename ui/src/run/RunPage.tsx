@@ -10,12 +10,14 @@ import { isEnded } from '../shared/status.ts';
 import { StatusBadge } from '../shared/StatusBadge.tsx';
 import { Empty, ErrorState, Loading } from '../shared/states.tsx';
 import type { Run } from '../../../src/api/wire.ts';
+import { fanOutGroups } from '../../../src/core/fan-out.ts';
 import { useNow } from '../shared/use-now.ts';
 import { ProgressStrip } from '../runs/ProgressStrip.tsx';
 import { Labels } from '../runs/RunsTable.tsx';
 import { Gantt } from './gantt/Gantt.tsx';
 import { pipelineGraph } from './graph/build-graph.ts';
 import { DagView } from './graph/DagView.tsx';
+import { GroupPanel } from './job/GroupPanel.tsx';
 import { JobPanel } from './job/JobPanel.tsx';
 import { RunActions } from './RunActions.tsx';
 import { useLiveRun } from './use-live-run.ts';
@@ -69,7 +71,16 @@ export function RunPage({ uid, job, view }: RunPageProps) {
   const { run: resource, live, replace } = useLiveRun(uid);
   const run = resource.data;
   const graph = useMemo(() => pipelineGraph(run?.pipeline), [run?.pipeline]);
+  // Grouped again only when jobs are added (a forEach job's instances), not on each transition.
+  const names = run?.jobs.map((j) => j.name).join(',') ?? '';
+  const groups = useMemo(
+    () => fanOutGroups(run?.pipeline, names === '' ? [] : names.split(',')),
+    [run?.pipeline, names],
+  );
+  const selectedGroup = job === undefined ? undefined : groups.find((g) => g.name === job);
   const selected = job === undefined ? undefined : run?.jobs.find((j) => j.name === job);
+  const groupOfSelected =
+    job === undefined ? undefined : groups.find((g) => g.instances.includes(job));
   const select = (name: string) =>
     navigate(runHref(uid, { job: name, view }), { replace: job !== undefined });
   const close = () => navigate(runHref(uid, { view }));
@@ -170,6 +181,7 @@ export function RunPage({ uid, job, view }: RunPageProps) {
           {view === 'graph' ? (
             <DagView
               graph={graph}
+              groups={groups}
               jobs={run.jobs}
               selected={job}
               onSelect={select}
@@ -180,8 +192,17 @@ export function RunPage({ uid, job, view }: RunPageProps) {
           )}
         </div>
         {job !== undefined &&
-          (selected ? (
-            <JobPanel run={run} job={selected} graph={graph} view={view} onClose={close} />
+          (selectedGroup ? (
+            <GroupPanel run={run} group={selectedGroup} view={view} onClose={close} />
+          ) : selected ? (
+            <JobPanel
+              run={run}
+              job={selected}
+              group={groupOfSelected}
+              graph={graph}
+              view={view}
+              onClose={close}
+            />
           ) : (
             <aside className="job-panel">
               <Empty title={`This run has no job named "${job}"`}>

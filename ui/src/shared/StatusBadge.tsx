@@ -10,10 +10,13 @@ const ICONS: Record<AnyStatus, string> = {
   CANCELED: '⊘',
 };
 
+/** The icon of a status, as text. */
+export const statusIcon = (status: AnyStatus) => ICONS[status] ?? '?';
+
 export function StatusIcon({ status }: { status: AnyStatus }) {
   return (
     <span className={`status-icon ${statusClass(status)}`} aria-hidden="true">
-      {ICONS[status] ?? '?'}
+      {statusIcon(status)}
     </span>
   );
 }

@@ -1,6 +1,6 @@
 /** The pipeline's DAG: laid out left to right, each job coloured by its live status. */
 import '@xyflow/react/dist/style.css';
-import type { Edge, NodeHandle } from '@xyflow/react';
+import type { Edge, Node, NodeHandle } from '@xyflow/react';
 import {
   Background,
   Controls,
@@ -13,33 +13,50 @@ import {
 } from '@xyflow/react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Job } from '../../../../src/api/wire.ts';
+import { groupStatus, type FanOutGroup } from '../../../../src/core/fan-out.ts';
 import { statusClass } from '../../shared/status.ts';
 import { Loading } from '../../shared/states.tsx';
-import type { GraphEdge, PipelineGraph } from './build-graph.ts';
+import type { GraphEdge, GraphNode, PipelineGraph } from './build-graph.ts';
+import { groupGraph } from './fan-out-graph.ts';
+import { FrameNode, GroupNode, ToggleGroupContext } from './GroupNode.tsx';
 import { JobStore, JobStoreContext } from './job-store.ts';
 import { GraphTools } from './GraphTools.tsx';
-import { JobNode, type JobFlowNode } from './JobNode.tsx';
-import { NODE_HEIGHT, NODE_WIDTH, type Layout } from './layout.ts';
+import { JobNode } from './JobNode.tsx';
+import { nodeHeight, NODE_WIDTH, type Layout } from './layout.ts';
 import { useLayout } from './use-layout.ts';
 
-const nodeTypes = { job: JobNode };
+const nodeTypes = { job: JobNode, fanout: GroupNode, frame: FrameNode };
 
 /**
- * Every job node has the same size and handles, so both are given rather than measured: a node
+ * Nodes of a kind have the same size and handles, so both are given rather than measured: a node
  * that changes status keeps its edges at once, and 500 nodes need no layout pass in the browser.
  */
-const SIZE = { width: NODE_WIDTH, height: NODE_HEIGHT };
-const HANDLES: NodeHandle[] = [
-  { type: 'target', position: Position.Left, x: 0, y: NODE_HEIGHT / 2 - 0.5, width: 1, height: 1 },
-  {
-    type: 'source',
-    position: Position.Right,
-    x: NODE_WIDTH - 1,
-    y: NODE_HEIGHT / 2 - 0.5,
-    width: 1,
-    height: 1,
-  },
-];
+function geometry(height: number): {
+  size: { width: number; height: number };
+  handles: NodeHandle[];
+} {
+  return {
+    size: { width: NODE_WIDTH, height },
+    handles: [
+      { type: 'target', position: Position.Left, x: 0, y: height / 2 - 0.5, width: 1, height: 1 },
+      {
+        type: 'source',
+        position: Position.Right,
+        x: NODE_WIDTH - 1,
+        y: height / 2 - 0.5,
+        width: 1,
+        height: 1,
+      },
+    ],
+  };
+}
+const GEOMETRY = new Map<number, ReturnType<typeof geometry>>();
+const geometryOf = (node: GraphNode) => {
+  const height = nodeHeight(node);
+  let found = GEOMETRY.get(height);
+  if (!found) GEOMETRY.set(height, (found = geometry(height)));
+  return found;
+};
 /** Above this many jobs, only what is in view is rendered, and edge labels are left out. */
 const BIG = 100;
 
@@ -61,39 +78,73 @@ function flowEdge(edge: GraphEdge, labelled: boolean, active: boolean): Edge {
   };
 }
 
+/** A node of the graph: a job's, a collapsed group's. */
+function flowNode(node: GraphNode, layout: Layout, selected: boolean): Node {
+  const { size, handles } = geometryOf(node);
+  const common = {
+    id: node.id,
+    position: layout.positions[node.id] ?? { x: 0, y: 0 },
+    selected,
+    ...size,
+    measured: size,
+    handles,
+    ariaLabel: node.id,
+  };
+  return node.group
+    ? { ...common, type: 'fanout', data: { group: node.group } }
+    : { ...common, type: 'job', data: { name: node.id } };
+}
+
+/** The frames of expanded groups, drawn first so that their instances lie on top. */
+function frameNodes(graph: PipelineGraph, layout: Layout, groups: readonly FanOutGroup[]): Node[] {
+  return groups.flatMap((group) => {
+    const box = layout.frames[group.name];
+    if (!box) return [];
+    const size = { width: box.width, height: box.height };
+    return [
+      {
+        id: `frame:${group.name}`,
+        type: 'frame',
+        position: { x: box.x, y: box.y },
+        data: { group },
+        ...size,
+        measured: size,
+        selectable: false,
+        focusable: false,
+      },
+    ];
+  });
+}
+
+/** Whether a node stands for the selected job: it is that job, or a group holding it. */
+const standsFor = (node: GraphNode, selected: string | undefined) =>
+  selected !== undefined &&
+  (node.id === selected || (node.group?.instances.includes(selected) ?? false));
+
 /** Flow nodes: they change only with the layout and the selection, never with job states. */
 function useFlowNodes(
   graph: PipelineGraph,
   layout: Layout | undefined,
   selected: string | undefined,
-): JobFlowNode[] {
-  const cache = useRef(new Map<string, { selected: boolean; layout: Layout; node: JobFlowNode }>());
+  groups: readonly FanOutGroup[],
+): Node[] {
+  const cache = useRef(new Map<string, { selected: boolean; layout: Layout; node: Node }>());
   return useMemo(() => {
     if (!layout) return [];
-    const next = new Map<string, { selected: boolean; layout: Layout; node: JobFlowNode }>();
-    const nodes = graph.nodes.map(({ id }) => {
-      const isSelected = id === selected;
-      const cached = cache.current.get(id);
+    const next = new Map<string, { selected: boolean; layout: Layout; node: Node }>();
+    const nodes = graph.nodes.map((graphNode) => {
+      const isSelected = standsFor(graphNode, selected);
+      const cached = cache.current.get(graphNode.id);
       const node =
         cached && cached.selected === isSelected && cached.layout === layout
           ? cached.node
-          : {
-              id,
-              type: 'job' as const,
-              position: layout.positions[id] ?? { x: 0, y: 0 },
-              data: { name: id },
-              selected: isSelected,
-              ...SIZE,
-              measured: SIZE,
-              handles: HANDLES,
-              ariaLabel: id,
-            };
-      next.set(id, { selected: isSelected, layout, node });
+          : flowNode(graphNode, layout, isSelected);
+      next.set(graphNode.id, { selected: isSelected, layout, node });
       return node;
     });
     cache.current = next;
-    return nodes;
-  }, [graph, layout, selected]);
+    return [...frameNodes(graph, layout, groups), ...nodes];
+  }, [graph, layout, selected, groups]);
 }
 
 /** The jobs' live state for the nodes; a change re-renders only the nodes of changed jobs. */
@@ -137,19 +188,24 @@ function useFlowEdges(
 
 const FIT = { padding: 0.12, maxZoom: 1.2, minZoom: 0.05 };
 
-/** Fits the graph again when its box changes size (a panel opened), unless the user moved it. */
-function FitOnResize({ userMoved }: { userMoved: { current: boolean } }) {
+/**
+ * Fits the graph again when its box changes size (a panel opened) or it is laid out anew (a group
+ * expanded), unless the user moved it.
+ */
+function FitOnResize({ userMoved, layout }: { userMoved: { current: boolean }; layout: Layout }) {
   const { fitView } = useReactFlow();
   const width = useStore((s) => s.width);
   const height = useStore((s) => s.height);
   useEffect(() => {
     if (width > 0 && height > 0 && !userMoved.current) void fitView(FIT);
-  }, [width, height, fitView, userMoved]);
+  }, [width, height, layout, fitView, userMoved]);
   return null;
 }
 
 export interface DagViewProps {
   graph: PipelineGraph;
+  /** The run's fan-out groups (src/core/fan-out.ts), drawn as groups (fan-out-graph.ts). */
+  groups?: readonly FanOutGroup[];
   jobs?: readonly Job[];
   selected?: string;
   onSelect?: (job: string) => void;
@@ -157,9 +213,29 @@ export interface DagViewProps {
   label: string;
 }
 
-export function DagView({ graph, jobs, selected, onSelect, label }: DagViewProps) {
+const NO_GROUPS: readonly FanOutGroup[] = [];
+
+export function DagView({
+  graph: pipeline,
+  groups = NO_GROUPS,
+  jobs,
+  selected,
+  onSelect,
+  label,
+}: DagViewProps) {
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
+  const toggle = useCallback(
+    (group: string) =>
+      setExpanded((before) => {
+        const after = new Set(before);
+        if (!after.delete(group)) after.add(group);
+        return after;
+      }),
+    [],
+  );
+  const graph = useMemo(() => groupGraph(pipeline, groups, expanded), [pipeline, groups, expanded]);
   const layout = useLayout(graph);
-  const nodes = useFlowNodes(graph, layout, selected);
+  const nodes = useFlowNodes(graph, layout, selected, groups);
   const store = useJobStore(jobs);
   const big = graph.nodes.length > BIG;
   const edges = useFlowEdges(graph, !big, selected);
@@ -167,8 +243,13 @@ export function DagView({ graph, jobs, selected, onSelect, label }: DagViewProps
   const canvas = useRef<HTMLDivElement>(null);
   // A new function when the jobs change, so that the minimap redraws their colours.
   const minimapClass = useCallback(
-    (node: { id: string }) => {
-      const status = jobs && store?.get(node.id)?.status;
+    (node: Node) => {
+      const group = (node.data as { group?: FanOutGroup }).group;
+      const status =
+        jobs &&
+        (node.type === 'fanout' && group
+          ? groupStatus(group.instances.map((name) => store?.get(name)?.status ?? 'PENDING'))
+          : store?.get(node.id)?.status);
       return `minimap-node ${status ? statusClass(status) : ''}`;
     },
     [jobs, store],
@@ -198,39 +279,43 @@ export function DagView({ graph, jobs, selected, onSelect, label }: DagViewProps
       }}
     >
       <JobStoreContext.Provider value={store}>
-        <ReactFlow
-          key={graph.nodes.length === 0 ? 'empty' : 'graph'}
-          nodes={nodes}
-          edges={edges}
-          nodeTypes={nodeTypes}
-          colorMode="system"
-          fitView
-          fitViewOptions={FIT}
-          onMoveStart={(event) => {
-            if (event) userMoved.current = true;
-          }}
-          minZoom={0.05}
-          maxZoom={2}
-          nodesDraggable={false}
-          nodesConnectable={false}
-          edgesFocusable={false}
-          elementsSelectable={onSelect !== undefined}
-          onlyRenderVisibleElements={big}
-          onNodeClick={(_event, node) => onSelect?.(node.id)}
-          proOptions={{ hideAttribution: true }}
-        >
-          <FitOnResize userMoved={userMoved} />
-          <GraphTools
-            graph={graph}
-            jobs={jobs}
-            onSelect={onSelect}
-            canvas={canvas}
-            userMoved={userMoved}
-          />
-          <Background gap={24} size={1} />
-          <Controls showInteractive={false} />
-          {big && <MiniMap pannable zoomable nodeClassName={minimapClass} />}
-        </ReactFlow>
+        <ToggleGroupContext.Provider value={toggle}>
+          <ReactFlow
+            key={graph.nodes.length === 0 ? 'empty' : 'graph'}
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            colorMode="system"
+            fitView
+            fitViewOptions={FIT}
+            onMoveStart={(event) => {
+              if (event) userMoved.current = true;
+            }}
+            minZoom={0.05}
+            maxZoom={2}
+            nodesDraggable={false}
+            nodesConnectable={false}
+            edgesFocusable={false}
+            elementsSelectable={onSelect !== undefined}
+            onlyRenderVisibleElements={big}
+            onNodeClick={(_event, node) => {
+              if (node.type !== 'frame') onSelect?.(node.id);
+            }}
+            proOptions={{ hideAttribution: true }}
+          >
+            <FitOnResize userMoved={userMoved} layout={layout} />
+            <GraphTools
+              graph={graph}
+              jobs={jobs}
+              onSelect={onSelect}
+              canvas={canvas}
+              userMoved={userMoved}
+            />
+            <Background gap={24} size={1} />
+            <Controls showInteractive={false} />
+            {big && <MiniMap pannable zoomable nodeClassName={minimapClass} />}
+          </ReactFlow>
+        </ToggleGroupContext.Provider>
       </JobStoreContext.Provider>
     </div>
   );

@@ -23,15 +23,26 @@ export interface GraphToolsProps {
   userMoved: { current: boolean };
 }
 
-/** The job a search names: the one of that exact name, else the first whose name contains it. */
-export function findJob(graph: PipelineGraph, query: string): string | undefined {
+/**
+ * The job a search names, the one of that exact name, else the first whose name contains it;
+ * and the node it is drawn as (a collapsed group's, for one of its instances).
+ */
+export function findJob(
+  graph: PipelineGraph,
+  query: string,
+): { job: string; node: string } | undefined {
   const needle = query.trim().toLowerCase();
   if (needle === '') return undefined;
-  const names = graph.nodes.map((n) => n.id);
-  return (
+  const drawnAs = new Map<string, string>();
+  for (const node of graph.nodes) {
+    drawnAs.set(node.id, node.id);
+    for (const instance of node.group?.instances ?? []) drawnAs.set(instance, node.id);
+  }
+  const names = [...drawnAs.keys()];
+  const job =
     names.find((name) => name.toLowerCase() === needle) ??
-    names.find((name) => name.toLowerCase().includes(needle))
-  );
+    names.find((name) => name.toLowerCase().includes(needle));
+  return job === undefined ? undefined : { job, node: drawnAs.get(job) ?? job };
 }
 
 export function statusCounts(jobs: readonly Job[]): [JobStatus, number][] {
@@ -53,12 +64,12 @@ export function GraphTools({ graph, jobs, onSelect, canvas, userMoved }: GraphTo
   }, [far, canvas]);
 
   const find = () => {
-    const job = findJob(graph, query);
-    setMissing(job === undefined && query.trim() !== '' ? query.trim() : undefined);
-    if (job === undefined) return;
+    const found = findJob(graph, query);
+    setMissing(found === undefined && query.trim() !== '' ? query.trim() : undefined);
+    if (found === undefined) return;
     userMoved.current = true;
-    void fitView({ nodes: [{ id: job }], maxZoom: 1.2, minZoom: 0.8, duration: 200 });
-    onSelect?.(job);
+    void fitView({ nodes: [{ id: found.node }], maxZoom: 1.2, minZoom: 0.8, duration: 200 });
+    onSelect?.(found.job);
   };
 
   return (

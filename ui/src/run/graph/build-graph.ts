@@ -2,11 +2,16 @@
  * A pipeline's jobs and dependencies as a graph to draw. Tolerant of drafts: entries that do not
  * (yet) make sense are left out rather than rejected, so the Submit page can preview as you type.
  */
+import type { FanOutGroup } from '../../../../src/core/fan-out.ts';
 
 export type EdgeKind = 'success' | 'failure' | 'always';
 
 export interface GraphNode {
   id: string;
+  /** A fan-out group drawn as one node (fan-out-graph.ts): the node's id is the group's name. */
+  group?: FanOutGroup;
+  /** An instance of an expanded group, drawn inside that group's frame. */
+  frame?: string;
 }
 
 export interface GraphEdge {

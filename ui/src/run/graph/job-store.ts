@@ -2,8 +2,9 @@
  * The jobs' live state for the graph's nodes, outside the graph library's own store: a status
  * change re-renders that one node, and the library does not re-examine all of them.
  */
-import { createContext, useCallback, useContext, useSyncExternalStore } from 'react';
+import { createContext, useCallback, useContext, useMemo, useSyncExternalStore } from 'react';
 import type { Job } from '../../../../src/api/wire.ts';
+import type { JobStatus } from '../../../../src/core/types.ts';
 
 export class JobStore {
   private readonly jobs = new Map<string, Job>();
@@ -44,4 +45,23 @@ export function useJob(name: string): Job | undefined {
     [store, name],
   );
   return useSyncExternalStore(subscribe, () => store?.get(name));
+}
+
+/**
+ * The statuses of several jobs (a group's instances), PENDING for one not known yet. Read as one
+ * string, so that the group re-renders only when one of them changes.
+ */
+export function useStatuses(names: readonly string[]): JobStatus[] {
+  const store = useContext(JobStoreContext);
+  const subscribe = useCallback(
+    (listener: () => void) => {
+      const stops = store ? names.map((name) => store.subscribe(name, listener)) : [];
+      return () => stops.forEach((stop) => stop());
+    },
+    [store, names],
+  );
+  const joined = useSyncExternalStore(subscribe, () =>
+    names.map((name) => store?.get(name)?.status ?? 'PENDING').join(','),
+  );
+  return useMemo(() => (joined === '' ? [] : (joined.split(',') as JobStatus[])), [joined]);
 }

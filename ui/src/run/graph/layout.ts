@@ -1,22 +1,37 @@
 /** A layered left-to-right layout of a pipeline graph (dagre), as top-left node positions. */
 import dagre from '@dagrejs/dagre';
-import type { PipelineGraph } from './build-graph.ts';
+import type { GraphNode, PipelineGraph } from './build-graph.ts';
 
 export const NODE_WIDTH = 196;
 export const NODE_HEIGHT = 46;
+/** A group's node is taller: its counts by status may take two lines. */
+export const GROUP_NODE_HEIGHT = 64;
+
+export const nodeHeight = (node: GraphNode) => (node.group ? GROUP_NODE_HEIGHT : NODE_HEIGHT);
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /** Above this many jobs the layout uses a faster ranking. */
 export const LARGE_GRAPH = 150;
 
 export interface Layout {
   positions: Record<string, { x: number; y: number }>;
+  /** The frame around each expanded group's instances, by group name. */
+  frames: Record<string, Box>;
   width: number;
   height: number;
 }
 
 export function layoutGraph(graph: PipelineGraph): Layout {
   const large = graph.nodes.length > LARGE_GRAPH;
-  const g = new dagre.graphlib.Graph();
+  const framed = [...new Set(graph.nodes.flatMap((n) => (n.frame === undefined ? [] : [n.frame])))];
+  // A frame is a cluster of dagre's: its instances are kept together, and it gets their box.
+  const g = new dagre.graphlib.Graph({ compound: framed.length > 0 });
   g.setGraph({
     rankdir: 'LR',
     nodesep: 14,
@@ -27,16 +42,27 @@ export function layoutGraph(graph: PipelineGraph): Layout {
     ...(large && { ranker: 'tight-tree' as const }),
   });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const node of graph.nodes) g.setNode(node.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  for (const node of graph.nodes)
+    g.setNode(node.id, { width: NODE_WIDTH, height: nodeHeight(node) });
+  // Frame ids cannot be job names, which are DNS labels.
+  for (const frame of framed) g.setNode(`frame:${frame}`, {});
+  for (const node of graph.nodes) if (node.frame) g.setParent(node.id, `frame:${node.frame}`);
   for (const edge of graph.edges) g.setEdge(edge.source, edge.target);
   dagre.layout(g);
   const positions: Layout['positions'] = {};
   for (const node of graph.nodes) {
     const placed = g.node(node.id) as { x: number; y: number } | undefined;
     positions[node.id] = placed
-      ? { x: placed.x - NODE_WIDTH / 2, y: placed.y - NODE_HEIGHT / 2 }
+      ? { x: placed.x - NODE_WIDTH / 2, y: placed.y - nodeHeight(node) / 2 }
       : { x: 0, y: 0 };
   }
+  const frames: Layout['frames'] = {};
+  for (const frame of framed) {
+    const box = g.node(`frame:${frame}`) as Partial<Box> | undefined;
+    if (box?.x === undefined || box.y === undefined || !box.width || !box.height) continue;
+    const { width, height } = box;
+    frames[frame] = { x: box.x - width / 2, y: box.y - height / 2, width, height };
+  }
   const size = g.graph() as { width?: number; height?: number };
-  return { positions, width: size.width ?? 0, height: size.height ?? 0 };
+  return { positions, frames, width: size.width ?? 0, height: size.height ?? 0 };
 }

@@ -5,6 +5,7 @@ import { runHref, type RunView } from '../../app/routes.ts';
 import { elapsed, formatClock, formatDuration, formatTimestamp } from '../../shared/format.ts';
 import { StatusBadge } from '../../shared/StatusBadge.tsx';
 import type { Job, JobAttempt, Run } from '../../../../src/api/wire.ts';
+import type { FanOutGroup } from '../../../../src/core/fan-out.ts';
 import { useNow } from '../../shared/use-now.ts';
 import { neighbours, type PipelineGraph } from '../graph/build-graph.ts';
 import { JobLog } from './JobLog.tsx';
@@ -12,6 +13,8 @@ import { JobLog } from './JobLog.tsx';
 export interface JobPanelProps {
   run: Run;
   job: Job;
+  /** The fan-out group it is an instance of, if it is one. */
+  group?: FanOutGroup;
   graph: PipelineGraph;
   view: RunView;
   onClose: () => void;
@@ -57,9 +60,12 @@ function Attempts({ attempts, now }: { attempts: JobAttempt[]; now: number }) {
   );
 }
 
-export function JobPanel({ run, job, graph, view, onClose }: JobPanelProps) {
+export function JobPanel({ run, job, group, graph, view, onClose }: JobPanelProps) {
   const now = useNow(job.status === 'RUNNING');
-  const spec = run.pipeline?.jobs[job.name];
+  // A forEach job's instances run its spec (with their item); the pipeline does not list them.
+  const spec =
+    run.pipeline?.jobs[job.name] ??
+    (group?.kind === 'forEach' ? run.pipeline?.jobs[group.name] : undefined);
   const executor = job.executor ?? spec?.executor;
   const { upstream, downstream } = neighbours(graph, job.name);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -119,6 +125,20 @@ export function JobPanel({ run, job, graph, view, onClose }: JobPanelProps) {
         </div>
       </dl>
       <dl className="facts">
+        {group && (
+          <>
+            <dt>Instance of</dt>
+            <dd className="job-links">
+              <Link href={jobLink(group.name)} replace>
+                {group.name}
+              </Link>
+              <span className="muted">
+                {' '}
+                ({group.kind}, {group.instances.length} instances)
+              </span>
+            </dd>
+          </>
+        )}
         {executor && (
           <>
             <dt>Executor</dt>
