@@ -926,6 +926,12 @@ describe('events (SSE)', () => {
       expect(snap.metadata.uid).toBe(uid);
       expect(snap.status).toBe('RUNNING');
       expect(statuses(snap)).toEqual({ gate: 'RUNNING', next: 'PENDING', fallback: 'PENDING' });
+      // with its pipeline, which tells a watcher a fan-out's instances (docs/CLI.md)
+      expect(Object.keys((snap as { pipeline?: { jobs: object } }).pipeline?.jobs ?? {})).toEqual([
+        'gate',
+        'next',
+        'fallback',
+      ]);
 
       writeFileSync(go, '');
       const events = await stream.until((e) => e.event === 'end');

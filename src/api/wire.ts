@@ -161,7 +161,8 @@ export const RunSchema = Type.Object(
       Type.Unsafe<Pipeline>({
         type: 'object',
         additionalProperties: true,
-        description: 'The pipeline as submitted (the Pipeline schema); on GET /api/runs/{uid}',
+        description:
+          "The pipeline as submitted (the Pipeline schema), matrix jobs expanded; on GET /api/runs/{uid} and the first event of the run's event stream",
       }),
     ),
   },

@@ -105,7 +105,7 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
     GET: {
       schema: {
         summary:
-          "A run's transitions as Server-Sent Events: first a `run` event with the whole run, then " +
+          "A run's transitions as Server-Sent Events: first a `run` event with the whole run (its pipeline included), then " +
           '`job` and `run` events as they happen, and `end` once the run has ended',
         operationId: 'watchRunEvents',
         tags: ['events'],
@@ -142,7 +142,7 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         stream.onClose(release);
         stream.send(
           'run',
-          runView(run, { withPipeline: false, unserved: await coverage.unserved() }),
+          runView(run, { withPipeline: true, unserved: await coverage.unserved() }),
         );
         if (isTerminalRun(run.status)) {
           stream.send('end', { uid, status: run.status });
