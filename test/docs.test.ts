@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FALLBACK_YAML, SEED_EXAMPLE } from '../src/core/examples.fixture.ts';
+import { GROUP_ABOVE } from '../src/core/fan-out.ts';
 import { applyParams } from '../src/core/params.ts';
 import { parsePipeline, pipelineSchema } from '../src/core/validate.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
@@ -57,4 +58,17 @@ it("docs/PIPELINES.md's command and args example is valid, and gives the program
     'prod $HOME',
     '--dry-run',
   ]);
+});
+
+it('docs/UI.md and docs/CLI.md say how many instances a fan-out has before it is grouped', () => {
+  const doc = (name: string) =>
+    readFileSync(new URL(`../docs/${name}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight'];
+  const limit = words[GROUP_ABOVE] ?? String(GROUP_ABOVE);
+  for (const name of ['UI.md', 'CLI.md']) {
+    expect(doc(name), name).toContain(`more than ${limit}`);
+    expect(doc(name), name).toContain(
+      `${limit[0]?.toUpperCase()}${limit.slice(1)} instances or fewer`,
+    );
+  }
 });

@@ -7,6 +7,7 @@ import {
   renderTransition,
   renderWatchStart,
 } from './render-watch.ts';
+import type { Pipeline } from '../core/types.ts';
 import type { JobState, RunState } from './watch-state.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -90,6 +91,109 @@ describe('renderLive', () => {
     const lines = renderLive(state(jobs), live);
     expect(lines).toHaveLength(23);
     expect(lines.join('\n')).not.toContain('more:');
+  });
+});
+
+describe('renderLive with fan-outs', () => {
+  /** `prepare`, then `build`: a matrix of `n` instances `build-01`..., then `report`. */
+  function matrixRun(statuses: JobState['status'][]): RunState {
+    const names = statuses.map((_, i) => `build-${String(i + 1).padStart(2, '0')}`);
+    const pipeline: Pipeline = {
+      kind: 'Pipeline',
+      jobs: {
+        prepare: { image: 'busybox', run: 'true' },
+        ...Object.fromEntries(
+          names.map((name) => [name, { image: 'busybox', run: 'true', matrixOf: 'build' }]),
+        ),
+        report: { image: 'busybox', run: 'true' },
+      },
+    };
+    return state(
+      [
+        { name: 'prepare', status: 'SUCCESSFUL', startedAt: T0, finishedAt: T0 + 200 },
+        ...statuses.map((status, i) => ({
+          name: names[i],
+          status,
+          ...(status !== 'PENDING' && { startedAt: T0 + 200 }),
+          ...(status === 'FAILED' && { finishedAt: T0 + 1200, reason: 'exit code 1' }),
+          ...(status === 'SUCCESSFUL' && { finishedAt: T0 + 700 }),
+        })),
+        { name: 'report' },
+      ],
+      { pipeline },
+    );
+  }
+
+  const twenty: JobState['status'][] = [
+    ...Array<'SUCCESSFUL'>(12).fill('SUCCESSFUL'),
+    'FAILED',
+    ...Array<'RUNNING'>(5).fill('RUNNING'),
+    'FAILED',
+    'FAILED',
+  ];
+
+  it('draws a group of more than four instances as one line with counts, and each failed one', () => {
+    expect(renderLive(matrixRun(twenty), live)).toEqual([
+      `⠹  run ${UID}  RUNNING  3.2s`,
+      ' ✓  prepare     SUCCESSFUL  200ms',
+      ' ⠹  build ×20   RUNNING     3.0s   12 ✓ 3 ✗ 5 running',
+      ' ✗    build-13  FAILED      1.0s   exit code 1',
+      ' ✗    build-19  FAILED      1.0s   exit code 1',
+      ' ✗    build-20  FAILED      1.0s   exit code 1',
+      ' ·  report      PENDING',
+    ]);
+  });
+
+  it('draws the instances of a group of four one by one', () => {
+    const lines = renderLive(matrixRun(['SUCCESSFUL', 'RUNNING', 'FAILED', 'PENDING']), live);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[2])).toEqual([
+      'prepare',
+      'build-01',
+      'build-02',
+      'build-03',
+      'build-04',
+      'report',
+    ]);
+  });
+
+  it("draws a forEach job and its instances as the group's line, where the job is", () => {
+    const pipeline: Pipeline = {
+      kind: 'Pipeline',
+      jobs: {
+        list: { image: 'busybox', run: 'true' },
+        convert: { image: 'busybox', run: 'true', forEach: '${{ jobs.list.outputs.files }}' },
+      },
+    };
+    const items = Array.from({ length: 6 }, (_, i) => ({
+      name: `convert-${i}`,
+      status: 'SUCCESSFUL' as const,
+      startedAt: T0 + 100,
+      finishedAt: T0 + 300 + i * 100,
+    }));
+    const s = state(
+      [
+        { name: 'list', status: 'SUCCESSFUL', startedAt: T0, finishedAt: T0 + 100 },
+        { name: 'convert', status: 'SUCCESSFUL', startedAt: T0 + 100, finishedAt: T0 + 800 },
+        ...items,
+      ],
+      { pipeline },
+    );
+    expect(renderLive(s, live).slice(1)).toEqual([
+      ' ✓  list        SUCCESSFUL  100ms',
+      ' ✓  convert ×6  SUCCESSFUL  700ms  6 ✓',
+    ]);
+  });
+
+  it('counts the jobs a group stands for among those not shown', () => {
+    const lines = renderLive(matrixRun(twenty), { ...live, rows: 6 });
+    expect(lines).toHaveLength(5);
+    expect(lines.slice(1, 4).map((l) => l.trim().split(/\s+/).slice(1, 3).join(' '))).toEqual([
+      'build ×20',
+      'build-13 FAILED',
+      'build-19 FAILED',
+    ]);
+    // build-20 (failed), prepare and report
+    expect(lines.at(-1)).toBe('   … 3 more: 1 successful, 1 failed, 1 pending');
   });
 });
 

@@ -2,7 +2,14 @@
  * What `submit --watch` and `watch` show: the live view redrawn on a terminal, the plain
  * timestamped lines written elsewhere (CI logs), and the summary at the end. Pure.
  */
-import { isTerminalRun } from '../core/types.ts';
+import {
+  countsText,
+  fanOutGroups,
+  groupStatus,
+  isCollapsible,
+  type FanOutGroup,
+} from '../core/fan-out.ts';
+import { isTerminalJob, isTerminalRun, type JobStatus } from '../core/types.ts';
 import {
   countsLine,
   formatDuration,
@@ -45,25 +52,93 @@ function jobRow(job: JobState, o: LiveOptions): string[] {
   ];
 }
 
-/** Most telling first when not every job fits: running, then failed, then the rest in order. */
-function pickJobs(jobs: JobState[], room: number): { shown: JobState[]; hidden: JobState[] } {
-  if (jobs.length <= room) return { shown: jobs, hidden: [] };
-  const priority = (j: JobState) =>
-    j.status === 'RUNNING' ? 0 : j.status === 'FAILED' ? 1 : j.status === 'PENDING' ? 3 : 2;
+/** A line of the live view: a job's, or a fan-out group's, with the jobs it stands for. */
+interface Line {
+  row: string[];
+  /** What it is shown as, for which lines come first when not all fit. */
+  status: JobStatus;
+  /** The statuses of the jobs it stands for, to count them when it is left out. */
+  counts: JobStatus[];
+}
+
+/**
+ * A fan-out group of more than a few instances as one line (`build ×20`, its status, how long
+ * since its first start, its counts by status), followed by a line for each FAILED instance: a
+ * user must see which failed.
+ */
+function groupLines(group: FanOutGroup, jobs: Map<string, JobState>, o: LiveOptions): Line[] {
+  const instances = group.instances.flatMap((name) => jobs.get(name) ?? []);
+  const statuses = instances.map((j) => j.status);
+  const status = groupStatus(statuses);
+  const starts = instances.flatMap((j) => (j.startedAt === undefined ? [] : [j.startedAt]));
+  const ends = instances.flatMap((j) => (j.finishedAt === undefined ? [] : [j.finishedAt]));
+  const ended = statuses.every(isTerminalJob);
+  const failed = instances.filter((j) => j.status === 'FAILED');
+  const head: Line = {
+    row: [
+      ` ${paintStatus(statusSymbol(status, o.frame), status, o.color)}`,
+      `${group.name} ×${instances.length}`,
+      paintStatus(status, status, o.color),
+      starts.length === 0
+        ? ''
+        : elapsed(Math.min(...starts), ended ? Math.max(...ends) : undefined, o.now),
+      countsText(statuses),
+    ],
+    status,
+    counts: instances.filter((j) => j.status !== 'FAILED').map((j) => j.status),
+  };
+  const failures = failed.map((job): Line => {
+    const [symbol = '', name, ...rest] = jobRow(job, o);
+    return { row: [symbol, `  ${name}`, ...rest], status: job.status, counts: [job.status] };
+  });
+  return [head, ...failures];
+}
+
+/** The lines of the jobs, in the run's order, each large fan-out group as one (and its failures). */
+function jobLines(state: RunState, o: LiveOptions): Line[] {
+  const groups = fanOutGroups(
+    state.pipeline,
+    state.jobs.map((j) => j.name),
+  ).filter(isCollapsible);
+  /** The group each job is drawn in: its instances, and a forEach job itself. */
+  const inGroup = new Map<string, FanOutGroup>();
+  for (const group of groups) {
+    for (const name of group.instances) inGroup.set(name, group);
+    if (group.kind === 'forEach') inGroup.set(group.name, group);
+  }
+  const byName = new Map(state.jobs.map((j) => [j.name, j]));
+  const drawn = new Set<FanOutGroup>();
+  return state.jobs.flatMap((job): Line[] => {
+    const group = inGroup.get(job.name);
+    if (!group) return [{ row: jobRow(job, o), status: job.status, counts: [job.status] }];
+    if (drawn.has(group)) return [];
+    drawn.add(group);
+    return groupLines(group, byName, o);
+  });
+}
+
+/** Most telling first when not every line fits: running, then failed, then the rest in order. */
+function pickLines(lines: Line[], room: number): { shown: Line[]; hidden: Line[] } {
+  if (lines.length <= room) return { shown: lines, hidden: [] };
+  const priority = (l: Line) =>
+    l.status === 'RUNNING' ? 0 : l.status === 'FAILED' ? 1 : l.status === 'PENDING' ? 3 : 2;
   const chosen = new Set(
-    [...jobs]
-      .map((j, i) => ({ j, i }))
-      .sort((a, b) => priority(a.j) - priority(b.j) || a.i - b.i)
+    lines
+      .map((l, i) => ({ l, i }))
+      .sort((a, b) => priority(a.l) - priority(b.l) || a.i - b.i)
       .slice(0, Math.max(0, room))
-      .map(({ j }) => j),
+      .map(({ l }) => l),
   );
   return {
-    shown: jobs.filter((j) => chosen.has(j)),
-    hidden: jobs.filter((j) => !chosen.has(j)),
+    shown: lines.filter((l) => chosen.has(l)),
+    hidden: lines.filter((l) => !chosen.has(l)),
   };
 }
 
-/** The lines of the live view: a header, one line per job, and a count of the jobs not shown. */
+/**
+ * The lines of the live view: a header, one line per job (one per large fan-out group, and one per
+ * failed instance of it), and a count of the jobs not shown.
+ */
 export function renderLive(state: RunState, o: LiveOptions): string[] {
   const runSymbol = paintStatus(statusSymbol(state.status, o.frame), state.status, o.color);
   const title = state.name ? `${state.name} ` : '';
@@ -75,10 +150,12 @@ export function renderLive(state: RunState, o: LiveOptions): string[] {
   ].join('  ');
   // Keep the view within the screen, so that redrawing in place never scrolls.
   const room = Math.max(2, o.rows - 2 - (o.note ? 1 : 0));
-  const { shown, hidden } = pickJobs(state.jobs, state.jobs.length <= room ? room : room - 1);
-  const lines = [header, ...table(shown.map((j) => jobRow(j, o)))];
+  const all = jobLines(state, o);
+  const { shown, hidden } = pickLines(all, all.length <= room ? room : room - 1);
+  const lines = [header, ...table(shown.map((l) => l.row))];
   if (hidden.length > 0) {
-    const more = `   … ${hidden.length} more: ${countsLine(hidden.map((j) => j.status))}`;
+    const statuses = hidden.flatMap((l) => l.counts);
+    const more = `   … ${statuses.length} more: ${countsLine(statuses)}`;
     lines.push(paint(more, 'dim', o.color));
   }
   if (o.note) lines.push(paint(o.note, 'yellow', o.color));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Run, TransitionEvent } from '../api/wire.ts';
+import type { Pipeline } from '../core/types.ts';
 import { applyTransition, diffStates, fromRun, type RunState } from './watch-state.ts';
 
 const UID = '01900000-0000-7000-8000-000000000001';
@@ -96,7 +97,7 @@ describe('applyTransition', () => {
     });
   });
 
-  it('follows the run itself and ignores other runs and unknown jobs', () => {
+  it('follows the run itself and ignores other runs', () => {
     const state = fromRun(run());
     const ended = applyTransition(
       state,
@@ -110,9 +111,41 @@ describe('applyTransition', () => {
     expect(applyTransition(state, event({ uid: 'other', status: 'FAILED', time: T0 + 3000 }))).toBe(
       state,
     );
-    expect(applyTransition(state, event({ job: 'nope', status: 'FAILED', time: T0 + 3000 }))).toBe(
-      state,
+  });
+
+  it("adds a job the snapshot did not have: a forEach job's instance, after those before it", () => {
+    const pipeline: Pipeline = {
+      kind: 'Pipeline',
+      jobs: {
+        first: { image: 'busybox', run: 'true' },
+        second: {
+          image: 'busybox',
+          run: 'true',
+          forEach: '${{ jobs.first.outputs.files }}',
+          dependsOn: [{ job: 'first' }],
+        },
+        third: { image: 'busybox', run: 'true' },
+      },
+    };
+    let state = fromRun(run({ pipeline }));
+    state = applyTransition(state, event({ job: 'second-0', status: 'PENDING', time: T0 + 600 }));
+    state = applyTransition(state, event({ job: 'second-1', status: 'RUNNING', time: T0 + 700 }));
+    state = applyTransition(state, event({ job: 'second-0', status: 'FAILED', time: T0 + 800 }));
+    expect(state.jobs.map((j) => j.name)).toEqual([
+      'first',
+      'second',
+      'second-0',
+      'second-1',
+      'third',
+    ]);
+    expect(state.jobs[2]).toMatchObject({ status: 'FAILED', finishedAt: T0 + 800 });
+    expect(state.jobs[3]).toMatchObject({ status: 'RUNNING', startedAt: T0 + 700 });
+    // Without the pipeline (a server that does not send it), such a job comes last.
+    const plain = applyTransition(
+      fromRun(run()),
+      event({ job: 'x-0', status: 'RUNNING', time: T0 }),
     );
+    expect(plain.jobs.map((j) => j.name)).toEqual(['first', 'second', 'third', 'x-0']);
   });
 });
 

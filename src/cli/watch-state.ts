@@ -6,7 +6,8 @@
  * transitions are applied only when newer than what is known of the job, and the lines a plain
  * watcher prints come from comparing states, never from the raw events.
  */
-import type { JobStatus, RunStatus } from '../core/types.ts';
+import { fanOutGroups } from '../core/fan-out.ts';
+import type { JobStatus, Pipeline, RunStatus } from '../core/types.ts';
 import { isTerminalJob, isTerminalRun } from '../core/types.ts';
 import type { Run, TransitionEvent } from '../api/wire.ts';
 import { epoch } from './format.ts';
@@ -42,6 +43,8 @@ export interface RunState {
   finishedAt?: number;
   changedAt: number;
   jobs: JobState[];
+  /** The run's pipeline, when the server sent it: what tells a fan-out's instances apart. */
+  pipeline?: Pipeline;
 }
 
 export interface Transition {
@@ -77,6 +80,7 @@ export function fromRun(run: Run): RunState {
     startedAt,
     finishedAt,
     changedAt: finishedAt ?? startedAt ?? createdAt ?? 0,
+    ...(run.pipeline && { pipeline: run.pipeline }),
     jobs: run.jobs.map((j) => {
       const jobStarted = epoch(j.startedAt);
       const jobFinished = epoch(j.finishedAt);
@@ -125,7 +129,7 @@ export function applyTransition(state: RunState, event: TransitionEvent): RunSta
   }
   const index = state.jobs.findIndex((j) => j.name === event.job);
   const job = state.jobs[index];
-  if (!job) return state;
+  if (!job) return withNewJob(state, event.job, event);
   const status = event.status;
   if (!isNewer(event.time, job.changedAt, job.status, status)) return state;
   const next: JobState = { ...job, status, reason: event.reason, changedAt: event.time };
@@ -142,6 +146,33 @@ export function applyTransition(state: RunState, event: TransitionEvent): RunSta
   }
   const jobs = [...state.jobs];
   jobs[index] = next;
+  return { ...state, jobs };
+}
+
+/**
+ * The state with a job the snapshot did not have: a forEach job's instance, created after it.
+ * It follows its forEach job and the instances before it, as in the run's list of jobs.
+ */
+function withNewJob(state: RunState, name: string, event: TransitionEvent): RunState {
+  const { status, time } = event;
+  const job: JobState = {
+    name,
+    status,
+    changedAt: time,
+    ...(event.reason !== undefined && { reason: event.reason }),
+    ...(status === 'RUNNING' && { startedAt: time }),
+    ...(isTerminalJob(status) && { finishedAt: time }),
+  };
+  const jobs = [...state.jobs, job];
+  const group = fanOutGroups(
+    state.pipeline,
+    jobs.map((j) => j.name),
+  ).find((g) => g.instances.includes(name));
+  if (group?.kind === 'forEach') {
+    const members = new Set([group.name, ...group.instances]);
+    const after = state.jobs.findLastIndex((j) => members.has(j.name));
+    if (after >= 0) jobs.splice(after + 1, 0, jobs.pop() as JobState);
+  }
   return { ...state, jobs };
 }
 
