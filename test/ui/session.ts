@@ -46,8 +46,12 @@ export function uiSession(env: Record<string, string> = {}): UiSession {
       ...env,
     };
     for (const name of ['REDIS_URL', 'REDIS_ADDR', 'REDIS_ADDRS']) serviceEnv[name] = '';
-    [chainr, browser] = await Promise.all([startHttpService('up', serviceEnv), launchBrowser()]);
-  }, 120_000);
+    // A machine busy with other work can take more than the default 30 s to start it.
+    [chainr, browser] = await Promise.all([
+      startHttpService('up', serviceEnv, { startTimeoutMs: 90_000 }),
+      launchBrowser(),
+    ]);
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
