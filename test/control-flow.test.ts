@@ -13,7 +13,9 @@ import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 import { isRunning, until } from './fixtures/wait.ts';
 
-type Run = Omit<RunBody, 'jobs'> & { jobs: (RunBody['jobs'][number] & { tolerated?: boolean })[] };
+type Run = Omit<RunBody, 'jobs'> & {
+  jobs: (RunBody['jobs'][number] & { tolerated?: boolean; attempt?: number })[];
+};
 
 let redis: TestRedis;
 let h: Harness;
