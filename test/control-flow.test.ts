@@ -360,6 +360,30 @@ describe('cleanup on cancel (docs example "cancel-cleanup")', () => {
     await until(() => !isRunning(pid), 'the cleanup job to be stopped');
   });
 
+  it('cancels every instance of a matrix that maxParallel orders: none is taken for a cleanup job', async () => {
+    const uid = await submitted(
+      [
+        'kind: Pipeline',
+        'jobs:',
+        '  shard:',
+        '    image: busybox',
+        '    run: sleep 2',
+        '    matrix: { n: ["1", "2", "3"] }',
+        '    maxParallel: 1',
+      ].join('\n'),
+    );
+    await untilJob(uid, 'shard-1', 'RUNNING');
+    expect((await cancel(uid)).status).toBe(202);
+    const run = await waitForEnd(h.url, uid);
+    expect(statuses(run)).toEqual({
+      'shard-1': 'CANCELED',
+      'shard-2': 'CANCELED',
+      'shard-3': 'CANCELED',
+    });
+    expect(jobOf(run, 'shard-2')?.startedAt).toBeUndefined();
+    expect(run.status).toBe('CANCELED');
+  });
+
   it('with force on the first cancel, runs no cleanup job', async () => {
     const uid = await submitted(example('cancel-cleanup'));
     await untilJob(uid, 'load', 'RUNNING');

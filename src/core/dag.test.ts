@@ -14,6 +14,7 @@ import {
   toleratedFailures,
   toleratedReason,
 } from './dag.ts';
+import { expandMatrices } from './matrix.ts';
 import { pipeline } from './testing.fixture.ts';
 import type { JobStatus, RunStatus } from './types.ts';
 import { isTerminalJob, JOB_STATUSES } from './types.ts';
@@ -136,8 +137,8 @@ describe('compile', () => {
     const compiled = compile(pipeline({ a: [], b: [], c: ['a', '!b'], d: ['c', 'a'] }));
     expect(compiled.roots).toEqual(['a', 'b']);
     expect(compiled.jobs).toEqual({
-      a: { deps: [], anyOf: [], dependents: ['c', 'd'], tolerated: false },
-      b: { deps: [], anyOf: [], dependents: ['c'], tolerated: false },
+      a: { deps: [], anyOf: [], dependents: ['c', 'd'], tolerated: false, cleanup: false },
+      b: { deps: [], anyOf: [], dependents: ['c'], tolerated: false, cleanup: false },
       c: {
         deps: [
           { job: 'a', accepts: ['SUCCESSFUL'] },
@@ -146,6 +147,7 @@ describe('compile', () => {
         anyOf: [],
         dependents: ['d'],
         tolerated: false,
+        cleanup: false,
       },
       d: {
         deps: [
@@ -155,8 +157,37 @@ describe('compile', () => {
         anyOf: [],
         dependents: [],
         tolerated: false,
+        cleanup: false,
       },
     });
+  });
+  it('marks cleanup jobs (each dependency always, no either-of), not instances ordered by maxParallel', () => {
+    const always = { conditions: { always: true } };
+    const compiled = compile(
+      expandMatrices({
+        kind: 'Pipeline',
+        jobs: {
+          load: { image: 'busybox', run: 'true' },
+          cleanup: { image: 'busybox', run: 'true', dependsOn: [{ job: 'load', ...always }] },
+          either: { image: 'busybox', run: 'true', dependsOn: [{ anyOf: ['load', 'cleanup'] }] },
+          shard: { image: 'busybox', run: 'true', matrix: { n: ['1', '2'] }, maxParallel: 1 },
+          sweep: {
+            image: 'busybox',
+            run: 'true',
+            matrix: { n: ['1', '2'] },
+            maxParallel: 1,
+            dependsOn: [{ job: 'load', ...always }],
+          },
+        },
+      }),
+    );
+    const cleanup = Object.entries(compiled.jobs)
+      .filter(([, j]) => j.cleanup)
+      .map(([name]) => name);
+    expect(cleanup).toEqual(['cleanup', 'sweep-1', 'sweep-2']);
+    expect(compiled.jobs['shard-2']?.deps).toEqual([
+      { job: 'shard-1', accepts: ['SUCCESSFUL', 'FAILED', 'SKIPPED', 'CANCELED'] },
+    ]);
   });
   it('lists a dependent once even when it depends twice, and ignores unknown jobs', () => {
     const compiled = compile(pipeline({ a: [], b: ['a', '!a', 'constructor'] }));

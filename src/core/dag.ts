@@ -34,6 +34,12 @@ export interface CompiledJob {
    * other instances skip this one, while it has not started, by ending FAILED.
    */
   failFast?: string;
+  /**
+   * A cleanup job (a `finally`): it has dependencies, each `always`, and no either-of group. A
+   * first cancel lets it run. The edge a matrix instance gets from `maxParallel` (to the instance
+   * before it in its lane) only orders it: it does not make the instance a cleanup job.
+   */
+  cleanup: boolean;
 }
 
 export interface CompiledPipeline {
@@ -55,7 +61,14 @@ export function compile(pipeline: Pipeline): CompiledPipeline {
       } else deps.push({ job: d.job, accepts: acceptedStatuses(d) });
     }
     const tolerated = spec.allowFailure === true;
-    jobs[name] = { deps, anyOf, dependents: [], tolerated };
+    const declared = deps.filter(
+      (d) => spec.matrixOf === undefined || pipeline.jobs[d.job]?.matrixOf !== spec.matrixOf,
+    );
+    const cleanup =
+      declared.length > 0 &&
+      anyOf.length === 0 &&
+      declared.every((d) => d.accepts.includes('CANCELED'));
+    jobs[name] = { deps, anyOf, dependents: [], tolerated, cleanup };
     if (spec.failFast === true && spec.matrixOf !== undefined && !tolerated)
       jobs[name].failFast = spec.matrixOf;
   }

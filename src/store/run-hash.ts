@@ -51,6 +51,7 @@ export const JOB_FIELDS = {
   deps: 'its dependencies and the statuses each accepts: "dep=S|S;dep=S"',
   any: 'its either-of groups, each needing one member SUCCESSFUL: "a,b;c,d" (members are in deps)',
   tolerate: "'1' when it is allowed to fail (allowFailure)",
+  cleanup: "'1' when it is a cleanup job, which a first cancel lets run (src/core/dag.ts)",
   when: "'1' when it has a `when` condition: a worker decides it before the job may start",
   ff: 'an instance of a failFast matrix: the matrix job it is an instance of',
   each: 'a forEach job: "<producer>.<key>", the output holding the JSON array it fans out over',
@@ -287,7 +288,7 @@ export function newRun(
     const compiledJob = compiled.jobs[job];
     const jobSpec = plan.jobs[job];
     if (!compiledJob || !jobSpec) continue;
-    const { deps, anyOf, dependents, tolerated } = compiledJob;
+    const { deps, anyOf, dependents, tolerated, cleanup } = compiledJob;
     const setJob = (field: JobField, value: string) => fields.push(jobField(job, field), value);
     setJob('status', 'PENDING');
     setJob('attempt', '1');
@@ -300,6 +301,7 @@ export function newRun(
       setJob('deps', deps.map((d) => `${d.job}=${d.accepts.join('|')}`).join(';'));
     if (anyOf.length > 0) setJob('any', anyOf.map((group) => group.join(',')).join(';'));
     if (tolerated) setJob('tolerate', '1');
+    if (cleanup) setJob('cleanup', '1');
     if (jobSpec.when) setJob('when', '1');
     const each = forEachSource(pipeline.jobs[job]?.forEach ?? '');
     if (each) setJob('each', `${each.job}.${each.key}`);

@@ -1,5 +1,5 @@
 --[[ Cancels a run. The first cancel stops what runs and cancels what waits, except the cleanup
-  jobs (every dependency `always`, no either-of group): those still run once their dependencies
+  jobs (every dependency `always`, no either-of group; marked `.cleanup`): those still run once their dependencies
   have ended, as a `finally` does, and the run ends CANCELED after them. Until then it is
   `canceling`. A second cancel, or a forced one, cancels every job not yet ended, cleanup jobs
   included, and the run at once.
@@ -27,15 +27,6 @@ if not s[1] then return {'missing'} end
 if s[1] == 'SUCCESSFUL' or s[1] == 'FAILED' or s[1] == 'CANCELED' then return {'ended', s[1]} end
 local force = ARGV[6] == '1' or s[3]
 
--- A cleanup job: every dependency accepts any end (`always`) and it has no either-of group.
-local function cleanup(deps, groups)
-  if not deps or groups then return false end
-  for accepts in string.gmatch(deps, '[^=;]+=([^;]+)') do
-    if not string.find(accepts, 'CANCELED', 1, true) then return false end
-  end
-  return true
-end
-
 if force then
   local result = {'ok', 0}
   for _, job in ipairs(split(s[2], ',')) do
@@ -61,15 +52,16 @@ end
 local step = new_step()
 local running, ended, kept = {}, {}, {}
 for _, job in ipairs(split(s[2], ',')) do
-  local f = redis.call('HMGET', run.key, job .. '.status', job .. '.deps', job .. '.any',
-    job .. '.queued', job .. '.attempt')
+  local f = redis.call('HMGET', run.key, job .. '.status', job .. '.cleanup', job .. '.queued',
+    job .. '.attempt')
   if f[1] == 'PENDING' or f[1] == 'RUNNING' then
-    if cleanup(f[2], f[3]) then
+    -- A cleanup job (`.cleanup`, marked at creation: src/core/dag.ts) runs once its dependencies ended.
+    if f[2] == '1' then
       table.insert(kept, job)
     else
       if f[1] == 'RUNNING' then table.insert(running, job) end
-      if f[4] == '1' then step.active_delta = step.active_delta - 1 end
-      end_job(run, step, job, 'CANCELED', reason, f[5])
+      if f[3] == '1' then step.active_delta = step.active_delta - 1 end
+      end_job(run, step, job, 'CANCELED', reason, f[4])
       table.insert(ended, job)
     end
   end

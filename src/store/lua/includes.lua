@@ -304,7 +304,7 @@ local function expand_for_each(run, step, name, f, stack)
     return
   end
   local spec = redis.call('HGET', run.specs, name .. '.spec')
-  local extra = redis.call('HMGET', run.key, name .. '.retries', name .. '.tolerate')
+  local extra = redis.call('HMGET', run.key, name .. '.retries', name .. '.tolerate', name .. '.cleanup')
   local fields, specs, names, edges = {}, {}, {}, {}
   for i, item in ipairs(items) do
     local instance = name .. '-' .. (i - 1)
@@ -312,7 +312,7 @@ local function expand_for_each(run, step, name, f, stack)
     edges[i] = instance .. '=SUCCESSFUL|FAILED|SKIPPED|CANCELED'
     for _, pair in ipairs({{'status', 'PENDING'}, {'attempt', '1'}, {'wait', '0'},
         {'exec', f[2] or ''}, {'next', name}, {'deps', f[4]}, {'retries', extra[1]},
-        {'tolerate', extra[2]}, {'when', f[6]}}) do
+        {'tolerate', extra[2]}, {'cleanup', extra[3]}, {'when', f[6]}}) do
       if pair[2] then
         table.insert(fields, instance .. '.' .. pair[1])
         table.insert(fields, pair[2])
