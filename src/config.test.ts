@@ -146,3 +146,22 @@ describe('archive', () => {
     );
   });
 });
+
+it('reads the HTTP timeouts and the stream buffer, and names a timeout order Node refuses', () => {
+  const defaults = loadConfig({});
+  expect(defaults.httpTimeouts).toEqual({ headersMs: 10_000, requestMs: 30_000 });
+  expect(defaults.streamLimits.bufferBytes).toBe(256 * 1024);
+  const set = loadConfig({
+    CHAINR_HEADERS_TIMEOUT: '2s',
+    CHAINR_REQUEST_TIMEOUT: '1m',
+    CHAINR_STREAM_BUFFER_BYTES: '65536',
+  });
+  expect(set.httpTimeouts).toEqual({ headersMs: 2000, requestMs: 60_000 });
+  expect(set.streamLimits.bufferBytes).toBe(65_536);
+  expect(() => loadConfig({ CHAINR_HEADERS_TIMEOUT: '1m', CHAINR_REQUEST_TIMEOUT: '30s' })).toThrow(
+    'CHAINR_HEADERS_TIMEOUT (60000 ms) must not be longer than CHAINR_REQUEST_TIMEOUT (30000 ms)',
+  );
+  expect(() => loadConfig({ CHAINR_STREAM_BUFFER_BYTES: '100' })).toThrow(
+    'CHAINR_STREAM_BUFFER_BYTES: expected an integer >= 4096, got "100"',
+  );
+});

@@ -12,10 +12,15 @@ import {
   type WorkspaceVolumeDefaults,
 } from './executors/kubernetes/workspace-claim.ts';
 import type { ReplicaConfirmation } from './store/replication.ts';
+import type { HttpTimeouts } from './http/timeouts.ts';
 import type { ArtifactConfig } from './artifacts/open.ts';
 import type { ArchiveConfig } from './archive/open.ts';
 import { DEFAULT_ARTIFACT_LIMITS } from './artifacts/transfer.ts';
-import { DEFAULT_STREAM_LIMITS, type StreamLimitSettings } from './services/sched/stream-limits.ts';
+import {
+  DEFAULT_STREAM_LIMITS,
+  MIN_STREAM_BUFFER_BYTES,
+  type StreamLimitSettings,
+} from './services/sched/stream-limits.ts';
 
 export interface RedisConfig {
   /** redis:// or rediss:// URL; takes precedence over the other settings. */
@@ -61,6 +66,8 @@ export interface Config {
   lockDurationMs: number;
   maxJobsPerPipeline: number;
   bodyLimitBytes: number;
+  /** How long a client may take to send a request's headers, and the whole request. */
+  httpTimeouts: HttpTimeouts;
   /** Entries kept in the event stream and in each job's log stream (approximate caps). */
   maxEvents: number;
   maxLogLines: number;
@@ -265,6 +272,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streamLimits: {
       total: integer(env, 'CHAINR_MAX_STREAMS', DEFAULT_STREAM_LIMITS.total, 1),
       perClient: integer(env, 'CHAINR_MAX_STREAMS_PER_CLIENT', DEFAULT_STREAM_LIMITS.perClient, 1),
+      bufferBytes: integer(
+        env,
+        'CHAINR_STREAM_BUFFER_BYTES',
+        DEFAULT_STREAM_LIMITS.bufferBytes,
+        MIN_STREAM_BUFFER_BYTES,
+      ),
     },
     prefix: nonEmpty(env.CHAINR_PREFIX) ?? 'chainr:',
     defaultExecutor: nonEmpty(env.CHAINR_EXECUTOR) ?? 'local',
@@ -277,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lockDurationMs: lockDuration(env),
     maxJobsPerPipeline: maxJobs(env),
     bodyLimitBytes: integer(env, 'CHAINR_BODY_LIMIT', 1024 * 1024, 1),
+    httpTimeouts: httpTimeouts(env),
     maxEvents: integer(env, 'CHAINR_MAX_EVENTS', 100_000, 100),
     maxLogLines: integer(env, 'CHAINR_MAX_LOG_LINES', 10_000, 10),
     logLimits: {
@@ -306,6 +320,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatIntervalMs,
     },
   };
+}
+
+/** The headers must be complete before the request is (Node refuses the other way round). */
+function httpTimeouts(env: NodeJS.ProcessEnv): HttpTimeouts {
+  const timeouts = {
+    headersMs: positiveDuration(env, 'CHAINR_HEADERS_TIMEOUT', '10s'),
+    requestMs: positiveDuration(env, 'CHAINR_REQUEST_TIMEOUT', '30s'),
+  };
+  if (timeouts.headersMs > timeouts.requestMs)
+    throw new ConfigError(
+      `CHAINR_HEADERS_TIMEOUT (${timeouts.headersMs} ms) must not be longer than CHAINR_REQUEST_TIMEOUT (${timeouts.requestMs} ms)`,
+    );
+  return timeouts;
 }
 
 // ---- Artifacts (docs/CONFIGURATION.md, "Artifacts") ----

@@ -254,6 +254,10 @@ describe('the tour', () => {
     const stream = await visit(api.url, 'GET', '/api/events', { stopAfter: 1 });
     expect(stream.response.status).toBe(200);
     expect((await visit(api.url, 'HEAD', '/api/events')).response.status).toBe(200);
+    const badResume = await visit(api.url, 'GET', '/api/events', {
+      headers: { 'last-event-id': 'yesterday' },
+    });
+    expect(badResume.response.status).toBe(400);
 
     expect((await visit(api.url, 'GET', '/api/runs?continue=nope')).response.status).toBe(400);
     const badAttempt = `/api/runs/${uid}/jobs/hello/logs?attempt=first`;

@@ -226,6 +226,15 @@ export const RunEndEventSchema = Type.Object(
 );
 export type RunEndEvent = Static<typeof RunEndEventSchema>;
 
+export const EventGapSchema = Type.Object(
+  {
+    after: Type.String({ description: 'The Last-Event-ID the client sent' }),
+    message: Type.String({ description: 'What was lost and what to do: list the runs again' }),
+  },
+  { $id: 'EventGap', ...open },
+);
+export type EventGap = Static<typeof EventGapSchema>;
+
 // ---- errors ----
 
 export const ErrorDetailSchema = Type.Object(
@@ -466,6 +475,7 @@ export const WIRE_SCHEMAS = [
   RunCountsSchema,
   TransitionEventSchema,
   RunEndEventSchema,
+  EventGapSchema,
   ErrorDetailSchema,
   ErrorSchema,
   SubmissionSchema,

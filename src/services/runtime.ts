@@ -51,6 +51,7 @@ export async function runSched(
     maxLogLines: config.maxLogLines,
     maxJobsPerPipeline: config.maxJobsPerPipeline,
     bodyLimitBytes: config.bodyLimitBytes,
+    httpTimeouts: config.httpTimeouts,
     defaultExecutor: config.defaultExecutor,
     refuseExecutor: (executor) => executorRefusal(config, executor),
     workspaceAccessModes: config.workspaceVolume.accessModes,
@@ -103,6 +104,7 @@ export async function serveWithOps(
     port: config.ops.port,
     tokens,
     allowedHosts: config.gate.allowedHosts,
+    httpTimeouts: config.httpTimeouts,
     logger,
   });
   return {

@@ -72,16 +72,29 @@ export class EventHub {
     return unsubscribe;
   }
 
-  /** Events after `afterId` still in the stream (for clients resuming with Last-Event-ID). */
-  async since(redis: Redis, afterId: string, count = 10_000): Promise<ChainrEvent[]> {
-    const entries = (await redis.xrange(
-      this.keys.events,
-      `(${afterId}`,
-      '+',
-      'COUNT',
-      count,
-    )) as StreamEntries;
-    return entries.map(toEvent);
+  /**
+   * Whether the event `id` is still in the stream: when it is, every event after it is too (the
+   * stream is trimmed from its oldest end), and a client resuming after it misses nothing.
+   */
+  async holds(redis: Redis, id: string): Promise<boolean> {
+    return (await redis.xrange(this.keys.events, id, id)).length > 0;
+  }
+
+  /** The events after `afterId`, a page at a time (for clients resuming with Last-Event-ID). */
+  async *since(redis: Redis, afterId: string, pageSize = 500): AsyncGenerator<ChainrEvent[]> {
+    for (let after = afterId; ;) {
+      const entries = (await redis.xrange(
+        this.keys.events,
+        `(${after}`,
+        '+',
+        'COUNT',
+        pageSize,
+      )) as StreamEntries;
+      if (entries.length > 0) yield entries.map(toEvent);
+      const last = entries[entries.length - 1];
+      if (!last || entries.length < pageSize) return;
+      after = last[0];
+    }
   }
 
   /** Lets listeners wake the reader, until `stop`. */

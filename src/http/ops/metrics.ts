@@ -186,6 +186,13 @@ export const corruptRecordsTotal = new Counter({
   registers: [registry],
 });
 
+export const streamReadersDroppedTotal = new Counter({
+  name: 'chainr_sse_readers_dropped_total',
+  help: 'Readers of a long-lived answer disconnected because they fell behind (their outgoing buffer passed CHAINR_STREAM_BUFFER_BYTES), by stream (events, run, log)',
+  labelNames: ['stream'] as const,
+  registers: [registry],
+});
+
 /**
  * Counts each corrupt record met and logs it, once per record in this process (a list polled
  * every few seconds would otherwise repeat it at every poll).

@@ -7,6 +7,7 @@ import { ConfigError } from '../../config.ts';
 import { auth } from '../auth/plugin.ts';
 import type { TokenEntry } from '../auth/tokens.ts';
 import { installErrorHandling } from '../errors.ts';
+import { serverTimeouts, type HttpTimeouts } from '../timeouts.ts';
 import { registerOpsRoutes, type OpsRoutesOptions } from './routes.ts';
 
 export interface OpsServerOptions extends OpsRoutesOptions {
@@ -17,6 +18,7 @@ export interface OpsServerOptions extends OpsRoutesOptions {
   tokens: TokenEntry[];
   /** With auth off, the names besides loopback and IP literals that may be addressed. */
   allowedHosts: string[];
+  httpTimeouts?: HttpTimeouts;
   logger: FastifyBaseLogger;
 }
 
@@ -25,6 +27,7 @@ export async function startOpsServer(
 ): Promise<{ app: FastifyInstance; url: string }> {
   const app = Fastify({
     loggerInstance: options.logger,
+    ...serverTimeouts(options.httpTimeouts),
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });

@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../../config.ts';
 import { installErrorHandling } from '../../http/errors.ts';
+import { serverTimeouts, type HttpTimeouts } from '../../http/timeouts.ts';
 import { registry } from '../../http/ops/metrics.ts';
 import { registerOpsRoutes } from '../../http/ops/routes.ts';
 import { uiStatic } from '../../http/ui-static.ts';
@@ -19,6 +20,7 @@ export interface GateOptions {
   upstreams: readonly string[];
   healthIntervalMs: number;
   bodyLimitBytes: number;
+  httpTimeouts?: HttpTimeouts;
   security: SecuritySettings;
   logger: FastifyBaseLogger;
   /** The built UI; defaults to ui/dist. */
@@ -33,6 +35,7 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
+    ...serverTimeouts(options.httpTimeouts),
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
@@ -72,6 +75,7 @@ export async function runGate(
     upstreams: config.gate.upstreams,
     healthIntervalMs: config.gate.healthIntervalMs,
     bodyLimitBytes: config.bodyLimitBytes,
+    httpTimeouts: config.httpTimeouts,
     security,
     logger,
   });

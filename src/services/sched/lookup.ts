@@ -13,6 +13,7 @@ import type { ReplicaConfirmation } from '../../store/replication.ts';
 import type { RunRecord } from '../../store/run-hash.ts';
 import type { RunStore } from '../../store/runs.ts';
 import { HttpError } from '../../http/errors.ts';
+import type { HttpTimeouts } from '../../http/timeouts.ts';
 import { isUid } from './views.ts';
 
 export interface SchedOptions {
@@ -31,7 +32,9 @@ export interface SchedOptions {
   refuseExecutor?: (executor: string) => string | undefined;
   /** The access modes of workspace claims that name none (CHAINR_KUBERNETES_WORKSPACE_ACCESS_MODES). */
   workspaceAccessModes?: WorkspaceAccessMode[];
-  /** Streams open at once, in all and per client (CHAINR_MAX_STREAMS[_PER_CLIENT]). */
+  /** How long a client may take to send a request (CHAINR_HEADERS_TIMEOUT, CHAINR_REQUEST_TIMEOUT). */
+  httpTimeouts?: HttpTimeouts;
+  /** Streams open at once, in all and per client, and the buffer of each (CHAINR_MAX_STREAMS…). */
   streamLimits?: StreamLimitSettings;
   /** Replicas that must hold a new run before it is acknowledged (CHAINR_WAIT_REPLICAS). */
   replication?: ReplicaConfirmation;

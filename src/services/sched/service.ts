@@ -13,6 +13,7 @@ import { ScheduleStore } from '../../store/schedules.ts';
 import { startScheduleTicks } from './schedule-ticks.ts';
 import { Submitter } from './submit.ts';
 import { HttpError, installErrorHandling, resource } from '../../http/errors.ts';
+import { serverTimeouts } from '../../http/timeouts.ts';
 import { registerInstances } from './instances.ts';
 import { registerNotifications } from './notifications.ts';
 import { PipelineParser } from './parser.ts';
@@ -108,6 +109,7 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
+    ...serverTimeouts(options.httpTimeouts),
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     // POST /api/runs/ is POST /api/runs, as in the original chainr.

@@ -1,17 +1,33 @@
 /** Server-Sent Events over a hijacked Fastify reply. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { readerBuffer, type StreamKind } from './reader-buffer.ts';
 
 export interface SseStream {
+  /** Sends an event; a reader that fell behind by more than the buffer's bound is disconnected. */
   send(event: string, data: unknown, id?: string): void;
+  /** Sends an event and waits until the reader has taken most of what waits for it (a backlog). */
+  sendPaced(event: string, data: unknown, id?: string): Promise<void>;
+  /** Disconnects the reader as one that fell behind. */
+  drop(): void;
   close(): void;
   readonly closed: boolean;
   onClose(fn: () => void): void;
 }
 
+export interface SseSettings {
+  /** Bytes sent but not yet taken by the reader past which it is disconnected. */
+  bufferBytes: number;
+  kind: StreamKind;
+  heartbeatMs?: number;
+}
+
+const format = (event: string, data: unknown, id?: string) =>
+  `${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
 export function openSse(
   request: FastifyRequest,
   reply: FastifyReply,
-  heartbeatMs = 15_000,
+  { bufferBytes, kind, heartbeatMs = 15_000 }: SseSettings,
 ): SseStream {
   reply.hijack();
   const res = reply.raw;
@@ -22,9 +38,10 @@ export function openSse(
     'x-accel-buffering': 'no',
   });
   res.write(': chainr event stream\n\n');
+  const buffer = readerBuffer(res, bufferBytes, kind, request.log);
   let closed = false;
   const closers: (() => void)[] = [];
-  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
+  const heartbeat = setInterval(() => buffer.write(': keep-alive\n\n'), heartbeatMs);
   const finish = () => {
     if (closed) return;
     closed = true;
@@ -43,9 +60,12 @@ export function openSse(
   }
   return {
     send(event, data, id) {
-      if (closed) return;
-      res.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!closed) buffer.write(format(event, data, id));
     },
+    async sendPaced(event, data, id) {
+      if (!closed) await buffer.paced(format(event, data, id));
+    },
+    drop: () => buffer.drop(),
     close() {
       finish();
       res.end();

@@ -11,9 +11,21 @@ export interface StreamLimitSettings {
   total: number;
   /** Streams open at once for one token or address (CHAINR_MAX_STREAMS_PER_CLIENT). */
   perClient: number;
+  /**
+   * Bytes sent to one stream's reader and not yet taken by it, past which the reader is
+   * disconnected (CHAINR_STREAM_BUFFER_BYTES): what one stream may hold of sched's memory.
+   */
+  bufferBytes: number;
 }
 
-export const DEFAULT_STREAM_LIMITS: StreamLimitSettings = { total: 1000, perClient: 100 };
+export const DEFAULT_STREAM_LIMITS: StreamLimitSettings = {
+  total: 1000,
+  perClient: 100,
+  bufferBytes: 256 * 1024,
+};
+
+/** The least CHAINR_STREAM_BUFFER_BYTES may be: a few events. */
+export const MIN_STREAM_BUFFER_BYTES = 4096;
 
 /** Seconds a refused client is told to wait (Retry-After). */
 const RETRY_AFTER_S = 5;
@@ -22,7 +34,7 @@ export class StreamLimits {
   private open = 0;
   private readonly byClient = new Map<string, number>();
 
-  constructor(private readonly settings: StreamLimitSettings = DEFAULT_STREAM_LIMITS) {}
+  constructor(readonly settings: StreamLimitSettings = DEFAULT_STREAM_LIMITS) {}
 
   /**
    * Counts a stream of `client` as open until the returned function is called (once is enough;

@@ -1,6 +1,7 @@
 /** The streaming endpoints: run events and all events over SSE, job logs (optionally followed). */
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import { isTerminalJob, isTerminalRun } from '../../core/types.ts';
 import type { ChainrEvent, EventHub } from '../../store/events.ts';
 import type { LogLine } from '../../store/logs.ts';
@@ -8,8 +9,15 @@ import { clientOf } from '../../http/auth/plugin.ts';
 import { HttpError, resource } from '../../http/errors.ts';
 import { mustGetRun, runUid, type SchedContext } from './lookup.ts';
 import { errorResponses, streamed, uidParams } from './schemas.ts';
-import { openSse } from './sse.ts';
-import { RunEndEventSchema, RunSchema, TransitionEventSchema } from '../../api/wire.ts';
+import { openSse, type SseStream } from './sse.ts';
+import { readerBuffer } from './reader-buffer.ts';
+import { compareIds } from '../../store/log-hub.ts';
+import {
+  EventGapSchema,
+  RunEndEventSchema,
+  RunSchema,
+  TransitionEventSchema,
+} from '../../api/wire.ts';
 import { runView } from './views.ts';
 import { attemptStarts, LogText } from './log-text.ts';
 
@@ -24,11 +32,20 @@ const HUB_WAIT_MS = 5000;
 /**
  * Subscribes to the events `accepts` picks and holds them back until `deliverTo` names where
  * they go: the route answers (and reads what comes before them: a snapshot, a replay) in
- * between, and the events written meanwhile follow it, in order.
+ * between, and the events written meanwhile follow it, in order. What is held counts against
+ * the reader's buffer (`limitBytes`, as serialized): a reader slow to take a replay while events
+ * keep coming has them dropped, and `deliverTo` answers false (the reader is to be disconnected).
  */
-async function held(events: EventHub, accepts: (e: ChainrEvent) => boolean) {
-  const pending: ChainrEvent[] = [];
-  let deliver: (e: ChainrEvent) => void = (e) => void pending.push(e);
+async function held(events: EventHub, accepts: (e: ChainrEvent) => boolean, limitBytes: number) {
+  let pending: ChainrEvent[] = [];
+  let pendingBytes = 0;
+  let overflowed = false;
+  let deliver: (e: ChainrEvent) => void = (e) => {
+    if (overflowed) return;
+    pendingBytes += JSON.stringify(e).length;
+    if (pendingBytes <= limitBytes) pending.push(e);
+    else [overflowed, pending] = [true, []];
+  };
   const subscribing = events.subscribe((e) => {
     if (accepts(e)) deliver(e);
   });
@@ -53,15 +70,17 @@ async function held(events: EventHub, accepts: (e: ChainrEvent) => boolean) {
   }
   return {
     unsubscribe,
-    deliverTo(sink: (e: ChainrEvent) => void) {
+    deliverTo(sink: (e: ChainrEvent) => void): boolean {
       deliver = sink;
       for (const e of pending.splice(0)) sink(e);
+      return !overflowed;
     },
   };
 }
 
 export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
   const { runs, logs, events, logHub, streamLimits, options, coverage } = ctx;
+  const { bufferBytes } = streamLimits.settings;
 
   resource(app, '/api/events', {
     GET: {
@@ -70,36 +89,82 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         summary:
           'Every run and job transition, as Server-Sent Events (resumable with Last-Event-ID)',
         tags: ['events'],
+        headers: Type.Object({
+          'last-event-id': Type.Optional(
+            Type.String({
+              pattern: '^[0-9]+-[0-9]+$',
+              description:
+                'The id of the last event received: the stream starts with the events after it, or with a `gap` event when they are no longer held',
+            }),
+          ),
+        }),
         response: {
           200: streamed(
             'text/event-stream',
-            'The event stream, open until the client leaves',
-            '`run` and `job` events, each with its stream id and a TransitionEvent as data; comments keep the connection alive',
-            { run: TransitionEventSchema, job: TransitionEventSchema },
+            'The event stream, open until the client leaves, or until it falls behind by more than CHAINR_STREAM_BUFFER_BYTES (then closed: resume with Last-Event-ID)',
+            '`run` and `job` events, each with its stream id and a TransitionEvent as data; first, when resuming after an event no longer held, a `gap` event; comments keep the connection alive',
+            { run: TransitionEventSchema, job: TransitionEventSchema, gap: EventGapSchema },
           ),
-          ...errorResponses(503),
+          ...errorResponses(400, 503),
         },
       },
       handler: async (request, reply) => {
-        const lastId = request.headers['last-event-id'];
+        const lastId = request.headers['last-event-id'] as string | undefined;
         const release = streamLimits.admit(clientOf(request), reply);
         // The stream opens once the hub listens: every event written after the client sees the
         // answer reaches it.
-        const subscription = await held(events, () => true).catch((err: unknown) => {
+        const subscription = await held(events, () => true, bufferBytes).catch((err: unknown) => {
           release();
           throw err;
         });
-        const stream = openSse(request, reply);
+        const stream = openSse(request, reply, { bufferBytes, kind: 'events' });
         stream.onClose(subscription.unsubscribe);
         stream.onClose(release);
-        const send = (e: ChainrEvent) => stream.send(eventName(e), e, e.id);
-        if (typeof lastId === 'string' && /^\d+-\d+$/.test(lastId)) {
-          for (const e of await events.since(options.redis, lastId)) send(e);
+        // The id of the newest event the client has: the replay and the events held meanwhile
+        // overlap, and each event is sent once.
+        let sentUpTo = lastId;
+        const send = (e: ChainrEvent) => {
+          if (sentUpTo !== undefined && compareIds(e.id, sentUpTo) <= 0) return;
+          sentUpTo = e.id;
+          stream.send(eventName(e), e, e.id);
+        };
+        try {
+          if (lastId !== undefined) sentUpTo = await resume(stream, lastId);
+        } catch (err) {
+          // Redis failing mid-replay: the client resumes again from the last event it got.
+          request.log.warn({ err }, 'event replay interrupted; closing the stream');
+          return stream.close();
         }
-        subscription.deliverTo(send);
+        if (!subscription.deliverTo(send)) stream.drop();
       },
     },
   });
+
+  /**
+   * Sends the events after `lastId`, at the reader's pace, when they are all still held; when
+   * `lastId` is gone from the stream (trimmed by CHAINR_MAX_EVENTS), events after it may be too,
+   * and the client is told to list again (`gap`), as a Kubernetes watch from a compacted
+   * resourceVersion is told 410 Gone. Answers the id of the newest event the client has then
+   * (none after a gap: every event that follows is news to it).
+   */
+  async function resume(stream: SseStream, lastId: string): Promise<string | undefined> {
+    if (!(await events.holds(options.redis, lastId))) {
+      await stream.sendPaced('gap', {
+        after: lastId,
+        message: `the events after ${lastId} are no longer held: list the runs again (GET /api/runs); the events that follow are those written since`,
+      });
+      return undefined;
+    }
+    let sent = lastId;
+    for await (const page of events.since(options.redis, lastId)) {
+      for (const e of page) {
+        if (stream.closed) return sent;
+        await stream.sendPaced(eventName(e), e, e.id);
+        sent = e.id;
+      }
+    }
+    return sent;
+  }
 
   resource(app, '/api/runs/:uid/events', {
     GET: {
@@ -113,7 +178,7 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         response: {
           200: streamed(
             'text/event-stream',
-            'The event stream, closed after the `end` event',
+            'The event stream, closed after the `end` event, or when the client falls behind by more than CHAINR_STREAM_BUFFER_BYTES (a new request starts again from a snapshot)',
             'A `run` event whose data is the Run; then `job` and `run` events, each with its stream id and a TransitionEvent as data; last, an `end` event whose data is a RunEndEvent',
             { snapshot: RunSchema, transition: TransitionEventSchema, end: RunEndEventSchema },
           ),
@@ -128,7 +193,7 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         let subscription: Awaited<ReturnType<typeof held>> | undefined;
         let run;
         try {
-          subscription = await held(events, (e) => e.uid === uid);
+          subscription = await held(events, (e) => e.uid === uid, bufferBytes);
           run = await mustGetRun(runs, uid).catch((err: unknown) => {
             subscription?.unsubscribe();
             throw err;
@@ -137,10 +202,11 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
           release();
           throw err;
         }
-        const stream = openSse(request, reply);
+        const stream = openSse(request, reply, { bufferBytes, kind: 'run' });
         stream.onClose(subscription.unsubscribe);
         stream.onClose(release);
-        stream.send(
+        // Paced: a run of thousands of jobs is a snapshot larger than the buffer's bound.
+        await stream.sendPaced(
           'run',
           runView(run, { withPipeline: true, unserved: await coverage.unserved() }),
         );
@@ -148,13 +214,14 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
           stream.send('end', { uid, status: run.status });
           return stream.close();
         }
-        subscription.deliverTo((e) => {
+        const delivered = subscription.deliverTo((e) => {
           stream.send(eventName(e), e, e.id);
           if (e.job === undefined && isTerminalRun(e.status as never)) {
             stream.send('end', { uid, status: e.status });
             stream.close();
           }
         });
+        if (!delivered) stream.drop();
       },
     },
   });
@@ -221,7 +288,7 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         // Subscribed to the job's transitions before its status is read: its end is not missed.
         let transitions;
         try {
-          transitions = await held(events, (e) => e.uid === uid && e.job === name);
+          transitions = await held(events, (e) => e.uid === uid && e.job === name, bufferBytes);
         } catch (err) {
           release();
           throw err;
@@ -247,20 +314,29 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         res.on('close', close);
         // HEAD asks for the headers alone, not to wait for the job to end.
         if (request.method === 'HEAD') return close();
+        const buffer = readerBuffer(res, bufferBytes, 'log', request.log);
         // Lines are written in the order they came, each batch once its text is ready (reading
-        // an attempt's start time for its marker can take a round trip).
+        // an attempt's start time for its marker can take a round trip): what is in the log
+        // already at the reader's pace, the lines written while it is followed within the
+        // buffer's bound.
         let written = Promise.resolve();
-        const write = (lines: LogLine[]) => {
+        const write = (lines: LogLine[], paced: boolean) => {
           after = lines[lines.length - 1]?.id ?? after;
           written = written
             .then(() => text.render(lines))
-            .then((chunk) => void (closed || res.write(chunk)))
+            .then((chunk) => {
+              if (closed) return;
+              if (paced) return buffer.paced(chunk);
+              buffer.write(chunk);
+            })
             .catch((err: unknown) => request.log.warn({ err }, 'log text not written'));
         };
+        // A page is read once the reader has taken most of the one before.
         const rest = async () => {
-          for await (const page of logs.pages(uid, name, after === '0-0' ? '-' : after))
-            write(page);
-          await written;
+          for await (const page of logs.pages(uid, name, after === '0-0' ? '-' : after)) {
+            write(page, true);
+            await written;
+          }
         };
         // Redis restarting or failing over: the follower waits for it and goes on from the last
         // line it sent, as the event streams do.
@@ -289,11 +365,12 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         });
         await retrying(rest)();
         if (closed) return;
-        stopFollowing = logHub.follow(uid, name, after, write);
-        transitions.deliverTo((e) => {
+        stopFollowing = logHub.follow(uid, name, after, (lines) => write(lines, false));
+        const delivered = transitions.deliverTo((e) => {
           // A retry's transition (back to PENDING) ends the attempt followed.
           if (isTerminalJob(e.status) || attempt !== undefined) void endIfEnded();
         });
+        if (!delivered) buffer.drop();
         await endIfEnded();
       },
     },
