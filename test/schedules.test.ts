@@ -28,6 +28,8 @@ interface ScheduleBody {
   timezone: string;
   paused: boolean;
   nextRunAt?: string;
+  nextRunsAt?: string[];
+  lastRun?: { uid: string; status: string; creationTimestamp: string };
 }
 
 async function post(path: string, body?: unknown) {
@@ -91,9 +93,21 @@ describe('schedules', () => {
       (r) => r.length >= 3,
     );
     expect(runs.every((r) => r.params.who === 'cron')).toBe(true);
+    // The schedule names its newest run and its next three ticks, a second apart.
+    const read = (await (await fetch(`${api.url}/api/schedules/${id}`)).json()) as ScheduleBody;
+    // Ticks go on meanwhile: its last run is one of its runs, no older than the newest seen before.
+    const uids = (await runsOf(api.url, id)).map((r) => r.metadata.uid);
+    expect(uids).toContain(read.lastRun?.uid);
+    expect((read.lastRun?.uid ?? '') >= (runs[0]?.metadata.uid ?? '~')).toBe(true);
+    expect(read.lastRun?.status).toMatch(/^(PENDING|RUNNING|SUCCESSFUL)$/);
+    const next = (read.nextRunsAt ?? []).map(Date.parse);
+    expect(next).toHaveLength(3);
+    expect(next[0]).toBe(Date.parse(read.nextRunAt ?? ''));
+    expect([next[1]! - next[0]!, next[2]! - next[1]!]).toEqual([1000, 1000]);
 
     const paused = (await (await post(`/api/schedules/${id}/pause`)).json()) as ScheduleBody;
     expect(paused.paused).toBe(true);
+    expect(paused.nextRunsAt).toBeUndefined();
     const atPause = (await runsOf(api.url, id)).length;
     await new Promise((r) => setTimeout(r, 2500));
     // A tick already being handled when the pause landed may still finish: at most one more.

@@ -300,6 +300,21 @@ export const ScheduleSchema = Type.Object(
     timezone: Type.Optional(Type.String({ description: 'An IANA time zone; UTC by default' })),
     paused: Type.Boolean(),
     nextRunAt: Type.Optional(Timestamp('When it next creates a run; absent while paused')),
+    nextRunsAt: Type.Optional(
+      Type.Array(Timestamp(), {
+        description: 'When it creates its next three runs, as its cron reads; absent while paused',
+      }),
+    ),
+    lastRun: Type.Optional(
+      Type.Object(
+        {
+          uid: Type.String(),
+          status: StringEnum<RunStatus>(RUN_STATUSES),
+          creationTimestamp: Timestamp(),
+        },
+        { ...open, description: 'The newest run it created, when there is one' },
+      ),
+    ),
     runs: Type.Optional(
       Type.String({ description: 'The runs it created: an /api/runs path with a label selector' }),
     ),

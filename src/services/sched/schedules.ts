@@ -11,7 +11,9 @@ import {
 import { resolveParams } from '../../core/params.ts';
 import { formatError } from '../../core/validate.ts';
 import type { PipelineParser } from './parser.ts';
+import type { RunStore } from '../../store/runs.ts';
 import type { ScheduleRecord, ScheduleStore } from '../../store/schedules.ts';
+import { SCHEDULE_LABEL } from './schedule-ticks.ts';
 import { HttpError, resource } from '../../http/errors.ts';
 import { bodyFormat } from './lookup.ts';
 import { answer, created, errorResponses } from './schemas.ts';
@@ -24,7 +26,39 @@ const idParams = Type.Object(
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-async function scheduleView(schedules: ScheduleStore, s: ScheduleRecord): Promise<Schedule> {
+/** How many of a schedule's next run times its view lists. */
+const NEXT_RUNS = 3;
+
+/** The times of the next runs, the first at `next` (the scheduler's own next tick). */
+function nextRuns(s: ScheduleRecord, next: number | undefined): string[] | undefined {
+  if (next === undefined) return undefined;
+  try {
+    const interval = CronExpressionParser.parse(s.cron, {
+      tz: s.timezone,
+      strict: false,
+      currentDate: new Date(next - 1),
+    });
+    return interval.take(NEXT_RUNS).map((d) => d.toDate().toISOString());
+  } catch {
+    return undefined; // checked when the schedule was created: a record changed by hand
+  }
+}
+
+/** Where a schedule's view reads from. */
+interface ScheduleSources {
+  schedules: ScheduleStore;
+  runs: RunStore;
+}
+
+async function scheduleView(
+  { schedules, runs }: ScheduleSources,
+  s: ScheduleRecord,
+): Promise<Schedule> {
+  const [next, last] = await Promise.all([
+    s.paused ? undefined : schedules.nextRunAt(s.id),
+    runs.list(1, undefined, { selector: [{ key: SCHEDULE_LABEL, op: '=', value: s.id }] }),
+  ]);
+  const lastRun = last.runs[0];
   return {
     kind: 'Schedule',
     metadata: {
@@ -36,7 +70,13 @@ async function scheduleView(schedules: ScheduleStore, s: ScheduleRecord): Promis
     cron: s.cron,
     timezone: s.timezone,
     paused: s.paused,
-    nextRunAt: s.paused ? undefined : iso(await schedules.nextRunAt(s.id)),
+    nextRunAt: iso(next),
+    nextRunsAt: nextRuns(s, next),
+    lastRun: lastRun && {
+      uid: lastRun.uid,
+      status: lastRun.status,
+      creationTimestamp: new Date(lastRun.createdAt).toISOString(),
+    },
     runs: `/api/runs?selector=chainr.io/schedule=${s.id}`,
     params: s.params,
     pipeline: s.pipeline,
@@ -95,13 +135,14 @@ function scheduleId(request: FastifyRequest): string {
 
 export function registerSchedules(
   app: FastifyInstance,
-  schedules: ScheduleStore,
+  sources: ScheduleSources,
   parser: PipelineParser,
   maxJobs: number,
 ): void {
+  const { schedules } = sources;
   const found = async (id: string, s: ScheduleRecord | undefined) => {
     if (!s) throw new HttpError(404, `schedule ${id} not found`);
-    return scheduleView(schedules, s);
+    return scheduleView(sources, s);
   };
 
   resource(app, '/api/schedules', {
@@ -122,7 +163,7 @@ export function registerSchedules(
         return reply
           .code(201)
           .header('location', `/api/schedules/${created.id}`)
-          .send(await scheduleView(schedules, created));
+          .send(await scheduleView(sources, created));
       },
     },
     GET: {
@@ -135,7 +176,7 @@ export function registerSchedules(
       handler: async (): Promise<ScheduleList> => ({
         kind: 'ScheduleList',
         metadata: { selfLink: '/api/schedules' },
-        items: await Promise.all((await schedules.list()).map((s) => scheduleView(schedules, s))),
+        items: await Promise.all((await schedules.list()).map((s) => scheduleView(sources, s))),
       }),
     },
   });

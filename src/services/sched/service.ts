@@ -253,7 +253,7 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   });
 
   registerRuns(app, { runs, transitions, submitter, parser, options, coverage });
-  registerSchedules(app, schedules, parser, options.maxJobsPerPipeline);
+  registerSchedules(app, { schedules, runs }, parser, options.maxJobsPerPipeline);
   const streamsContext = { runs, logs, events, logHub, streamLimits, options, coverage };
   registerStreams(app, streamsContext);
   registerArtifacts(app, streamsContext);

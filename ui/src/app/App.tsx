@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { InstancesPage } from '../instances/InstancesPage.tsx';
 import { RunsPage } from '../runs/RunsPage.tsx';
 import { SchedulesPage } from '../schedules/SchedulesPage.tsx';
+import { PipelinePage } from '../pipelines/PipelinePage.tsx';
 import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { Empty, Loading } from '../shared/states.tsx';
 
@@ -32,6 +33,8 @@ function Page({ route }: { route: Route }) {
       return <RunPage key={route.uid} uid={route.uid} job={route.job} view={route.view} />;
     case 'submit':
       return <SubmitPage />;
+    case 'pipeline':
+      return <PipelinePage key={route.name} name={route.name} />;
     case 'schedules':
       return capabilities.schedules ? <SchedulesPage /> : <NotServed what="Schedules" />;
     case 'instances':

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { matchRoute, runHref, runsHref } from './routes.ts';
+import { matchRoute, runHref, runsHref, pipelineHref } from './routes.ts';
 
 const UID = '01a213a6-ac5e-7511-80fc-f1837936e1b8';
 
@@ -11,6 +11,14 @@ describe('routes', () => {
     expect(matchRoute('/submit')).toEqual({ page: 'submit' });
     expect(matchRoute('/schedules')).toEqual({ page: 'schedules' });
     expect(matchRoute('/instances')).toEqual({ page: 'instances' });
+    expect(matchRoute('/pipelines/nightly-load')).toEqual({
+      page: 'pipeline',
+      name: 'nightly-load',
+    });
+    expect(matchRoute(new URL(pipelineHref('a b/c'), 'http://x').pathname)).toEqual({
+      page: 'pipeline',
+      name: 'a b/c',
+    });
     expect(matchRoute(`/runs/${UID}`)).toEqual({ page: 'run', uid: UID, view: 'graph' });
     expect(matchRoute(`/runs/${UID}/jobs/load`, '?view=timeline')).toEqual({
       page: 'run',

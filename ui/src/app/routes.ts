@@ -4,6 +4,7 @@ export type Route =
   | { page: 'runs' }
   | { page: 'run'; uid: string; job?: string; view: RunView }
   | { page: 'submit' }
+  | { page: 'pipeline'; name: string }
   | { page: 'schedules' }
   | { page: 'instances' }
   | { page: 'not-found'; path: string };
@@ -33,6 +34,8 @@ export function matchRoute(pathname: string, search = ''): Route {
     if (jobs === undefined) return { page: 'run', uid, view };
     if (jobs === 'jobs' && job !== undefined) return { page: 'run', uid, job, view };
   }
+  if (first === 'pipelines' && uid !== undefined && parts.length === 2)
+    return { page: 'pipeline', name: uid };
   if (parts.length === 1 && (first === 'submit' || first === 'schedules' || first === 'instances'))
     return { page: first };
   return { page: 'not-found', path: pathname };
@@ -45,6 +48,9 @@ export function runHref(uid: string, options: { job?: string; view?: RunView } =
   const path = options.job === undefined ? base : `${base}/jobs/${segment(options.job)}`;
   return options.view === 'timeline' ? `${path}?view=timeline` : path;
 }
+
+/** A pipeline's history: its recent runs side by side. */
+export const pipelineHref = (name: string) => `/pipelines/${segment(name)}`;
 
 export const submitHref = '/submit';
 export const schedulesHref = '/schedules';

@@ -1,6 +1,7 @@
 /** The runs as a dense table: status, name, labels, jobs, start and duration. */
 import { navigate, Link } from '../app/router.tsx';
-import { runHref } from '../app/routes.ts';
+import { pipelineHref, runHref, schedulesHref } from '../app/routes.ts';
+import { SCHEDULE_LABEL, useScheduleName } from '../schedules/schedule-names.ts';
 import {
   elapsed,
   formatDuration,
@@ -12,16 +13,30 @@ import { StatusBadge } from '../shared/StatusBadge.tsx';
 import type { Run } from '../../../src/api/wire.ts';
 import { ProgressStrip } from './ProgressStrip.tsx';
 
+/** The schedule that created a run, by its name, linking to the schedules. */
+function ScheduleChip({ id }: { id: string }) {
+  const name = useScheduleName(id);
+  return (
+    <Link href={schedulesHref} className="label-chip" title={`${SCHEDULE_LABEL}=${id}`}>
+      {name === undefined ? `${SCHEDULE_LABEL}=${id}` : `schedule: ${name}`}
+    </Link>
+  );
+}
+
 export function Labels({ labels }: { labels: Record<string, string> | undefined }) {
   const entries = Object.entries(labels ?? {});
   if (entries.length === 0) return null;
   return (
     <span className="labels">
-      {entries.map(([key, value]) => (
-        <span key={key} className="label-chip" title={`${key}=${value}`}>
-          {key}={value}
-        </span>
-      ))}
+      {entries.map(([key, value]) =>
+        key === SCHEDULE_LABEL ? (
+          <ScheduleChip key={key} id={value} />
+        ) : (
+          <span key={key} className="label-chip" title={`${key}=${value}`}>
+            {key}={value}
+          </span>
+        ),
+      )}
     </span>
   );
 }
@@ -45,12 +60,22 @@ function RunRow({ run, now }: { run: Run; now: number }) {
         <StatusBadge status={run.status} />
       </td>
       <td className="run-name-cell">
-        <Link href={href} className="run-name">
-          {run.metadata.name ?? <span className="muted">unnamed</span>}
-        </Link>
-        <span className="mono muted run-uid" title={uid}>
+        {run.metadata.name === undefined ? (
+          <Link href={href} className="run-name">
+            <span className="muted">unnamed</span>
+          </Link>
+        ) : (
+          <Link
+            href={pipelineHref(run.metadata.name)}
+            className="run-name"
+            title={`The history of ${run.metadata.name}: its recent runs, job by job`}
+          >
+            {run.metadata.name}
+          </Link>
+        )}
+        <Link href={href} className="mono muted run-uid" title={`Run ${uid}`}>
           {shortUid(uid)}
-        </span>
+        </Link>
       </td>
       <td>
         <Labels labels={run.metadata.labels} />

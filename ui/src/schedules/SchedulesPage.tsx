@@ -1,15 +1,33 @@
-/** The pipelines that run on a schedule: when next, paused or not, their runs; pause, resume, delete. */
+/**
+ * The pipelines that run on a schedule: the cron in words, the next run times, the last run and
+ * how it went, their runs; pause, resume, delete. The list is read again every few seconds.
+ */
+import cronstrue from 'cronstrue';
 import { useEffect, useState } from 'react';
 import { Link } from '../app/router.tsx';
-import { runsHref, submitHref } from '../app/routes.ts';
+import { runHref, runsHref, submitHref } from '../app/routes.ts';
 import { deleteSchedule, listSchedules, pauseSchedule, resumeSchedule } from '../shared/api.ts';
 import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { ConfirmDialog } from '../shared/ConfirmDialog.tsx';
-import { formatRelative, formatTimestamp, plural } from '../shared/format.ts';
+import { formatClock, formatRelative, formatTimestamp, plural } from '../shared/format.ts';
+import { StatusBadge } from '../shared/StatusBadge.tsx';
 import { Empty, ErrorBanner, ErrorState, Loading } from '../shared/states.tsx';
 import type { Schedule } from '../../../src/api/wire.ts';
 import { useNow } from '../shared/use-now.ts';
 import { useResource } from '../shared/use-resource.ts';
+import { scheduleName } from './schedule-names.ts';
+
+/** How often the list is read again: a tick's new run shows within this. */
+const POLL_MS = 5000;
+
+/** `At 03:00 AM` for `0 3 * * *`; the expression itself when it cannot be put in words. */
+export function cronInWords(cron: string): string {
+  try {
+    return cronstrue.toString(cron, { use24HourTimeFormat: true, verbose: false });
+  } catch {
+    return cron;
+  }
+}
 
 /** The runs list filtered to a schedule's runs (its `runs` link carries the label selector). */
 export function scheduleRunsHref(schedule: Schedule): string | undefined {
@@ -46,22 +64,46 @@ function ScheduleRow({
       setBusy(false);
     }
   };
+  const last = schedule.lastRun;
+  const next = schedule.nextRunsAt ?? (schedule.nextRunAt ? [schedule.nextRunAt] : []);
   return (
     <tr data-schedule={schedule.metadata.uid}>
       <td>
-        <strong>{schedule.metadata.name ?? schedule.pipeline.metadata?.name ?? 'unnamed'}</strong>
+        <strong>{scheduleName(schedule)}</strong>
       </td>
-      <td className="mono">{schedule.cron}</td>
-      <td>{schedule.timezone ?? 'UTC'}</td>
-      <td title={formatTimestamp(schedule.nextRunAt)}>
+      <td>
+        {schedule.pipeline.metadata?.name ?? <span className="muted">unnamed</span>}
+        <div className="muted">{plural(Object.keys(schedule.pipeline.jobs).length, 'job')}</div>
+      </td>
+      <td>
+        {cronInWords(schedule.cron)}
+        <div className="muted">
+          <span className="mono">{schedule.cron}</span> · {schedule.timezone ?? 'UTC'}
+        </div>
+      </td>
+      <td>
         {schedule.paused ? (
           <span className="badge status-canceled">Paused</span>
         ) : (
-          formatRelative(schedule.nextRunAt, now)
+          <ol className="plain-list" aria-label="Next runs">
+            {next.map((at) => (
+              <li key={at} title={formatTimestamp(at)}>
+                {formatClock(at, now)} <span className="muted">({formatRelative(at, now)})</span>
+              </li>
+            ))}
+          </ol>
         )}
       </td>
-      <td>{plural(Object.keys(schedule.pipeline.jobs).length, 'job')}</td>
-      <td>{runs ? <Link href={runs}>Runs</Link> : '—'}</td>
+      <td>
+        {last ? (
+          <Link href={runHref(last.uid)} title={formatTimestamp(last.creationTimestamp)}>
+            <StatusBadge status={last.status} /> {formatRelative(last.creationTimestamp, now)}
+          </Link>
+        ) : (
+          <span className="muted">none yet</span>
+        )}
+      </td>
+      <td>{runs ? <Link href={runs}>All runs</Link> : '—'}</td>
       <td className="row-actions">
         {capabilities.pauseSchedule && (
           <button
@@ -89,7 +131,12 @@ function ScheduleRow({
 
 export function SchedulesPage() {
   const list = useResource((signal) => listSchedules(signal), []);
-  const now = useNow(true, 30_000);
+  const now = useNow(true, POLL_MS);
+  const { reload } = list;
+  useEffect(() => {
+    const timer = window.setInterval(reload, POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [reload]);
   const [deleting, setDeleting] = useState<Schedule>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -129,9 +176,13 @@ export function SchedulesPage() {
       <header className="page-header">
         <h1 id="schedules-title">Schedules</h1>
         <div className="spacer" />
-        <button type="button" className="button" onClick={list.reload}>
-          Refresh
-        </button>
+        <Link
+          href={submitHref}
+          className="button button-primary"
+          title="Write or pick a pipeline on the Submit page, then choose “Schedule…”"
+        >
+          New schedule
+        </Link>
       </header>
       {error !== undefined && <ErrorBanner error={error} onDismiss={() => setError(undefined)} />}
       {list.data === undefined && list.loading ? (
@@ -155,11 +206,11 @@ export function SchedulesPage() {
         <table className="table">
           <thead>
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Cron</th>
-              <th scope="col">Time zone</th>
-              <th scope="col">Next run</th>
+              <th scope="col">Schedule</th>
               <th scope="col">Pipeline</th>
+              <th scope="col">When</th>
+              <th scope="col">Next runs</th>
+              <th scope="col">Last run</th>
               <th scope="col">Runs</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>

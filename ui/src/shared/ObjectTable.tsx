@@ -44,6 +44,27 @@ export function columnsOf(rows: readonly Record<string, string>[], max = 8): str
   return [...first, ...keys.filter((k) => !first.includes(k))].slice(0, max);
 }
 
+/** Headers said in words where the field's name would not be. */
+const TITLES: Record<string, string> = {
+  id: 'ID',
+  uid: 'ID',
+  pid: 'PID',
+  startedAt: 'Started',
+  lastSeen: 'Last heartbeat',
+  concurrency: 'Jobs at once',
+};
+
+/** A column's header: `lastSeen` → `Last heartbeat`, `cpuLimit` → `Cpu limit`, `spec.x` → `Spec x`. */
+export function columnTitle(key: string): string {
+  const known = TITLES[key];
+  if (known) return known;
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[._-]+/g, ' ')
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 export function ObjectTable({ items, now }: { items: readonly Json[]; now: number }) {
   const rows = items.map(flatten);
   const columns = columnsOf(rows);
@@ -52,8 +73,8 @@ export function ObjectTable({ items, now }: { items: readonly Json[]; now: numbe
       <thead>
         <tr>
           {columns.map((c) => (
-            <th key={c} scope="col">
-              {c}
+            <th key={c} scope="col" title={c}>
+              {columnTitle(c)}
             </th>
           ))}
         </tr>
