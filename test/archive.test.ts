@@ -237,6 +237,39 @@ describe.each(BACKENDS)('the archive on $name', ({ start }) => {
     expect(await store.get(run.uid)).toEqual(run);
   });
 
+  it('archives many runs in one go, storing only those not archived yet', async () => {
+    const { store, config } = await fresh();
+    const runs = Array.from({ length: 250 }, (_, i) =>
+      endedRun(T0 + i, { labels: { n: String(i) }, jobs: [jobRecord('build'), jobRecord('test')] }),
+    );
+    const logs = { build: [{ line: 'built', stream: 'stdout' as const }], test: [] };
+    const early = [runs[3], runs[200]] as RunRecord[];
+    for (const run of early) await store.archive(run, logs, T0);
+    const stored = await store.archiveMany(
+      runs.map((run) => ({ run, logs })),
+      T0 + 5000,
+    );
+    expect(stored).toEqual(runs.filter((r) => !early.includes(r)).map((r) => r.uid));
+    const count = async (table: string) =>
+      Number((await backend.query(config, `select count(*) as n from ${table}`))[0]?.n);
+    expect(await count('chainr_runs')).toBe(250);
+    expect(await count('chainr_run_labels')).toBe(250);
+    expect(await count('chainr_job_attempts')).toBe(500);
+    expect(await count('chainr_job_logs')).toBe(500);
+    expect(await store.get(runs[249]?.uid ?? '')).toEqual(runs[249]);
+    expect(await store.logs(runs[100]?.uid ?? '', 'build')).toEqual(logs.build);
+    const twice = endedRun(T0 - 1);
+    await expect(
+      store.archiveMany(
+        [
+          { run: twice, logs: {} },
+          { run: twice, logs: {} },
+        ],
+        T0,
+      ),
+    ).rejects.toThrow(`run ${twice.uid} is given twice to archive`);
+  });
+
   it('refuses a run that has not ended, or a log for a job it does not have, naming it', async () => {
     const { store } = await fresh();
     const running = endedRun(T0, { status: 'RUNNING', finishedAt: undefined });

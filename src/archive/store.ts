@@ -9,12 +9,15 @@ import { isTerminalRun, RUN_STATUSES, type RunStatus } from '../core/types.ts';
 import type { RunRecord, RunSummary } from '../store/run-hash.ts';
 import type { RunFilter } from '../store/runs.ts';
 import { decodeLog, encodeLog, LOG_ENCODING, type ArchivedLogLine } from './log-codec.ts';
-import type { ArchiveDatabase, JobAttemptsTable, RunsTable } from './schema.ts';
+import type { ArchiveDatabase, JobAttemptsTable, JobLogsTable, RunsTable } from './schema.ts';
 
 /** How long ended runs stay in the archive, per status: by age (since they ended) and by count. */
 export type ArchiveRetention = Partial<
   Record<RunStatus, { maxAgeMs?: number; /** The newest this many are kept. */ keep?: number }>
 >;
+
+/** A run's jobs' logs, by job name. */
+export type JobLogs = Readonly<Record<string, readonly ArchivedLogLine[]>>;
 
 /** Rows sent in one INSERT: well under either backend's limit of bound parameters. */
 const INSERT_CHUNK = 200;
@@ -52,6 +55,23 @@ function summaryOf(row: SummaryRow): RunSummary {
     startedAt: row.started_at === null ? undefined : Number(row.started_at),
     finishedAt: Number(row.finished_at),
     jobs: JSON.parse(row.jobs) as RunSummary['jobs'],
+  };
+}
+
+function runRow(run: RunRecord, now: number): RunsTable {
+  return {
+    uid: run.uid,
+    name: run.name ?? null,
+    status: run.status,
+    reason: run.reason ?? null,
+    created_at: run.createdAt,
+    started_at: run.startedAt ?? null,
+    finished_at: run.finishedAt as number,
+    archived_at: now,
+    labels: JSON.stringify(run.labels),
+    params: JSON.stringify(run.params),
+    jobs: JSON.stringify(run.jobs),
+    pipeline: JSON.stringify(run.pipeline),
   };
 }
 
@@ -128,69 +148,66 @@ export class ArchiveStore {
    * Stores an ended run with its jobs' logs (by job name) in one transaction. Idempotent: a run
    * already archived is left as it is and the answer is false.
    */
-  async archive(
-    run: RunRecord,
-    logs: Readonly<Record<string, readonly ArchivedLogLine[]>>,
+  async archive(run: RunRecord, logs: JobLogs, now: number): Promise<boolean> {
+    return (await this.archiveMany([{ run, logs }], now)).length === 1;
+  }
+
+  /**
+   * Stores ended runs with their logs in one transaction (a few statements for all of them, which
+   * is what makes archiving fast); returns the uids stored now. Idempotent as `archive` is: a run
+   * already archived, before or by another archiver at the same moment, is left as it is.
+   */
+  async archiveMany(
+    items: readonly { run: RunRecord; logs: JobLogs }[],
     now: number,
-  ): Promise<boolean> {
-    if (!isTerminalRun(run.status))
-      throw new Error(`run ${run.uid} is ${run.status}: only a run that has ended is archived`);
-    if (run.finishedAt === undefined)
-      throw new Error(`run ${run.uid} is ${run.status} but has no end time: it cannot be archived`);
-    const jobNames = new Set(run.jobs.map((j) => j.name));
-    const stranger = Object.keys(logs).find((job) => !jobNames.has(job));
-    if (stranger !== undefined)
-      throw new Error(`run ${run.uid} has no job "${stranger}", yet a log was given for it`);
-    // Compressed before the transaction opens: it holds its locks for the writes alone.
-    const encoded = await Promise.all(
-      Object.entries(logs).map(async ([job, lines]) => ({ job, ...(await encodeLog(lines)) })),
-    );
-    const labels = Object.entries(run.labels).map(([key, value]) => ({
-      run_uid: run.uid,
-      key,
-      value,
-    }));
+  ): Promise<string[]> {
+    const uids = new Set<string>();
+    for (const { run, logs } of items) {
+      if (!isTerminalRun(run.status))
+        throw new Error(`run ${run.uid} is ${run.status}: only a run that has ended is archived`);
+      if (run.finishedAt === undefined)
+        throw new Error(
+          `run ${run.uid} is ${run.status} but has no end time: it cannot be archived`,
+        );
+      const jobNames = new Set(run.jobs.map((j) => j.name));
+      const stranger = Object.keys(logs).find((job) => !jobNames.has(job));
+      if (stranger !== undefined)
+        throw new Error(`run ${run.uid} has no job "${stranger}", yet a log was given for it`);
+      if (uids.has(run.uid)) throw new Error(`run ${run.uid} is given twice to archive`);
+      uids.add(run.uid);
+    }
+    if (items.length === 0) return [];
+    // Compressed before the transaction opens: it holds its locks for the writes alone. One log
+    // at a time: zlib's thread pool runs a thousand at once many times slower than one by one.
+    const logRows: JobLogsTable[] = [];
+    for (const { run, logs } of items)
+      for (const [job, lines] of Object.entries(logs)) {
+        const { data, lines: count, bytes } = await encodeLog(lines);
+        logRows.push({ run_uid: run.uid, job, encoding: LOG_ENCODING, lines: count, bytes, data });
+      }
     return this.db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('chainr_runs')
-        .values({
-          uid: run.uid,
-          name: run.name ?? null,
-          status: run.status,
-          reason: run.reason ?? null,
-          created_at: run.createdAt,
-          started_at: run.startedAt ?? null,
-          finished_at: run.finishedAt as number,
-          archived_at: now,
-          labels: JSON.stringify(run.labels),
-          params: JSON.stringify(run.params),
-          jobs: JSON.stringify(run.jobs),
-          pipeline: JSON.stringify(run.pipeline),
-        })
-        .onConflict((oc) => oc.column('uid').doNothing())
-        .executeTakeFirst();
-      // Already there (archived before, or by another archiver just now, whose insert this one
-      // waited for): nothing more to write.
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      const stored = new Set<string>();
+      for (const rows of chunks(items.map(({ run }) => runRow(run, now))))
+        for (const { uid } of await trx
+          .insertInto('chainr_runs')
+          .values(rows)
+          .onConflict((oc) => oc.column('uid').doNothing())
+          .returning('uid')
+          .execute())
+          stored.add(uid);
+      // A run already there (archived before, or by another archiver just now, whose insert this
+      // one waited for) has the rest of its rows too: only the runs inserted now get theirs.
+      const fresh = items.map((i) => i.run).filter((run) => stored.has(run.uid));
+      const labels = fresh.flatMap((run) =>
+        Object.entries(run.labels).map(([key, value]) => ({ run_uid: run.uid, key, value })),
+      );
       for (const rows of chunks(labels))
         await trx.insertInto('chainr_run_labels').values(rows).execute();
-      for (const rows of chunks(attemptRows(run)))
+      for (const rows of chunks(fresh.flatMap(attemptRows)))
         await trx.insertInto('chainr_job_attempts').values(rows).execute();
-      for (const rows of chunks(encoded))
-        await trx
-          .insertInto('chainr_job_logs')
-          .values(
-            rows.map((l) => ({
-              run_uid: run.uid,
-              job: l.job,
-              encoding: LOG_ENCODING,
-              lines: l.lines,
-              bytes: l.bytes,
-              data: l.data,
-            })),
-          )
-          .execute();
-      return true;
+      for (const rows of chunks(logRows.filter((l) => stored.has(l.run_uid))))
+        await trx.insertInto('chainr_job_logs').values(rows).execute();
+      return fresh.map((run) => run.uid);
     });
   }
 
