@@ -1,6 +1,7 @@
 /**
  * A job's log as the archive stores it: its lines as a JSON array of `[stream, text]` pairs
- * (`o` stdout, `e` stderr), gzip-compressed. Logs are mostly repeated text: they shrink several
+ * (`o` stdout, `e` stderr), `[stream, text, attempt]` for a line of a later attempt than the
+ * first, gzip-compressed. Logs are mostly repeated text: they shrink several
  * times over, and the archive's rows stay small.
  */
 import { promisify } from 'node:util';
@@ -11,6 +12,8 @@ export const LOG_ENCODING = 'gzip-json';
 export interface ArchivedLogLine {
   line: string;
   stream: 'stdout' | 'stderr';
+  /** The attempt that wrote it. */
+  attempt: number;
 }
 
 const gzipAsync = promisify(gzip);
@@ -22,7 +25,8 @@ export async function encodeLog(
   let bytes = 0;
   const pairs = lines.map((l) => {
     bytes += Buffer.byteLength(l.line);
-    return [l.stream === 'stderr' ? 'e' : 'o', l.line];
+    const stream = l.stream === 'stderr' ? 'e' : 'o';
+    return l.attempt === 1 ? [stream, l.line] : [stream, l.line, l.attempt];
   });
   return { data: await gzipAsync(JSON.stringify(pairs)), lines: lines.length, bytes };
 }
@@ -43,8 +47,19 @@ export async function decodeLog(
   }
   if (!Array.isArray(pairs)) throw new Error(`${where}: stored log is not a list of lines`);
   return pairs.map((pair: unknown, i) => {
-    if (!Array.isArray(pair) || typeof pair[1] !== 'string' || (pair[0] !== 'o' && pair[0] !== 'e'))
-      throw new Error(`${where}: stored log line ${i} is not ["o"|"e", text]`);
-    return { line: pair[1], stream: pair[0] === 'e' ? 'stderr' : 'stdout' };
+    const attempt: unknown = Array.isArray(pair) ? (pair[2] ?? 1) : undefined;
+    if (
+      !Array.isArray(pair) ||
+      typeof pair[1] !== 'string' ||
+      (pair[0] !== 'o' && pair[0] !== 'e') ||
+      !Number.isInteger(attempt) ||
+      (attempt as number) < 1
+    )
+      throw new Error(`${where}: stored log line ${i} is not ["o"|"e", text, attempt?]`);
+    return {
+      line: pair[1],
+      stream: pair[0] === 'e' ? 'stderr' : 'stdout',
+      attempt: attempt as number,
+    };
   });
 }
