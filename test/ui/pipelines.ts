@@ -136,3 +136,34 @@ export function matrixPipeline(flag: string) {
     },
   };
 }
+
+/** The line `extract` repeats in its artifact, and how many times: 1,376,256 bytes (1.3 MiB). */
+export const ARTIFACT_LINE = 'chainr artifact line\n';
+export const ARTIFACT_LINES = 65_536;
+
+/**
+ * Data between jobs: `extract` stores an artifact that `count` receives; `count` declares none;
+ * `broken` declares one and fails before writing it.
+ */
+export const artifactPipeline = {
+  kind: 'Pipeline',
+  metadata: { name: 'artifact-handover' },
+  jobs: {
+    extract: {
+      image: 'busybox',
+      run: `yes '${ARTIFACT_LINE.trimEnd()}' | head -n ${ARTIFACT_LINES} > lines.txt`,
+      artifacts: [{ name: 'lines', path: 'lines.txt' }],
+    },
+    count: {
+      image: 'busybox',
+      run: 'wc -l < "$CHAINR_ARTIFACTS/extract/lines"',
+      dependsOn: [{ job: 'extract' }],
+      inputs: { artifacts: [{ from: 'extract', name: 'lines' }] },
+    },
+    broken: {
+      image: 'busybox',
+      run: 'echo giving up; exit 4',
+      artifacts: [{ name: 'summary', path: 'summary.txt' }],
+    },
+  },
+};

@@ -4,7 +4,8 @@
  * Each test opens a fresh page; after it, the page must have logged no console error, uncaught
  * exception or failed request.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -92,6 +93,37 @@ export function uiSession(env: Record<string, string> = {}): UiSession {
     },
     expectProblems: (pattern) => {
       expected = pattern;
+    },
+  };
+}
+
+/**
+ * A second `chainr up`, with auth on: `token` is its one (operator) token. Started before the
+ * calling file's tests (or describe block's) and stopped after; pages reach it with `base: url`.
+ */
+export function securedChainr(token: string): { readonly url: string } {
+  let secured: (ChainrProcess & { url: string }) | undefined;
+  let dir: string | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'chainr-ui-auth-'));
+    const tokens = join(dir, 'tokens.yaml');
+    const digest = createHash('sha256').update(token).digest('hex');
+    writeFileSync(tokens, `tokens:\n  - { name: ui-test, role: operator, sha256: ${digest} }\n`);
+    const env: Record<string, string> = { CHAINR_DATA_DIR: dir, CHAINR_TOKENS_FILE: tokens };
+    for (const name of ['REDIS_URL', 'REDIS_ADDR', 'REDIS_ADDRS']) env[name] = '';
+    secured = await startHttpService('up', env);
+  }, 60_000);
+
+  afterAll(async () => {
+    await secured?.kill('SIGTERM');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  return {
+    get url() {
+      if (!secured) throw new Error('the secured chainr is used before it started');
+      return secured.url;
     },
   };
 }

@@ -2,14 +2,11 @@
  * The monitoring UI end to end, in a real headless Chromium against `chainr up` (API, worker and
  * the built UI in one process, with its private Redis): what a user does, checked on screen.
  */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getRun, submit, waitForEnd } from '../fixtures/api.ts';
-import { startHttpService, type ChainrProcess } from '../fixtures/processes.ts';
 import {
   bigPipeline,
   failingPipeline,
@@ -19,7 +16,7 @@ import {
   typoText,
 } from './pipelines.ts';
 import { screenshot } from './screenshots.ts';
-import { uiSession } from './session.ts';
+import { securedChainr, uiSession } from './session.ts';
 
 const session = uiSession();
 const open = session.open;
@@ -306,26 +303,7 @@ describe('the monitoring UI', () => {
 
 describe('the monitoring UI with auth on', () => {
   const TOKEN = 'ui-test-operator-token';
-  let secured: ChainrProcess & { url: string };
-  let securedDir: string;
-
-  beforeAll(async () => {
-    securedDir = mkdtempSync(join(tmpdir(), 'chainr-ui-auth-'));
-    const tokens = join(securedDir, 'tokens.yaml');
-    const digest = createHash('sha256').update(TOKEN).digest('hex');
-    writeFileSync(tokens, `tokens:\n  - { name: ui-test, role: operator, sha256: ${digest} }\n`);
-    const env: Record<string, string> = {
-      CHAINR_DATA_DIR: securedDir,
-      CHAINR_TOKENS_FILE: tokens,
-    };
-    for (const name of ['REDIS_URL', 'REDIS_ADDR', 'REDIS_ADDRS']) env[name] = '';
-    secured = await startHttpService('up', env);
-  }, 60_000);
-
-  afterAll(async () => {
-    await secured?.kill('SIGTERM');
-    if (securedDir) rmSync(securedDir, { recursive: true, force: true });
-  });
+  const secured = securedChainr(TOKEN);
 
   it('asks for a token, then runs a pipeline live with it (SSE and logs included)', async () => {
     // Until the token is given, the browser reports the API's 401 answers.

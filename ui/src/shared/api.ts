@@ -142,12 +142,23 @@ export async function openJobLog(
   return res.body;
 }
 
-/** The job's whole log as a file to save. */
-export async function downloadJobLog(uid: string, job: string): Promise<Blob> {
-  const res = await apiFetch(jobLogPath(uid, job));
+/** The whole answer of a GET as a file to save (the browser keeps it, on disk when large). */
+async function downloadBlob(path: string): Promise<Blob> {
+  const res = await apiFetch(path);
   if (!res.ok) throw await failure(res);
   return res.blob();
 }
+
+/** The job's whole log as a file to save. */
+export const downloadJobLog = (uid: string, job: string) => downloadBlob(jobLogPath(uid, job));
+
+/** Where one artifact of a job is downloaded from (a directory as a tar archive). */
+export const jobArtifactPath = (uid: string, job: string, name: string) =>
+  `/api/runs/${encodeURIComponent(uid)}/jobs/${encodeURIComponent(job)}/artifacts/${encodeURIComponent(name)}`;
+
+/** One artifact's bytes as a file to save. */
+export const downloadJobArtifact = (uid: string, job: string, name: string) =>
+  downloadBlob(jobArtifactPath(uid, job, name));
 
 export const getOpenApi = (signal?: AbortSignal) =>
   request<Record<string, unknown>>('/api/openapi.json', { signal });

@@ -6,3 +6,16 @@ export function isTyping(target: EventTarget | null): boolean {
     (element.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(element.tagName))
   );
 }
+
+/**
+ * Has the browser save `blob` as `filename`: the way to save what was fetched with the bearer
+ * token, which a plain link cannot send.
+ */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.click();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

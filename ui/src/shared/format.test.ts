@@ -1,6 +1,13 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { elapsed, formatDuration, formatRelative, plural, shortUid } from './format.ts';
+import {
+  elapsed,
+  formatBytes,
+  formatDuration,
+  formatRelative,
+  plural,
+  shortUid,
+} from './format.ts';
 
 describe('formatDuration', () => {
   it('writes each scale the way people read it', () => {
@@ -45,4 +52,18 @@ it('shortens uids to their random tail, and counts with the right word', () => {
   expect(shortUid('01a213a6-ac5e-7511-80fc-f1837936e1b8')).toBe('7936e1b8');
   expect(plural(1, 'job')).toBe('1 job');
   expect(plural(1500, 'job')).toBe('1,500 jobs');
+});
+
+describe('formatBytes', () => {
+  it('writes sizes in binary units, as exact as they are', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1024)).toBe('1 KiB');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(256 * 1024 ** 2)).toBe('256 MiB');
+    expect(formatBytes(100 * 1024 ** 2 - 1)).toBe('100 MiB');
+    expect(formatBytes(12.04 * 1024 ** 3)).toBe('12.0 GiB');
+    expect(formatBytes(3 * 1024 ** 5)).toBe('3072 TiB');
+    expect(formatBytes(-1)).toBe('—');
+  });
 });

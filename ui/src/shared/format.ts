@@ -82,6 +82,23 @@ export function shortUid(uid: string): string {
   return uid.length > 8 ? uid.slice(-8) : uid;
 }
 
+const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
+
+/** `812 B`, `1.5 KiB`, `256 MiB`, `12.0 GiB`: binary units, a tenth shown below 100 when not exact. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  if (bytes < 1024) return `${bytes} B`;
+  let value = bytes;
+  let unit = -1;
+  do {
+    value /= 1024;
+    unit += 1;
+  } while (value >= 1024 && unit < BYTE_UNITS.length - 1);
+  const tenths = Math.round(value * 10) / 10;
+  const digits = tenths >= 100 || Number.isInteger(value) ? 0 : 1;
+  return `${tenths.toFixed(digits)} ${BYTE_UNITS[unit]}`;
+}
+
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? word : many}`;
 }

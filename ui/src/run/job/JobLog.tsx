@@ -1,6 +1,7 @@
 /** A job's log with its toolbar: live state, search with next/previous, and the raw text. */
 import { useDeferredValue, useMemo, useState } from 'react';
 import { downloadJobLog, errorMessage } from '../../shared/api.ts';
+import { saveBlob } from '../../shared/dom.ts';
 import { plural } from '../../shared/format.ts';
 import { findMatches, MAX_MATCHES } from './log-search.ts';
 import { LogView } from './LogView.tsx';
@@ -26,15 +27,10 @@ const STATE_TEXT = {
   error: 'interrupted',
 } as const;
 
-/** Saves the log through a link to its content (the request needs the token, a link cannot). */
+/** Saves the log as a text file; answers what went wrong, if anything. */
 async function save(uid: string, job: string): Promise<string | undefined> {
   try {
-    const url = URL.createObjectURL(await downloadJobLog(uid, job));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = `${job}-${uid.slice(-8)}.log`;
-    link.click();
-    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    saveBlob(await downloadJobLog(uid, job), `${job}-${uid.slice(-8)}.log`);
     return undefined;
   } catch (err) {
     return `The log could not be downloaded: ${errorMessage(err)}`;

@@ -1,4 +1,7 @@
-/** A job's details (status, reason, exit code, attempts, outputs, timing, spec) and its log. */
+/**
+ * A job's details (status, reason, exit code, attempts, outputs, artifacts, timing, spec) and its
+ * log.
+ */
 import { useEffect, useRef } from 'react';
 import { Link } from '../../app/router.tsx';
 import { runHref, type RunView } from '../../app/routes.ts';
@@ -8,6 +11,7 @@ import type { Job, JobAttempt, Run } from '../../../../src/api/wire.ts';
 import type { FanOutGroup } from '../../../../src/core/fan-out.ts';
 import { useNow } from '../../shared/use-now.ts';
 import { neighbours, type PipelineGraph } from '../graph/build-graph.ts';
+import { JobArtifacts } from './JobArtifacts.tsx';
 import { JobLog } from './JobLog.tsx';
 
 export interface JobPanelProps {
@@ -77,6 +81,8 @@ export function JobPanel({ run, job, group, graph, view, onClose }: JobPanelProp
   const phase =
     job.status === 'PENDING' ? 'pending' : job.status === 'RUNNING' ? 'running' : 'ended';
   const outputs = Object.entries(job.outputs ?? {});
+  const declaredArtifacts = spec?.artifacts ?? [];
+  const hasArtifacts = declaredArtifacts.length > 0 || (job.artifacts?.length ?? 0) > 0;
   const jobLink = (name: string) => runHref(uid, { job: name, view });
 
   return (
@@ -196,6 +202,12 @@ export function JobPanel({ run, job, group, graph, view, onClose }: JobPanelProp
             </dd>
           </>
         )}
+        {spec && !hasArtifacts && (
+          <>
+            <dt>Artifacts</dt>
+            <dd className="muted">none declared</dd>
+          </>
+        )}
       </dl>
       {job.attempts && job.attempts.length > 1 && <Attempts attempts={job.attempts} now={now} />}
       {outputs.length > 0 && (
@@ -213,6 +225,7 @@ export function JobPanel({ run, job, group, graph, view, onClose }: JobPanelProp
           </tbody>
         </table>
       )}
+      {hasArtifacts && <JobArtifacts uid={uid} job={job} declared={declaredArtifacts} />}
       <JobLog
         key={`${uid}/${job.name}`}
         uid={uid}
