@@ -112,8 +112,8 @@ export function securedChainr(token: string): { readonly url: string } {
     writeFileSync(tokens, `tokens:\n  - { name: ui-test, role: operator, sha256: ${digest} }\n`);
     const env: Record<string, string> = { CHAINR_DATA_DIR: dir, CHAINR_TOKENS_FILE: tokens };
     for (const name of ['REDIS_URL', 'REDIS_ADDR', 'REDIS_ADDRS']) env[name] = '';
-    secured = await startHttpService('up', env);
-  }, 60_000);
+    secured = await startHttpService('up', env, { startTimeoutMs: 90_000 });
+  }, 120_000);
 
   afterAll(async () => {
     await secured?.kill('SIGTERM');
