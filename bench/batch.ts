@@ -10,6 +10,8 @@ export interface BenchContext {
   /** Where profiles go (with --cpu-prof). */
   outDir: string;
   cpuProf: boolean;
+  /** The artifact workload's artifact size (issue #18: 256). */
+  artifactMiB: number;
   log(message: string): void;
 }
 

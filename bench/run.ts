@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { BenchContext, Workload, WorkloadResult } from './batch.ts';
 import { machine, writeReport, type Report } from './report.ts';
 import { apiWorkload } from './workloads/api.ts';
+import { artifactsWorkload } from './workloads/artifacts.ts';
 import { chainHopWorkload } from './workloads/chain-hop.ts';
 import { commandsWorkload } from './workloads/commands.ts';
 import { diamondWorkload } from './workloads/diamond.ts';
@@ -30,6 +31,7 @@ export const WORKLOADS: Record<string, Workload> = {
   startup: startupWorkload,
   kubernetes: kubernetesWorkload,
   'ui-log': uiLogWorkload,
+  artifacts: artifactsWorkload,
 };
 
 /** Run only when named (--only): the kubernetes workload takes minutes and a thousand processes. */
@@ -40,8 +42,12 @@ export interface BenchOptions {
   only?: string[];
   outDir: string;
   cpuProf?: boolean;
+  /** The artifact workload's artifact size; 256 by default (issue #18). */
+  artifactMiB?: number;
   log?: (message: string) => void;
 }
+
+export const DEFAULT_ARTIFACT_MIB = 256;
 
 export async function runBench(options: BenchOptions): Promise<Report> {
   const names = options.only?.length
@@ -57,6 +63,7 @@ export async function runBench(options: BenchOptions): Promise<Report> {
     quick: options.quick,
     outDir: options.outDir,
     cpuProf: options.cpuProf ?? false,
+    artifactMiB: options.artifactMiB ?? DEFAULT_ARTIFACT_MIB,
     log: options.log ?? (() => undefined),
   };
   const started = performance.now();
