@@ -5,8 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, UnreachableError } from '../src/cli/api.ts';
-import { ChainrClient, normalizeServer } from '../src/cli/client.ts';
+import { ApiError, ChainrClient, UnreachableError } from '../src/api/client.ts';
+import { normalizeServer } from '../src/cli/context.ts';
 import { freePort } from '../src/process/private-redis.ts';
 import { ServerClock, watchRun, type WatchView } from '../src/cli/watch.ts';
 import type { RunState, Transition } from '../src/cli/watch-state.ts';

@@ -3,8 +3,7 @@
  * the streams to write to, and one way of turning failures into a message and an exit code.
  */
 import type { Command } from 'commander';
-import { ApiError, UnreachableError } from './api.ts';
-import { ChainrClient, normalizeServer } from './client.ts';
+import { ApiError, ChainrClient, UnreachableError } from '../api/client.ts';
 import { formatDetail } from './error-lines.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -79,6 +78,24 @@ export class CliError extends Error {
   }
 }
 
+/** How long a command waits for an answer that is not a stream. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** `http://127.0.0.1:8080`; a bare `host:port` gets `http://`, a trailing slash is dropped. */
+export function normalizeServer(raw: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new Error(`not a server address: "${raw}" (expected e.g. http://127.0.0.1:8080)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`not a server address: "${raw}" (expected http:// or https://)`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
 /** The client of the server named by --server (on the command or before it), else the environment. */
 export function makeClient(ctx: CliContext, command: Command): ChainrClient {
   const flag = command.optsWithGlobals<{ server?: string }>().server;
@@ -89,7 +106,7 @@ export function makeClient(ctx: CliContext, command: Command): ChainrClient {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  return new ChainrClient({ server, token: ctx.env.token });
+  return new ChainrClient({ server, token: ctx.env.token, timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 /** Prints a failure on stderr and answers the exit code. */
@@ -98,7 +115,10 @@ export function reportFailure(ctx: CliContext, err: unknown): number {
   // Whatever broke once Ctrl-C was pressed broke because of it.
   if (ctx.interrupt.signal.aborted) return EXIT.interrupted;
   if (err instanceof UnreachableError) {
-    say(`chainr: ${err.message}`);
+    say(
+      `chainr: ${err.message}. Start one with \`chainr up\`, ` +
+        'or point --server or CHAINR_SERVER at yours.',
+    );
     return EXIT.error;
   }
   if (err instanceof ApiError) {

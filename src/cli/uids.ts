@@ -1,5 +1,5 @@
 /** A run named on the command line by its uid, or by its start or end as the UI shows it. */
-import type { ChainrClient } from './client.ts';
+import type { ChainrClient } from '../api/client.ts';
 import { CliError } from './context.ts';
 
 const FULL_UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -5,8 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isTerminalRun } from '../core/types.ts';
-import type { ChainrClient } from './client.ts';
-import { UnreachableError } from './api.ts';
+import type { ChainrClient } from '../api/client.ts';
+import { UnreachableError } from '../api/client.ts';
 import type { Out } from './context.ts';
 import { escapeStrings } from './format.ts';
 import { LiveRegion } from './live-region.ts';

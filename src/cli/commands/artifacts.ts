@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { Artifact } from '../../api/wire.ts';
 import { unpackInto } from '../../artifacts/transfer.ts';
-import type { ChainrClient } from '../client.ts';
+import type { ChainrClient } from '../../api/client.ts';
 import type { CliContext } from '../context.ts';
 import { action, CliError, EXIT, makeClient } from '../context.ts';
 import { serverOption } from './common.ts';
@@ -40,7 +40,7 @@ async function save(
 ): Promise<string> {
   const dest = join(dir, artifact.name);
   const partial = join(dir, `.${artifact.name}.partial`);
-  const body = await client.artifact(uid, job, artifact.name, signal);
+  const body = Readable.fromWeb(await client.artifact(uid, job, artifact.name, signal));
   const hash = hasher();
   try {
     if (artifact.kind === 'directory') {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { isTerminalJob, isTerminalRun } from '../../core/types.ts';
 import type { Run } from '../../api/wire.ts';
-import type { ChainrClient } from '../client.ts';
+import type { ChainrClient } from '../../api/client.ts';
 import type { CliContext } from '../context.ts';
 import { action, CliError, EXIT, makeClient, useColor } from '../context.ts';
 import { epoch, StreamEscaper } from '../format.ts';

@@ -99,7 +99,10 @@ export function registerSchedules(program: Command, ctx: CliContext): void {
       .addOption(serverOption())
       .action(
         action(ctx, async (id: string, _options: unknown, command: Command) => {
-          await makeClient(ctx, command).changeSchedule(id, change);
+          const client = makeClient(ctx, command);
+          if (change === 'pause') await client.pauseSchedule(id);
+          else if (change === 'resume') await client.resumeSchedule(id);
+          else await client.deleteSchedule(id);
           ctx.stdout.write(`schedule ${id} ${done}\n`);
           return EXIT.ok;
         }),

@@ -70,7 +70,7 @@ Examples:
             command.optsWithGlobals<{ server?: string }>().server === undefined
               ? undefined
               : new Set(
-                  (await makeClient(ctx, command).instances()).items.flatMap(
+                  (await makeClient(ctx, command).listInstances()).items.flatMap(
                     (i) => (i.service === 'work' && i.executors) || [],
                   ),
                 );

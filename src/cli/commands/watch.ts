@@ -1,6 +1,6 @@
 /** `chainr watch UID`, and the following of a run that `submit --watch` and `runs retry --watch` share. */
 import type { Command } from 'commander';
-import type { ChainrClient } from '../client.ts';
+import type { ChainrClient } from '../../api/client.ts';
 import type { CliContext, Out } from '../context.ts';
 import { action, EXIT, makeClient, useColor } from '../context.ts';
 import { exitCodeOf } from '../render-watch.ts';

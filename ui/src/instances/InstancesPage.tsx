@@ -1,13 +1,13 @@
 /** The chainr processes (sched, work, …) currently alive, as the API lists them. */
 import { useEffect } from 'react';
-import { listInstances } from '../shared/api.ts';
+import { api } from '../shared/api.ts';
 import { ObjectTable } from '../shared/ObjectTable.tsx';
 import { Empty, ErrorState, Loading } from '../shared/states.tsx';
 import { useNow } from '../shared/use-now.ts';
 import { useResource } from '../shared/use-resource.ts';
 
 export function InstancesPage() {
-  const list = useResource((signal) => listInstances(signal), []);
+  const list = useResource((signal) => api.listInstances({ signal }), []);
   const now = useNow(true, 5000);
   useEffect(() => {
     document.title = 'Instances · chainr';

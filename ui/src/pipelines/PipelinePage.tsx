@@ -7,7 +7,7 @@ import { useEffect } from 'react';
 import { Link } from '../app/router.tsx';
 import { runHref, runsHref } from '../app/routes.ts';
 import type { Run } from '../../../src/api/wire.ts';
-import { listRuns } from '../shared/api.ts';
+import { api } from '../shared/api.ts';
 import { formatClock, formatTimestamp, shortUid } from '../shared/format.ts';
 import { StatusIcon } from '../shared/StatusBadge.tsx';
 import { statusClass, statusLabel } from '../shared/status.ts';
@@ -48,7 +48,10 @@ function Cell({ run, job }: { run: Run; job: string }) {
 }
 
 export function PipelinePage({ name }: { name: string }) {
-  const list = useResource((signal) => listRuns({ name, limit: HISTORY_RUNS }, signal), [name]);
+  const list = useResource(
+    (signal) => api.listRuns({ name, limit: HISTORY_RUNS }, { signal }),
+    [name],
+  );
   const { reload } = list;
   useEffect(() => {
     document.title = `${name} · history · chainr`;

@@ -1,6 +1,6 @@
 /** Cancel, retry and resubmit a run, each confirmed first, with the server's answer on failure. */
 import { useState } from 'react';
-import { cancelRun, resubmitRun, retryRun } from '../shared/api.ts';
+import { api } from '../shared/api.ts';
 import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { ConfirmDialog } from '../shared/ConfirmDialog.tsx';
 import { isEnded } from '../shared/status.ts';
@@ -32,9 +32,9 @@ const QUESTIONS: Record<Action, { title: string; body: string; confirm: string; 
   };
 
 const CALLS: Record<Action, (uid: string) => Promise<Run>> = {
-  cancel: cancelRun,
-  retry: retryRun,
-  resubmit: resubmitRun,
+  cancel: (uid) => api.cancelRun(uid),
+  retry: (uid) => api.retryRun(uid),
+  resubmit: (uid) => api.resubmitRun(uid),
 };
 
 export interface RunActionsProps {

@@ -2,13 +2,13 @@
 import { useEffect, useMemo } from 'react';
 import { navigate, Link } from '../app/router.tsx';
 import { runHref, runsHref, type RunView } from '../app/routes.ts';
-import { ApiError } from '../shared/api.ts';
 import { isTyping } from '../shared/dom.ts';
 import { elapsed, formatDuration, formatRelative, formatTimestamp } from '../shared/format.ts';
 import { LiveIndicator } from '../shared/LiveIndicator.tsx';
 import { isEnded } from '../shared/status.ts';
 import { StatusBadge } from '../shared/StatusBadge.tsx';
 import { Empty, ErrorState, Loading } from '../shared/states.tsx';
+import { ApiError } from '../../../src/api/client.ts';
 import type { Run } from '../../../src/api/wire.ts';
 import { fanOutGroups } from '../../../src/core/fan-out.ts';
 import { useNow } from '../shared/use-now.ts';

@@ -1,6 +1,7 @@
 /** A run loaded once with its pipeline, then kept current by its event stream until it ends. */
 import { useCallback, useRef } from 'react';
-import { getRun, runEventsPath } from '../shared/api.ts';
+import { runEventsPath } from '../../../src/api/client.ts';
+import { api } from '../shared/api.ts';
 import { applyRunEvent, mergeRun } from '../shared/run-events.ts';
 import { isEnded } from '../shared/status.ts';
 import type { Run, TransitionEvent } from '../../../src/api/wire.ts';
@@ -15,7 +16,7 @@ export function useLiveRun(uid: string): {
   live: StreamState;
   replace: (run: Run) => void;
 } {
-  const run = useResource((signal) => getRun(uid, signal), [uid]);
+  const run = useResource((signal) => api.getRun(uid, { signal }), [uid]);
   // Large runs are redrawn and re-read less often: each costs in proportion to their jobs.
   const large = (run.data?.jobs.length ?? 0) > 100;
   const current = useRef(run.data);
@@ -39,7 +40,7 @@ export function useLiveRun(uid: string): {
   const refresh = useThrottled(
     () => {
       const ticket = ++asked.current;
-      getRun(uid).then(
+      api.getRun(uid).then(
         (fresh) => {
           if (ticket < applied.current || fresh.metadata.uid !== current.current?.metadata.uid)
             return;

@@ -2,10 +2,11 @@
 import { useEffect, useRef, useState } from 'react';
 import { navigate, useLocation, Link } from '../app/router.tsx';
 import { runsHref, submitHref } from '../app/routes.ts';
-import { allEventsPath, countRuns, listRuns } from '../shared/api.ts';
+import { api } from '../shared/api.ts';
 import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { LiveIndicator } from '../shared/LiveIndicator.tsx';
 import { Empty, ErrorState, Loading } from '../shared/states.tsx';
+import { ALL_EVENTS_PATH } from '../../../src/api/client.ts';
 import type { RunList, TransitionEvent } from '../../../src/api/wire.ts';
 import { useBatched, useThrottled } from '../shared/use-batched.ts';
 import { useEventStream } from '../shared/use-event-stream.ts';
@@ -43,7 +44,7 @@ export function RunsPage() {
   const recent = useRef<{ event: TransitionEvent; at: number }[]>([]);
   const list = useResource(
     async (signal) => {
-      const page = await listRuns({ limit: PAGE_SIZE, continue: token, ...filter }, signal);
+      const page = await api.listRuns({ limit: PAGE_SIZE, continue: token, ...filter }, { signal });
       const since = Date.now() - REPLAY_MS;
       recent.current = recent.current.filter((r) => r.at >= since);
       return {
@@ -57,7 +58,10 @@ export function RunsPage() {
     [filterKey, token],
   );
   const counts = useResource(
-    (signal) => (capabilities.runCounts ? countRuns(signal) : Promise.resolve(undefined)),
+    (signal) =>
+      capabilities.runCounts
+        ? api.countRuns({ signal }).then((body) => body.counts)
+        : Promise.resolve(undefined),
     [capabilities.runCounts],
   );
   const current = useRef(list.data);
@@ -80,7 +84,7 @@ export function RunsPage() {
       reloadList();
     if (capabilities.runCounts && (update.runTransitions || update.unknown)) reloadCounts();
   });
-  const live = useEventStream(allEventsPath, ['run', 'job'], (_type, data) =>
+  const live = useEventStream(ALL_EVENTS_PATH, ['run', 'job'], (_type, data) =>
     apply(data as TransitionEvent),
   );
 

@@ -1,6 +1,6 @@
 /** Schedules a pipeline to run periodically: a name, a cron expression and a time zone. */
 import { useEffect, useRef, useState } from 'react';
-import { createSchedule } from '../shared/api.ts';
+import { api } from '../shared/api.ts';
 import { ErrorBanner } from '../shared/states.tsx';
 import type { Pipeline } from '../../../src/core/types.ts';
 import type { NewSchedule, Schedule } from '../../../src/api/wire.ts';
@@ -37,7 +37,7 @@ export function ScheduleDialog({ pipeline, params, onCreated, onCancel }: Schedu
       ...(params && Object.keys(params).length > 0 && { params }),
     };
     try {
-      onCreated(await createSchedule(body));
+      onCreated(await api.createSchedule(body));
     } catch (err) {
       setError(err);
     } finally {

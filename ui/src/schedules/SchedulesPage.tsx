@@ -6,7 +6,7 @@ import cronstrue from 'cronstrue';
 import { useEffect, useState } from 'react';
 import { Link } from '../app/router.tsx';
 import { runHref, runsHref, submitHref } from '../app/routes.ts';
-import { deleteSchedule, listSchedules, pauseSchedule, resumeSchedule } from '../shared/api.ts';
+import { api } from '../shared/api.ts';
 import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { ConfirmDialog } from '../shared/ConfirmDialog.tsx';
 import { formatClock, formatRelative, formatTimestamp, plural } from '../shared/format.ts';
@@ -57,7 +57,7 @@ function ScheduleRow({
     setBusy(true);
     try {
       const id = schedule.metadata.uid;
-      onChanged(await (schedule.paused ? resumeSchedule(id) : pauseSchedule(id)));
+      onChanged(await (schedule.paused ? api.resumeSchedule(id) : api.pauseSchedule(id)));
     } catch (err) {
       onError(err);
     } finally {
@@ -130,7 +130,7 @@ function ScheduleRow({
 }
 
 export function SchedulesPage() {
-  const list = useResource((signal) => listSchedules(signal), []);
+  const list = useResource((signal) => api.listSchedules({ signal }), []);
   const now = useNow(true, POLL_MS);
   const { reload } = list;
   useEffect(() => {
@@ -155,7 +155,7 @@ export function SchedulesPage() {
   const remove = async (schedule: Schedule) => {
     setBusy(true);
     try {
-      await deleteSchedule(schedule.metadata.uid);
+      await api.deleteSchedule(schedule.metadata.uid);
       list.set(
         (current) =>
           current && {

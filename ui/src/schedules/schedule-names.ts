@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { Schedule } from '../../../src/api/wire.ts';
-import { listSchedules } from '../shared/api.ts';
+import { api } from '../shared/api.ts';
 
 /** The label a schedule puts on the runs it creates. */
 export const SCHEDULE_LABEL = 'chainr.io/schedule';
@@ -21,7 +21,7 @@ let readAt = 0;
 
 function read(): Promise<Map<string, string>> {
   readAt = Date.now();
-  names = listSchedules().then(
+  names = api.listSchedules().then(
     (list) => new Map(list.items.map((s) => [s.metadata.uid, scheduleName(s)])),
     // Without schedules (an older server, no permission) the label is shown as it is.
     () => new Map(),

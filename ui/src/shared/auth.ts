@@ -28,11 +28,6 @@ export function setToken(token: string | undefined, remember = false): void {
   }
 }
 
-export function authHeaders(): Record<string, string> {
-  const token = getToken();
-  return token ? { authorization: `Bearer ${token}` } : {};
-}
-
 /** Tells the app that the API asked for a (better) token. */
 export function reportUnauthorized(): void {
   for (const listener of listeners) listener();

@@ -4,8 +4,9 @@
  * network error with Last-Event-ID, backing off up to 15 s.
  */
 import { useEffect, useRef, useState } from 'react';
-import { apiFetch } from './api.ts';
-import { createSseParser } from './sse-parser.ts';
+import { ApiError } from '../../../src/api/client.ts';
+import { SseParser, type SseMessage } from '../../../src/api/sse.ts';
+import { api } from './api.ts';
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -54,7 +55,8 @@ export function useEventStream(
       },
     };
     let lastId: string | undefined;
-    const parser = createSseParser((message) => {
+    const parser = new SseParser();
+    const receive = (message: SseMessage) => {
       if (message.id !== undefined) lastId = message.id;
       if (!wanted.has(message.event) || signal.aborted) return;
       let data: unknown;
@@ -64,34 +66,34 @@ export function useEventStream(
         return; // not ours to interpret
       }
       handlerRef.current(message.event, data, control);
-    });
+    };
 
     void (async () => {
       let delay = 1000;
       for (let attempt = 0; !signal.aborted; attempt++) {
         setState(attempt === 0 ? 'connecting' : 'reconnecting');
         try {
-          const res = await apiFetch(url, {
-            signal,
-            cache: 'no-store',
-            headers: { accept: 'text/event-stream', ...(lastId && { 'last-event-id': lastId }) },
-          });
-          // Asking again will not help: no access, or nothing there.
-          if (res.status >= 400 && res.status < 500 && res.status !== 429) {
-            setState('closed');
-            return;
-          }
-          if (!res.ok || !res.body) throw new Error(`the event stream answered ${res.status}`);
+          const body = await api.openEvents(url, { signal, lastEventId: lastId });
           setState('open');
           delay = 1000;
-          const reader = res.body.getReader();
+          const reader = body.getReader();
           const decoder = new TextDecoder();
           for (;;) {
             const { value, done } = await reader.read();
             if (done) break;
-            parser.push(decoder.decode(value, { stream: true }));
+            parser.push(decoder.decode(value, { stream: true })).forEach(receive);
           }
-        } catch {
+        } catch (err) {
+          // Asking again will not help: no access, or nothing there.
+          if (
+            err instanceof ApiError &&
+            err.status >= 400 &&
+            err.status < 500 &&
+            err.status !== 429
+          ) {
+            setState('closed');
+            return;
+          }
           // a dropped connection: try again below
         }
         if (signal.aborted) return;

@@ -3,10 +3,11 @@ import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { navigate } from '../app/router.tsx';
 import { runHref, schedulesHref } from '../app/routes.ts';
 import { ScheduleDialog } from '../schedules/ScheduleDialog.tsx';
-import { ApiError, submitPipelineText, submitPipelineWithParams } from '../shared/api.ts';
+import { api } from '../shared/api.ts';
 import { useCapabilities } from '../shared/capabilities-context.tsx';
 import { plural } from '../shared/format.ts';
 import { ErrorBanner } from '../shared/states.tsx';
+import { ApiError } from '../../../src/api/client.ts';
 import type { PipelineError } from '../../../src/core/types.ts';
 import { inFileOrder } from '../../../src/core/issues.ts';
 import { pipelineGraph } from '../run/graph/build-graph.ts';
@@ -115,8 +116,8 @@ export function SubmitPage() {
     try {
       const run =
         capabilities.submitParams && Object.keys(params).length > 0
-          ? await submitPipelineWithParams(checked.pipeline, paramValues(params, values))
-          : await submitPipelineText(text, checked.format);
+          ? await api.submit(checked.pipeline, paramValues(params, values))
+          : await api.submitText(text, checked.format);
       navigate(runHref(run.metadata.uid));
     } catch (err) {
       const errors = err instanceof ApiError ? err.details : [];

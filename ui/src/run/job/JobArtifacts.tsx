@@ -5,7 +5,8 @@
 import { useState, type MouseEvent } from 'react';
 import type { Artifact, Job } from '../../../../src/api/wire.ts';
 import type { ArtifactSpec } from '../../../../src/core/artifacts.ts';
-import { downloadJobArtifact, errorMessage, jobArtifactPath } from '../../shared/api.ts';
+import { jobArtifactPath } from '../../../../src/api/client.ts';
+import { api, errorMessage } from '../../shared/api.ts';
 import { getToken } from '../../shared/auth.ts';
 import { saveBlob } from '../../shared/dom.ts';
 import { formatBytes } from '../../shared/format.ts';
@@ -55,7 +56,8 @@ function DownloadLink({
     if (busy) return;
     setBusy(true);
     onError(undefined);
-    downloadJobArtifact(uid, job, artifact.name)
+    api
+      .artifactFile(uid, job, artifact.name)
       .then((blob) => saveBlob(blob, file))
       .catch((err: unknown) =>
         onError(`Artifact "${artifact.name}" could not be downloaded: ${errorMessage(err)}`),

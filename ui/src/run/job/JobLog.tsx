@@ -1,6 +1,6 @@
 /** A job's log with its toolbar: live state, search with next/previous, and the raw text. */
 import { useDeferredValue, useMemo, useState } from 'react';
-import { downloadJobLog, errorMessage } from '../../shared/api.ts';
+import { api, errorMessage } from '../../shared/api.ts';
 import { saveBlob } from '../../shared/dom.ts';
 import { plural } from '../../shared/format.ts';
 import { findMatches, MAX_MATCHES } from './log-search.ts';
@@ -30,7 +30,7 @@ const STATE_TEXT = {
 /** Saves the log as a text file; answers what went wrong, if anything. */
 async function save(uid: string, job: string): Promise<string | undefined> {
   try {
-    saveBlob(await downloadJobLog(uid, job), `${job}-${uid.slice(-8)}.log`);
+    saveBlob(await api.jobLogFile(uid, job), `${job}-${uid.slice(-8)}.log`);
     return undefined;
   } catch (err) {
     return `The log could not be downloaded: ${errorMessage(err)}`;

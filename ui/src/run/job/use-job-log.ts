@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { JobAttempt } from '../../../../src/api/wire.ts';
-import { errorMessage, openJobLog } from '../../shared/api.ts';
+import { api, errorMessage } from '../../shared/api.ts';
 import { appendChunk, appendMarker, EMPTY_LOG, finish, type LogLines } from './log-lines.ts';
 
 export type LogState = 'waiting' | 'retrying' | 'loading' | 'following' | 'complete' | 'error';
@@ -76,7 +76,7 @@ export function useJobLog(
             const started = startTimes.current?.find((a) => a.attempt === read.attempt)?.startedAt;
             log = appendMarker(log, read.attempt, started);
           }
-          const stream = await openJobLog(uid, job, read, controller.signal);
+          const stream = await api.openJobLog(uid, job, { ...read, signal: controller.signal });
           const reader = stream.getReader();
           const decoder = new TextDecoder();
           if (read.follow) setResult({ log, state: 'following' });

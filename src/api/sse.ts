@@ -1,6 +1,7 @@
 /**
  * A Server-Sent Events parser (the WHATWG event-stream format): text in, whole messages out.
- * Pure, so that it is tested without a server; the client feeds it decoded chunks.
+ * Pure, so that it is tested without a server; the API client (client.ts) and the UI's event
+ * streams feed it decoded chunks.
  */
 
 export interface SseMessage {
