@@ -57,7 +57,7 @@ describe("a matrix's instances on the graph", () => {
       const collapsed = await box(group);
       for (const other of ['prepare', 'report'])
         expect(overlap(collapsed, await box(graphNode(page, other))), other).toBe(false);
-      await screenshot(page, 'fan-out-collapsed', { docs: false });
+      await screenshot(page, 'run-fan-out');
 
       await page.getByRole('button', { name: 'Expand shard into its 20 instances' }).click();
       const frame = page.getByRole('group', { name: 'shard: 20 instances' });

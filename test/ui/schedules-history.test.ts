@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { submit, waitForEnd } from '../fixtures/api.ts';
+import { screenshot } from './screenshots.ts';
 import { uiSession } from './session.ts';
 
 const session = uiSession();
@@ -120,6 +121,7 @@ describe("a pipeline's history", () => {
     // Oldest to newest, left to right, the runs' columns lined up across the jobs' rows.
     for (let i = 1; i < load.length; i++) expect(load[i]!.x).toBeGreaterThan(load[i - 1]!.x);
     expect(load.map((c) => c.x)).toEqual(extract.map((c) => c.x));
+    await screenshot(page, 'pipeline-history');
     // A cell leads to that job in that run.
     await grid.getByRole('row', { name: /^load/ }).getByRole('link').last().click();
     await page.waitForURL(new RegExp(`/runs/${uids[4]}/jobs/load$`));
