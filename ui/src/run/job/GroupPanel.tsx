@@ -1,13 +1,13 @@
 /** A fan-out group's panel: its status, counts by status and instances, each opening its own panel. */
-import { useEffect, useRef } from 'react';
 import { Link } from '../../app/router.tsx';
 import { runHref, type RunView } from '../../app/routes.ts';
 import type { Job, Run } from '../../../../src/api/wire.ts';
 import { countByStatus, groupStatus, type FanOutGroup } from '../../../../src/core/fan-out.ts';
 import { elapsed, formatDuration } from '../../shared/format.ts';
 import { statusLabel } from '../../shared/status.ts';
-import { StatusBadge, StatusIcon } from '../../shared/StatusBadge.tsx';
+import { StatusIcon } from '../../shared/StatusBadge.tsx';
 import { useNow } from '../../shared/use-now.ts';
+import { PanelHeader } from './PanelHeader.tsx';
 
 export interface GroupPanelProps {
   run: Run;
@@ -26,29 +26,10 @@ export function GroupPanel({ run, group, view, onClose }: GroupPanelProps) {
   const now = useNow(status === 'RUNNING');
   // A forEach job is a job of the run too: why it ended as it did (which instances failed).
   const reason = byName.get(group.name)?.reason;
-  const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => {
-    heading.current?.focus();
-  }, [group.name]);
   const kind = group.kind === 'matrix' ? 'A matrix job' : 'A forEach job';
   return (
     <aside className="job-panel" aria-labelledby="job-panel-title" data-group={group.name}>
-      <header className="job-panel-header">
-        <StatusBadge status={status} />
-        <h2 id="job-panel-title" ref={heading} tabIndex={-1}>
-          {group.name}
-        </h2>
-        <div className="spacer" />
-        <button
-          type="button"
-          className="icon-button"
-          onClick={onClose}
-          aria-label="Close the job panel (Escape)"
-          title="Close (Esc)"
-        >
-          ×
-        </button>
-      </header>
+      <PanelHeader status={status} name={group.name} onClose={onClose} />
       <p>
         {kind} of {instances.length} instances:{' '}
         {countByStatus(statuses)

@@ -2,7 +2,6 @@
  * A job's details (status, reason, exit code, attempts, outputs, artifacts, timing, spec) and its
  * log.
  */
-import { useEffect, useRef } from 'react';
 import { Link } from '../../app/router.tsx';
 import { runHref, type RunView } from '../../app/routes.ts';
 import { elapsed, formatClock, formatDuration, formatTimestamp } from '../../shared/format.ts';
@@ -10,6 +9,7 @@ import { StatusBadge } from '../../shared/StatusBadge.tsx';
 import type { Job, JobAttempt, Run } from '../../../../src/api/wire.ts';
 import type { FanOutGroup } from '../../../../src/core/fan-out.ts';
 import { useNow } from '../../shared/use-now.ts';
+import { PanelHeader } from './PanelHeader.tsx';
 import { neighbours, type PipelineGraph } from '../graph/build-graph.ts';
 import { JobArtifacts } from './JobArtifacts.tsx';
 import { JobLog } from './JobLog.tsx';
@@ -72,11 +72,7 @@ export function JobPanel({ run, job, group, graph, view, onClose }: JobPanelProp
     (group?.kind === 'forEach' ? run.pipeline?.jobs[group.name] : undefined);
   const executor = job.executor ?? spec?.executor;
   const { upstream, downstream } = neighbours(graph, job.name);
-  const heading = useRef<HTMLHeadingElement>(null);
   const uid = run.metadata.uid;
-  useEffect(() => {
-    heading.current?.focus();
-  }, [job.name]);
   const took = elapsed(job.startedAt, job.finishedAt, now);
   const phase =
     job.status === 'PENDING' ? 'pending' : job.status === 'RUNNING' ? 'running' : 'ended';
@@ -87,22 +83,7 @@ export function JobPanel({ run, job, group, graph, view, onClose }: JobPanelProp
 
   return (
     <aside className="job-panel" aria-labelledby="job-panel-title" data-job={job.name}>
-      <header className="job-panel-header">
-        <StatusBadge status={job.status} />
-        <h2 id="job-panel-title" ref={heading} tabIndex={-1}>
-          {job.name}
-        </h2>
-        <div className="spacer" />
-        <button
-          type="button"
-          className="icon-button"
-          onClick={onClose}
-          aria-label="Close the job panel (Escape)"
-          title="Close (Esc)"
-        >
-          ×
-        </button>
-      </header>
+      <PanelHeader status={job.status} name={job.name} onClose={onClose} />
       {job.reason && (
         <p className={`job-reason ${job.status === 'FAILED' ? 'job-reason-failed' : ''}`}>
           {job.reason}
