@@ -45,9 +45,13 @@ if current ~= attempt or wait ~= '0' then return {'stale'} end
 -- its owner is registered and lists the entry among those it holds; otherwise it is taken over.
 local me, instances, ttl = ARGV[8], ARGV[9], ARGV[10]
 local entry = ARGV[1] .. '/' .. job .. '/' .. attempt
-local function take()
-  if me == '' then return end
-  redis.call('HSET', run.key, job .. '.owner', me)
+-- `...`: more fields of the run hash to set in the same HSET (the start's status and time).
+local function take(...)
+  if me == '' then
+    if select('#', ...) > 0 then redis.call('HSET', run.key, ...) end
+    return
+  end
+  redis.call('HSET', run.key, job .. '.owner', me, ...)
   redis.call('SADD', instances .. me .. ':holds', entry)
   redis.call('PEXPIRE', instances .. me .. ':holds', ttl)
 end
@@ -84,8 +88,7 @@ if job_status == 'RUNNING' then
   return runs('restart', job, attempt, deps)
 end
 if conditioned and ARGV[7] ~= '1' then return runs('decide', job, attempt, deps) end
-take()
-redis.call('HSET', run.key, job .. '.status', 'RUNNING', job .. '.started', run.now)
+take(job .. '.status', 'RUNNING', job .. '.started', run.now)
 -- Why it waited (a retry, a concurrency slot) is over.
 if has_reason then redis.call('HDEL', run.key, job .. '.reason') end
 if run_status == 'PENDING' then
