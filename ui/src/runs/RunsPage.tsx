@@ -84,9 +84,12 @@ export function RunsPage() {
       reloadList();
     if (capabilities.runCounts && (update.runTransitions || update.unknown)) reloadCounts();
   });
-  const live = useEventStream(ALL_EVENTS_PATH, ['run', 'job'], (_type, data) =>
-    apply(data as TransitionEvent),
-  );
+  const live = useEventStream(ALL_EVENTS_PATH, ['run', 'job', 'gap'], (type, data) => {
+    if (type !== 'gap') return apply(data as TransitionEvent);
+    // Events were missed while disconnected and are no longer held: only a new list is right.
+    reloadList();
+    if (capabilities.runCounts) reloadCounts();
+  });
 
   const runs = list.data?.items ?? [];
   const anyRunning = runs.some((r) => r.status === 'RUNNING' || r.status === 'PENDING');
