@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRun, statuses, submit, waitForEnd, type RunBody } from './fixtures/api.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+import { EventStream, withTimeout } from './fixtures/event-stream.ts';
 import { until, isRunning } from './fixtures/wait.ts';
 
 const SEED = {
@@ -132,95 +133,6 @@ async function jobRunning(base: string, uid: string, job: string): Promise<void>
     if (status !== 'PENDING' && status !== 'RUNNING') throw new Error(`job ${job} is ${status}`);
     return status === 'RUNNING' ? true : undefined;
   }, `job ${job} to run`);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-interface SseEvent {
-  event: string;
-  data: unknown;
-  id?: string;
-}
-
-/** A Server-Sent Events stream read with fetch: parses `event:`, `data:` and `id:` lines. */
-class EventStream {
-  private buffer = '';
-  private readonly decoder = new TextDecoder();
-  private readonly controller = new AbortController();
-  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  response: Response | undefined;
-
-  static async open(url: string, headers: Record<string, string> = {}): Promise<EventStream> {
-    const stream = new EventStream();
-    const res = await fetch(url, { headers, signal: stream.controller.signal });
-    stream.response = res;
-    if (!res.body) throw new Error('no body');
-    stream.reader = res.body.getReader();
-    return stream;
-  }
-
-  /** The next event, or undefined once the server has closed the stream. */
-  async next(timeoutMs = 10_000): Promise<SseEvent | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const end = this.buffer.indexOf('\n\n');
-      if (end >= 0) {
-        const block = this.buffer.slice(0, end);
-        this.buffer = this.buffer.slice(end + 2);
-        const event = parseEvent(block);
-        if (event) return event;
-        continue;
-      }
-      if (!this.reader) throw new Error('not open');
-      const chunk = await withTimeout(this.reader.read(), deadline - Date.now(), 'an event');
-      if (chunk.done) {
-        expect(this.buffer.trim()).toBe('');
-        return undefined;
-      }
-      this.buffer += this.decoder.decode(chunk.value, { stream: true });
-    }
-  }
-
-  /** Reads events until one matches, returning all read so far (the match last). */
-  async until(match: (e: SseEvent) => boolean, timeoutMs = 10_000): Promise<SseEvent[]> {
-    const seen: SseEvent[] = [];
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const event = await this.next(Math.max(1, deadline - Date.now()));
-      if (!event)
-        throw new Error(`stream ended before the expected event: ${JSON.stringify(seen)}`);
-      seen.push(event);
-      if (match(event)) return seen;
-    }
-  }
-
-  close(): void {
-    this.controller.abort();
-    this.reader?.cancel().catch(() => undefined);
-  }
-}
-
-function parseEvent(block: string): SseEvent | undefined {
-  let event = 'message';
-  let id: string | undefined;
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':')) continue;
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'event') event = value;
-    else if (field === 'data') data.push(value);
-    else if (field === 'id') id = value;
-  }
-  if (data.length === 0) return undefined;
-  return { event, data: JSON.parse(data.join('\n')) as unknown, ...(id !== undefined && { id }) };
 }
 
 interface EventData {

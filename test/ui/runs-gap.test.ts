@@ -4,8 +4,8 @@
  * again, and the runs that came and ended meanwhile are on screen without a reload.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SseParser } from '../../src/api/sse.ts';
 import { submit, waitForEnd } from '../fixtures/api.ts';
+import { EventStream, type SseEvent } from '../fixtures/event-stream.ts';
 import { startTcpProxy, type TcpProxy } from '../fixtures/tcp-proxy.ts';
 import { uiSession } from './session.ts';
 
@@ -24,25 +24,16 @@ const pipeline = (name: string) => ({
   jobs: { step: { image: 'busybox', run: 'true' } },
 });
 
-/** The first SSE message of `/api/events`, asked for with `lastEventId` when given. */
-async function firstEvent(lastEventId?: string): Promise<{ event: string; id?: string }> {
-  const controller = new AbortController();
-  const res = await fetch(`${session.url}/api/events`, {
-    headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
-    signal: controller.signal,
-  });
-  const reader = res.body!.getReader();
-  const parser = new SseParser();
-  const decoder = new TextDecoder();
+/** The first event of `/api/events`, asked for with `lastEventId` when given. */
+async function firstEvent(lastEventId?: string): Promise<SseEvent | undefined> {
+  const stream = await EventStream.open(
+    `${session.url}/api/events`,
+    lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
+  );
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error('the event stream ended before its first event');
-      const [message] = parser.push(decoder.decode(value, { stream: true }));
-      if (message) return message;
-    }
+    return await stream.next(30_000);
   } finally {
-    controller.abort();
+    stream.close();
   }
 }
 
@@ -55,6 +46,7 @@ it('lists the runs again when the events it missed are gone, and shows those tha
   const seen = firstEvent();
   const before = await submit(session.url, pipeline('before-the-gap'));
   const lastSeen = await seen;
+  expect(lastSeen?.id).toEqual(expect.any(String));
   await waitForEnd(session.url, before.metadata.uid);
   await page.getByRole('row', { name: /before-the-gap/ }).waitFor();
 
@@ -66,7 +58,7 @@ it('lists the runs again when the events it missed are gone, and shows those tha
   for (let i = 0; i < 80; i++) during.push(await submit(session.url, pipeline('during-the-gap')));
   for (const run of during) await waitForEnd(session.url, run.metadata.uid);
   // The precondition, as any resuming reader sees it: the page's last event is no longer held.
-  expect(await firstEvent(lastSeen.id)).toMatchObject({ event: 'gap' });
+  expect(await firstEvent(lastSeen?.id)).toMatchObject({ event: 'gap' });
 
   network.restore();
   await live.getByText('Live').waitFor({ timeout: 30_000 });
