@@ -354,6 +354,90 @@ describe.each(BACKENDS)('the archive on $name', ({ start }) => {
     }
   });
 
+  it("aggregates a pipeline's trends over archived and live runs, counting each run once", async () => {
+    const { store } = await fresh();
+    const day = 86_400_000;
+    const now = T0 + 2 * day + 12 * 3_600_000;
+    /** A run whose build takes `buildMs` and whose lint takes 1 ms; the run 10 ms more than its build. */
+    const run = (createdAt: number, status: RunStatus, buildMs: number, extra = {}) =>
+      endedRun(createdAt, {
+        status,
+        startedAt: createdAt + 5,
+        finishedAt: createdAt + 5 + buildMs + 10,
+        jobs: [
+          jobRecord('build', {
+            status: status === 'SUCCESSFUL' ? 'SUCCESSFUL' : 'FAILED',
+            startedAt: createdAt + 5,
+            finishedAt: createdAt + 5 + buildMs,
+          }),
+          jobRecord('lint', { startedAt: createdAt + 5, finishedAt: createdAt + 6 }),
+          jobRecord('report', { status: 'SKIPPED', startedAt: undefined, finishedAt: undefined }),
+        ],
+        ...extra,
+      });
+    // 19 runs: 10 on the first day, 9 on the second of which 3 failed; builds of 100 ms × (i + 1).
+    const archived = Array.from({ length: 19 }, (_, i) =>
+      run(
+        T0 + (i < 10 ? 0 : day) + i * 60_000,
+        i >= 10 && i % 3 === 0 ? 'FAILED' : 'SUCCESSFUL',
+        100 * (i + 1),
+      ),
+    );
+    const beforeWindow = run(T0 - day, 'SUCCESSFUL', 99_000);
+    const otherPipeline = run(T0 + 1000, 'SUCCESSFUL', 50_000, { name: 'deploy' });
+    await store.archiveMany(
+      [...archived, beforeWindow, otherPipeline].map((r) => ({ run: r, logs: {} })),
+      now,
+    );
+    const liveEnded = run(T0 + 2 * day + 1000, 'CANCELED', 2000);
+    const live = [
+      archived[18] as RunRecord, // archived, not yet gone from Redis: counted once
+      liveEnded,
+      endedRun(T0 + 2 * day + 2000, { status: 'RUNNING', finishedAt: undefined }),
+      run(T0 + 2 * day + 3000, 'SUCCESSFUL', 70_000, { name: 'deploy' }),
+    ];
+
+    const trends = await store.trends('etl', { days: 3, now, live });
+    expect(trends.runs.map((r) => [r.uid, r.status, r.durationMs])).toEqual(
+      [...archived, liveEnded].map((r, i) => [
+        r.uid,
+        r.status,
+        i === 19 ? 2010 : 100 * (i + 1) + 10,
+      ]),
+    );
+    expect(trends.days).toEqual([
+      { day: '2026-03-01', successful: 10, failed: 0, canceled: 0 },
+      { day: '2026-03-02', successful: 6, failed: 3, canceled: 0 },
+      { day: '2026-03-03', successful: 0, failed: 0, canceled: 1 },
+    ]);
+    // build: 100, 200, … 2000 ms (nearest-rank p95: the 19th of 20); skipped jobs never ran.
+    expect(trends.slowestJobs).toEqual([
+      { job: 'build', attempts: 20, avgMs: 1050, p95Ms: 1900, maxMs: 2000 },
+      { job: 'lint', attempts: 20, avgMs: 1, p95Ms: 1, maxMs: 1 },
+    ]);
+
+    const bounded = await store.trends('etl', { days: 3, now, live, maxRuns: 5, maxJobs: 1 });
+    expect(bounded.runs.map((r) => r.uid)).toEqual(
+      [...archived.slice(-4), liveEnded].map((r) => r.uid),
+    );
+    expect(bounded.slowestJobs.map((j) => j.job)).toEqual(['build']);
+    const today = await store.trends('etl', { days: 1, now, live });
+    expect(today.runs.map((r) => r.uid)).toEqual([liveEnded.uid]);
+    expect(today.days).toEqual([{ day: '2026-03-03', successful: 0, failed: 0, canceled: 1 }]);
+    const nothing = await store.trends('nothing-by-that-name', { days: 2, now });
+    expect(nothing).toEqual({
+      runs: [],
+      days: [
+        { day: '2026-03-02', successful: 0, failed: 0, canceled: 0 },
+        { day: '2026-03-03', successful: 0, failed: 0, canceled: 0 },
+      ],
+      slowestJobs: [],
+    });
+    await expect(store.trends('etl', { days: 0, now })).rejects.toThrow(
+      'days: expected an integer from 1 to 366, got 0',
+    );
+  });
+
   it('keeps logs compressed and reads them back line by line', async () => {
     const { store, config } = await fresh();
     const lines = Array.from({ length: 2000 }, (_, i) => ({

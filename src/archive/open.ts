@@ -60,5 +60,5 @@ export async function openArchive(config: ArchiveConfig, now = Date.now()): Prom
     await db.destroy();
     throw err;
   }
-  return new ArchiveStore(db);
+  return new ArchiveStore(db, config.backend);
 }

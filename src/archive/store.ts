@@ -9,7 +9,13 @@ import { isTerminalRun, RUN_STATUSES, type RunStatus } from '../core/types.ts';
 import type { RunRecord, RunSummary } from '../store/run-hash.ts';
 import type { RunFilter } from '../store/runs.ts';
 import { decodeLog, encodeLog, LOG_ENCODING, type ArchivedLogLine } from './log-codec.ts';
-import type { ArchiveDatabase, JobAttemptsTable, JobLogsTable, RunsTable } from './schema.ts';
+import type {
+  ArchiveDatabase,
+  ArchiveDialect,
+  JobAttemptsTable,
+  JobLogsTable,
+  RunsTable,
+} from './schema.ts';
 
 /** How long ended runs stay in the archive, per status: by age (since they ended) and by count. */
 export type ArchiveRetention = Partial<
@@ -18,6 +24,66 @@ export type ArchiveRetention = Partial<
 
 /** A run's jobs' logs, by job name. */
 export type JobLogs = Readonly<Record<string, readonly ArchivedLogLine[]>>;
+
+const DAY_MS = 86_400_000;
+/** The longest window trends look back over, in days. */
+export const MAX_TREND_DAYS = 366;
+/** The most runs a trend draws one by one (the newest of the window). */
+export const MAX_TREND_RUNS = 1000;
+/** The most jobs a trend ranks by duration. */
+export const MAX_TREND_JOBS = 50;
+
+/** One ended run of a pipeline, as the duration trend draws it. */
+export interface TrendRun {
+  uid: string;
+  status: RunStatus;
+  createdAt: number;
+  finishedAt: number;
+  /** From its start (its creation if it never started) to its end. */
+  durationMs: number;
+}
+
+/** The runs of a pipeline that ended on one UTC day, by how they ended. */
+export interface TrendDay {
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  successful: number;
+  failed: number;
+  canceled: number;
+}
+
+/** A job name's finished attempts in the window: how long they took. */
+export interface JobTrend {
+  job: string;
+  attempts: number;
+  avgMs: number;
+  /** The nearest-rank 95th percentile. */
+  p95Ms: number;
+  maxMs: number;
+}
+
+export interface PipelineTrends {
+  /** The newest ended runs of the window (at most `maxRuns`), oldest first. */
+  runs: TrendRun[];
+  /** Every day of the window, oldest first, days without runs included. */
+  days: TrendDay[];
+  /** The jobs with the longest 95th percentile first (at most `maxJobs`). */
+  slowestJobs: JobTrend[];
+}
+
+export interface TrendQuery {
+  /** The window: the last `days` UTC days, today included. */
+  days: number;
+  now: number;
+  /**
+   * Ended runs not (or not yet) in the archive, counted with the archived ones: those of the
+   * pipeline that ended in the window and are not archived already, so a run moving from one store
+   * to the other is counted once.
+   */
+  live?: readonly RunSummary[];
+  maxRuns?: number;
+  maxJobs?: number;
+}
 
 /** Rows sent in one INSERT: well under either backend's limit of bound parameters. */
 const INSERT_CHUNK = 200;
@@ -76,7 +142,7 @@ function runRow(run: RunRecord, now: number): RunsTable {
 }
 
 /** Every attempt of every job, the current one included, as rows. */
-function attemptRows(run: RunRecord): JobAttemptsTable[] {
+function attemptRows(run: Pick<RunSummary, 'uid' | 'jobs'>): JobAttemptsTable[] {
   return run.jobs.flatMap((job) =>
     [
       ...job.attempts,
@@ -142,7 +208,10 @@ function checkCount(what: string, value: number | undefined, min: number, max = 
 }
 
 export class ArchiveStore {
-  constructor(private readonly db: Kysely<ArchiveDatabase>) {}
+  constructor(
+    private readonly db: Kysely<ArchiveDatabase>,
+    private readonly dialect: ArchiveDialect,
+  ) {}
 
   /**
    * Stores an ended run with its jobs' logs (by job name) in one transaction. Idempotent: a run
@@ -331,6 +400,148 @@ export class ArchiveStore {
       deleted += uids.length;
       if (uids.length < batchSize) return deleted;
     }
+  }
+
+  /**
+   * A pipeline's trends over the last days, aggregated in SQL over the archived runs and the live
+   * ones given: durations of its newest runs, how its runs ended per day, its slowest jobs.
+   */
+  async trends(name: string, query: TrendQuery): Promise<PipelineTrends> {
+    const { days, now, maxRuns = MAX_TREND_RUNS, maxJobs = 10 } = query;
+    checkCount('days', days, 1, MAX_TREND_DAYS);
+    checkCount('maxRuns', maxRuns, 1, MAX_TREND_RUNS);
+    checkCount('maxJobs', maxJobs, 1, MAX_TREND_JOBS);
+    const firstDay = Math.floor(now / DAY_MS) - days + 1;
+    const since = firstDay * DAY_MS;
+    const live = (query.live ?? []).filter(
+      (run) =>
+        run.name === name &&
+        isTerminalRun(run.status) &&
+        run.finishedAt !== undefined &&
+        run.finishedAt >= since,
+    );
+    // The live runs travel as one JSON parameter, read as rows by each backend's JSON functions:
+    // one bound value however many there are.
+    const liveRuns = this.jsonRows(
+      live.map((run) => ({
+        uid: run.uid,
+        status: run.status,
+        created_at: run.createdAt,
+        started_at: run.startedAt ?? null,
+        finished_at: run.finishedAt,
+      })),
+      {
+        uid: 'text',
+        status: 'text',
+        created_at: 'bigint',
+        started_at: 'bigint',
+        finished_at: 'bigint',
+      },
+    );
+    const liveAttempts = this.jsonRows(
+      live
+        .flatMap(attemptRows)
+        .flatMap((a) =>
+          a.started_at === null || a.finished_at === null
+            ? []
+            : [{ run_uid: a.run_uid, job: a.job, ms: a.finished_at - a.started_at }],
+        ),
+      { run_uid: 'text', job: 'text', ms: 'bigint' },
+    );
+    // The archive's uids compare byte by byte on PostgreSQL (schema.ts); the live ones are made to.
+    const liveUid = this.dialect === 'postgres' ? sql`live.uid collate "C"` : sql`live.uid`;
+    const archived = sql`select uid from chainr_runs where name = ${name} and finished_at >= ${since}`;
+    const runs = sql`
+      select uid, status, created_at, started_at, finished_at from chainr_runs
+        where name = ${name} and finished_at >= ${since}
+      union all
+      select ${liveUid} as uid, status, created_at, started_at, finished_at from (${liveRuns}) live
+        where not exists (select 1 from chainr_runs r where r.uid = live.uid)`;
+    const attempts = sql`
+      select a.job, a.finished_at - a.started_at as ms from chainr_job_attempts a
+        where a.run_uid in (${archived})
+          and a.started_at is not null and a.finished_at is not null
+      union all
+      select job, ms from (${liveAttempts}) live
+        where not exists (select 1 from chainr_runs r where r.uid = live.run_uid)`;
+
+    const newest = await sql<{
+      uid: string;
+      status: string;
+      created_at: number;
+      finished_at: number;
+      duration_ms: number;
+    }>`select uid, status, created_at, finished_at,
+         finished_at - coalesce(started_at, created_at) as duration_ms
+       from (${runs}) runs order by uid desc limit ${maxRuns}`.execute(this.db);
+    const perDay = await sql<{ day: number; status: string; count: number }>`
+      select finished_at / ${sql.lit(DAY_MS)} as day, status, count(*) as count
+        from (${runs}) runs group by finished_at / ${sql.lit(DAY_MS)}, status`.execute(this.db);
+    // Nearest rank: the 95th percentile is the smallest duration ranked at or past 95 % of them.
+    const jobs = await sql<{
+      job: string;
+      attempts: number;
+      avg_ms: number;
+      p95_ms: number;
+      max_ms: number;
+    }>`select job, count(*) as attempts, avg(ms) as avg_ms, max(ms) as max_ms,
+         min(case when rank * 100 >= 95 * total then ms end) as p95_ms
+       from (
+         select job, ms,
+           row_number() over (partition by job order by ms) as rank,
+           count(*) over (partition by job) as total
+         from (${attempts}) attempts
+       ) ranked
+       group by job order by p95_ms desc, job limit ${maxJobs}`.execute(this.db);
+
+    const counted = new Map<number, TrendDay>();
+    for (let day = firstDay; day < firstDay + days; day++)
+      counted.set(day, {
+        day: new Date(day * DAY_MS).toISOString().slice(0, 10),
+        successful: 0,
+        failed: 0,
+        canceled: 0,
+      });
+    for (const row of perDay.rows) {
+      const entry = counted.get(Number(row.day));
+      const key = ({ SUCCESSFUL: 'successful', FAILED: 'failed', CANCELED: 'canceled' } as const)[
+        row.status as 'SUCCESSFUL' | 'FAILED' | 'CANCELED'
+      ];
+      if (entry && key) entry[key] += Number(row.count);
+    }
+    return {
+      runs: newest.rows.reverse().map((row) => ({
+        uid: row.uid,
+        status: row.status as RunStatus,
+        createdAt: Number(row.created_at),
+        finishedAt: Number(row.finished_at),
+        durationMs: Number(row.duration_ms),
+      })),
+      days: [...counted.values()],
+      slowestJobs: jobs.rows.map((row) => ({
+        job: row.job,
+        attempts: Number(row.attempts),
+        avgMs: Math.round(Number(row.avg_ms)),
+        p95Ms: Number(row.p95_ms),
+        maxMs: Number(row.max_ms),
+      })),
+    };
+  }
+
+  /** `rows` as a table in a query, from one JSON parameter; columns of SQL type text or bigint. */
+  private jsonRows(
+    rows: readonly Record<string, unknown>[],
+    columns: Record<string, 'text' | 'bigint'>,
+  ) {
+    const json = JSON.stringify(rows);
+    const names = Object.keys(columns);
+    if (this.dialect === 'postgres')
+      return sql`select * from json_to_recordset(${json}::json) as rows(${sql.raw(
+        names.map((n) => `${n} ${columns[n]}`).join(', '),
+      )})`;
+    return sql`select ${sql.raw(
+      names.map((n) => `json_extract(value, '$.${n}') as ${n}`).join(', '),
+    )} from json_each(${json})`;
   }
 
   /** How many runs the archive holds in each status. */
