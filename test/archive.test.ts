@@ -24,6 +24,7 @@ import { LogStore } from '../src/store/logs.ts';
 import type { JobRecord, RunRecord } from '../src/store/run-hash.ts';
 import { RunStore } from '../src/store/runs.ts';
 import { runView } from '../src/services/sched/views.ts';
+import { ApiError, ChainrClient } from '../src/api/client.ts';
 import { submit, waitForEnd } from './fixtures/api.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { startPostgres, type TestPostgres } from './fixtures/postgres-server.ts';
@@ -117,6 +118,30 @@ function endedRun(createdAt: number, extra: Partial<RunRecord> = {}): RunRecord 
     ...extra,
   };
 }
+
+describe('trends without an archive', () => {
+  it('count the ended runs still in Redis alone, and say so', async () => {
+    const name = `live-only-${uuidv7().slice(-8)}`;
+    const pipeline = {
+      kind: 'Pipeline',
+      metadata: { name },
+      jobs: { only: { image: 'busybox', run: 'true' } },
+    };
+    const uid = (await submit(chainr.url, pipeline)).metadata.uid;
+    await waitForEnd(chainr.url, uid);
+    const client = new ChainrClient({ server: chainr.url });
+    const trends = await client.pipelineTrends(name);
+    expect([trends.archived, trends.days, trends.daily.length]).toEqual([false, 14, 14]);
+    expect(trends.runs.map((r) => r.uid)).toEqual([uid]);
+    expect(trends.slowestJobs.map((j) => [j.job, j.attempts])).toEqual([['only', 1]]);
+    const refused = await client.pipelineTrends(name, 367).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect([(refused as ApiError).status, (refused as ApiError).message]).toEqual([
+      400,
+      'querystring.days: must be <= 366',
+    ]);
+  });
+});
 
 const BACKENDS = [
   { name: 'SQLite', start: sqliteBackend },
@@ -436,6 +461,60 @@ describe.each(BACKENDS)('the archive on $name', ({ start }) => {
     await expect(store.trends('etl', { days: 0, now })).rejects.toThrow(
       'days: expected an integer from 1 to 366, got 0',
     );
+  });
+
+  it('serves the trends of archived and live runs over HTTP, a run in both stores once', async () => {
+    const { store } = await fresh();
+    const api = await startInProcess(redis.url, { archive: store });
+    try {
+      const pipeline = (run: string) => ({
+        kind: 'Pipeline',
+        metadata: { name: 'trendy' },
+        jobs: { step: { image: 'busybox', run } },
+      });
+      const ok = (await submit(api.url, pipeline('true'))).metadata.uid;
+      const failed = (await submit(api.url, pipeline('exit 1'))).metadata.uid;
+      await waitForEnd(api.url, ok);
+      await waitForEnd(api.url, failed);
+      // Archived, and still in Redis (as between the archive's commit and the run leaving Redis).
+      const record = await new RunStore(redis.client(), makeKeys(api.prefix), 10_000).get(ok);
+      if (!record) throw new Error(`run ${ok} not found in Redis`);
+      const older = endedRun(Date.now() - 2 * 86_400_000, { name: 'trendy' });
+      await store.archiveMany(
+        [record, older].map((run) => ({ run, logs: {} })),
+        Date.now(),
+      );
+
+      const client = new ChainrClient({ server: api.url });
+      const trends = await client.pipelineTrends('trendy', 7);
+      expect([trends.kind, trends.metadata.name, trends.days, trends.archived]).toEqual([
+        'PipelineTrends',
+        'trendy',
+        7,
+        true,
+      ]);
+      expect(trends.runs.map((r) => [r.uid, r.status])).toEqual([
+        [older.uid, 'SUCCESSFUL'],
+        [ok, 'SUCCESSFUL'],
+        [failed, 'FAILED'],
+      ]);
+      expect(trends.daily).toHaveLength(7);
+      const dayOf = (iso: string) => iso.slice(0, 10);
+      const ended = trends.runs.map((r) => [dayOf(r.finishedAt), r.status]);
+      for (const day of trends.daily)
+        expect([day.successful, day.failed, day.canceled], day.day).toEqual(
+          (['SUCCESSFUL', 'FAILED', 'CANCELED'] as const).map(
+            (status) => ended.filter(([d, s]) => d === day.day && s === status).length,
+          ),
+        );
+      const jobs = trends.slowestJobs.map((j) => [j.job, j.attempts]);
+      expect(jobs.sort()).toEqual([
+        ['build', 1],
+        ['step', 2],
+      ]);
+    } finally {
+      await api.stop();
+    }
   });
 
   it('keeps logs compressed and reads them back line by line', async () => {

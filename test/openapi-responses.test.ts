@@ -230,6 +230,7 @@ describe('the tour', () => {
       '/api/runs',
       '/api/runs?status=SUCCESSFUL&limit=1',
       '/api/runs/counts',
+      '/api/pipelines/hello/trends?days=7',
       `/api/runs/${uid}`,
       `/api/runs/${uid}/jobs/hello/logs`,
       `/api/runs/${uid}/jobs/hello/logs?follow=true`,
@@ -260,6 +261,8 @@ describe('the tour', () => {
     expect(badResume.response.status).toBe(400);
 
     expect((await visit(api.url, 'GET', '/api/runs?continue=nope')).response.status).toBe(400);
+    const noDays = await visit(api.url, 'GET', '/api/pipelines/hello/trends?days=0');
+    expect(noDays.response.status).toBe(400);
     const badAttempt = `/api/runs/${uid}/jobs/hello/logs?attempt=first`;
     expect((await visit(api.url, 'GET', badAttempt)).response.status).toBe(400);
     for (const url of [
@@ -378,6 +381,7 @@ describe('the tour', () => {
         ['POST', '/api/runs', json(PIPELINE)],
         ['GET', '/api/runs'],
         ['GET', '/api/runs/counts'],
+        ['GET', '/api/pipelines/hello/trends'],
         ['GET', `/api/runs/${uid}`],
         ['POST', `/api/runs/${uid}/cancel`],
         ['POST', `/api/runs/${uid}/retry`],

@@ -11,6 +11,7 @@ import type {
   ErrorDetail,
   InstanceList,
   NewSchedule,
+  PipelineTrends,
   Run,
   RunCounts,
   RunList,
@@ -149,6 +150,16 @@ export class ChainrClient {
 
   countRuns(options: Cancelable = {}): Promise<RunCounts> {
     return this.json<RunCounts>('GET', '/api/runs/counts', options);
+  }
+
+  /** A pipeline's trends over the last `days` UTC days (the server's default when not given). */
+  pipelineTrends(name: string, days?: number, options: Cancelable = {}): Promise<PipelineTrends> {
+    const query = days === undefined ? '' : `?days=${days}`;
+    return this.json<PipelineTrends>(
+      'GET',
+      `/api/pipelines/${encodeURIComponent(name)}/trends${query}`,
+      options,
+    );
   }
 
   /** `force`: stop the run's cleanup jobs too (a first cancel lets them run). */

@@ -203,6 +203,69 @@ export const RunCountsSchema = Type.Object(
 );
 export type RunCounts = Static<typeof RunCountsSchema>;
 
+// ---- trends of a pipeline ----
+
+export const PipelineTrendsSchema = Type.Object(
+  {
+    kind: Type.Literal('PipelineTrends'),
+    metadata: Type.Object(
+      {
+        selfLink: Type.String(),
+        name: Type.String({ description: "The pipeline's metadata.name" }),
+      },
+      open,
+    ),
+    days: Type.Integer({ minimum: 1, description: 'The window: the last this many UTC days' }),
+    archived: Type.Boolean({
+      description:
+        'Whether archived runs are counted; false: no archive is configured, only the ended runs still in Redis are',
+    }),
+    runs: Type.Array(
+      Type.Object(
+        {
+          uid: Type.String(),
+          status: StringEnum<RunStatus>(RUN_STATUSES),
+          createdAt: Timestamp(),
+          finishedAt: Timestamp(),
+          durationMs: Type.Integer({
+            minimum: 0,
+            description: 'From its start (its creation if it never started) to its end',
+          }),
+        },
+        open,
+      ),
+      { description: 'The newest ended runs of the window, oldest first' },
+    ),
+    daily: Type.Array(
+      Type.Object(
+        {
+          day: Type.String({ format: 'date', description: 'A UTC day' }),
+          successful: Type.Integer({ minimum: 0 }),
+          failed: Type.Integer({ minimum: 0 }),
+          canceled: Type.Integer({ minimum: 0 }),
+        },
+        open,
+      ),
+      { description: 'How the runs that ended each day of the window ended, oldest day first' },
+    ),
+    slowestJobs: Type.Array(
+      Type.Object(
+        {
+          job: Type.String(),
+          attempts: Type.Integer({ minimum: 1, description: 'Finished attempts in the window' }),
+          avgMs: Type.Integer({ minimum: 0 }),
+          p95Ms: Type.Integer({ minimum: 0, description: 'Nearest-rank 95th percentile' }),
+          maxMs: Type.Integer({ minimum: 0 }),
+        },
+        open,
+      ),
+      { description: 'Jobs by their 95th percentile duration, longest first' },
+    ),
+  },
+  { $id: 'PipelineTrends', ...open },
+);
+export type PipelineTrends = Static<typeof PipelineTrendsSchema>;
+
 // ---- events (Server-Sent Events) ----
 
 export const TransitionEventSchema = Type.Object(
@@ -488,6 +551,7 @@ export const WIRE_SCHEMAS = [
   RunSchema,
   RunListSchema,
   RunCountsSchema,
+  PipelineTrendsSchema,
   TransitionEventSchema,
   RunEndEventSchema,
   EventGapSchema,

@@ -22,6 +22,7 @@ import { uiStatic } from '../http/ui-static.ts';
 import { RunDirectories } from '../executors/workspaces.ts';
 import { startRecycle } from './recycle/service.ts';
 import { openArtifactStore } from '../artifacts/open.ts';
+import { openArchive } from '../archive/open.ts';
 
 export interface Running {
   /** The HTTP address, when this process serves HTTP. */
@@ -43,6 +44,7 @@ export async function runSched(
 ): Promise<Required<Running>> {
   const commands = connect(redis, { commandTimeoutMs: config.redisTimeoutMs });
   const artifacts = await openArtifactStore(config.artifacts);
+  const archive = config.archive && (await openArchive(config.archive));
   const app: FastifyInstance = await buildSched({
     redis: commands,
     connectBlocking: () => connect(redis),
@@ -57,12 +59,14 @@ export async function runSched(
     workspaceAccessModes: config.workspaceVolume.accessModes,
     replication: config.replication,
     artifacts,
+    archive,
     streamLimits: config.streamLimits,
     logger,
   });
-  app.addHook('onClose', () => {
+  app.addHook('onClose', async () => {
     commands.disconnect();
     artifacts.close?.();
+    await archive?.close();
   });
   await app.register(auth, security);
   const liveness = startLiveness({

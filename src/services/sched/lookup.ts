@@ -1,4 +1,5 @@
 /** What the sched routes share: sched's options, its context, the lookups that answer 404. */
+import type { ArchiveStore } from '../../archive/store.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import type { WorkerCoverage } from './coverage.ts';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
@@ -40,6 +41,8 @@ export interface SchedOptions {
   replication?: ReplicaConfirmation;
   /** Where jobs' artifacts are read from for downloads; undefined: none are served. */
   artifacts?: ArtifactStore;
+  /** The SQL archive of ended runs (CHAINR_ARCHIVE_URL); undefined: none is configured. */
+  archive?: ArchiveStore;
   logger: FastifyBaseLogger;
 }
 

@@ -33,6 +33,8 @@ import {
 import { registerStreams } from './streams.ts';
 import { corruptRecordReporter } from '../../http/ops/metrics.ts';
 import { registerArtifacts } from './artifacts.ts';
+import { registerTrends } from './trends.ts';
+import { openArchive } from '../../archive/open.ts';
 
 /**
  * What `GET /api` lists, keyed by name as the original chainr did (`url`, `description`), with
@@ -43,6 +45,13 @@ const API_RESOURCES: APIResourceList['resources'] = Object.fromEntries(
     [
       ['runs', '/api/runs', 'Interact with runs', 'Run', ['create', 'list', 'get']],
       ['runs/counts', '/api/runs/counts', 'How many runs are in each status', 'RunCounts', ['get']],
+      [
+        'pipelines/trends',
+        '/api/pipelines/{name}/trends',
+        "A pipeline's durations, success rate per day and slowest jobs",
+        'PipelineTrends',
+        ['get'],
+      ],
       ['runs/cancel', '/api/runs/{uid}/cancel', 'Cancel a run', 'Run', ['create']],
       ['runs/retry', '/api/runs/{uid}/retry', "Retry a run's failed jobs", 'Run', ['create']],
       [
@@ -148,6 +157,10 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
     options.logger.warn({ err }, 'log stream read failed; retrying'),
   );
   const streamLimits = new StreamLimits(options.streamLimits);
+  // Without an archive, trends are aggregated by the same SQL over the live runs alone, in an
+  // empty SQLite database in memory.
+  const trendsArchive =
+    options.archive ?? (await openArchive({ backend: 'sqlite', path: ':memory:' }));
   app.addHook('onClose', async () => {
     // BullMQ stops listening to a connection it was given when closed before that connection was
     // ready, and the readiness check then fails unheard and ends the process (a sched stopped as
@@ -168,6 +181,7 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
     await schedules.close();
     await queues.close();
     await parser.close();
+    if (!options.archive) await trendsArchive.close();
   });
 
   installErrorHandling(app, options.bodyLimitBytes);
@@ -257,6 +271,7 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   const streamsContext = { runs, logs, events, logHub, streamLimits, options, coverage };
   registerStreams(app, streamsContext);
   registerArtifacts(app, streamsContext);
+  registerTrends(app, { runs, archive: trendsArchive, archived: options.archive !== undefined });
   registerNotifications(app, redis, keys, reportCorrupt);
   registerInstances(app, redis, keys, reportCorrupt);
   return app;
