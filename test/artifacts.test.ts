@@ -5,7 +5,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -203,9 +211,34 @@ describe('artifacts on the local executor', () => {
       reason: `artifact "big" is larger than the limit of ${PER_ARTIFACT} bytes per artifact (CHAINR_ARTIFACT_MAX_BYTES)`,
     });
     expect(await listOf(uid, 'big')).toEqual([]);
-    // Neither the artifact nor its partial file is left.
-    const dir = join(root, uid, 'big', '1');
-    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+    // Neither the artifact nor a partial file of it is left.
+    const dir = join(root, uid);
+    const files = existsSync(dir)
+      ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+      : [];
+    expect(files).toEqual([]);
+  });
+
+  it("stores a file with the store's own mode, whatever the job's (set-user-ID included)", async () => {
+    const run = await runToEnd({
+      kind: 'Pipeline',
+      jobs: {
+        make: job('printf "#!/bin/sh\\necho hi\\n" > tool && chmod 4755 tool', {
+          artifacts: [{ name: 'tool', path: 'tool' }],
+        }),
+        use: job('stat -c "mode=%a" "$CHAINR_ARTIFACTS/make/tool" >> "$CHAINR_OUTPUTS"', {
+          dependsOn: [{ job: 'make' }],
+          inputs: { artifacts: [{ from: 'make', name: 'tool' }] },
+        }),
+      },
+    });
+    const uid = run.metadata.uid;
+    expect(statuses(run)).toEqual({ make: 'SUCCESSFUL', use: 'SUCCESSFUL' });
+    const stored = statSync(join(root, uid, 'make', '1', 'tool'));
+    expect((stored.mode & 0o7777).toString(8)).toBe('644');
+    expect(run.jobs.find((j) => j.name === 'use')?.outputs).toEqual({ mode: '644' });
+    const [listed] = await listOf(uid, 'make');
+    expect(listed?.sha256).toBe(sha256('#!/bin/sh\necho hi\n'));
   });
 
   it("refuses the artifact that takes the run's artifacts over the per-run limit", async () => {

@@ -1,17 +1,30 @@
 /**
  * The embedded artifact store: one file per artifact under a root (by default
  * `<data directory>/artifacts`), `<uid>/<job>/<attempt>/<name>`. A file is written under a
- * temporary name beside its place and renamed there once whole, so a reader finds it whole or
- * not at all. The root's run directories (`<uid>`) are removed with their runs by recycle.
+ * temporary name in a directory of the run's that only the worker can enter, then renamed to its place once whole
+ * and given its final mode, so a reader finds it whole or not at all. A job's file is copied in
+ * by the kernel (copy_file_range) while it is hashed, and copied out the same way. The root's run
+ * directories (`<uid>`) are removed with their runs by recycle.
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactKey, ArtifactStore, ByteRange, StoredArtifact } from './store.ts';
-import { ArtifactNotFoundError, ByteMeter, keyPath } from './store.ts';
+import { ArtifactNotFoundError, ArtifactTooLargeError, ByteMeter, keyPath } from './store.ts';
+
+/** Where a run's files are written before they are whole: never a job's name (keyPath). */
+const INCOMING = '.incoming';
+/**
+ * A stored file's mode, whatever the job's was: a copy keeps its source's mode (set-user-ID bits
+ * included), and the worker may be root.
+ */
+const STORED_MODE = 0o644;
+/** The open file of a descriptor, by path, for the kernel's copy (Linux). */
+const OPEN_FILES = '/proc/self/fd';
+const HASH_CHUNK = 1024 ** 2;
 
 export class FilesystemArtifactStore implements ArtifactStore {
   readonly root: string;
@@ -26,26 +39,74 @@ export class FilesystemArtifactStore implements ArtifactStore {
   }
 
   async put(key: ArtifactKey, body: Readable, maxBytes: number) {
-    const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
-    // Never a name an artifact has: keyPath's names start with a letter or a digit.
-    const partial = join(dirname(path), `.partial-${randomBytes(8).toString('hex')}`);
     const meter = new ByteMeter(maxBytes);
+    await this.commit(key, (partial) =>
+      pipeline(body, meter, createWriteStream(partial, { flags: 'wx', mode: STORED_MODE })),
+    );
+    return { size: meter.bytes, sha256: meter.digest() };
+  }
+
+  async putFile(key: ArtifactKey, file: FileHandle, maxBytes: number) {
+    if (!existsSync(OPEN_FILES)) return this.put(key, file.createReadStream(), maxBytes);
+    const { size } = await file.stat();
+    if (size > maxBytes) throw new ArtifactTooLargeError(maxBytes);
+    const hash = createHash('sha256');
+    let hashed = 0;
+    await this.commit(key, async (partial) => {
+      // Both from the descriptor opened and checked, not from a path the job could change.
+      await Promise.all([
+        copyFile(`${OPEN_FILES}/${file.fd}`, partial, constants.COPYFILE_EXCL),
+        (async () => {
+          const reader = file.createReadStream({
+            start: 0,
+            autoClose: false,
+            highWaterMark: HASH_CHUNK,
+          });
+          for await (const chunk of reader as AsyncIterable<Buffer>) {
+            hash.update(chunk);
+            hashed += chunk.length;
+          }
+        })(),
+      ]);
+      const copied = (await stat(partial)).size;
+      if (hashed !== size || copied !== size)
+        throw new Error(`the file changed while it was stored (${size} bytes, then ${copied})`);
+      await chmod(partial, STORED_MODE);
+    });
+    return { size, sha256: hash.digest('hex') };
+  }
+
+  async get(key: ArtifactKey, range?: ByteRange): Promise<StoredArtifact> {
+    const path = await this.existing(key);
+    const { size } = await stat(path);
+    return { body: createReadStream(path, range ?? {}), size };
+  }
+
+  async copyOut(key: ArtifactKey, dest: string): Promise<void> {
+    await copyFile(await this.existing(key), dest, constants.COPYFILE_EXCL);
+  }
+
+  private async existing(key: ArtifactKey): Promise<string> {
+    const path = this.pathOf(key);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) throw new ArtifactNotFoundError(key);
+    return path;
+  }
+
+  /** Writes the artifact under a temporary name with `write`, then moves it to its place. */
+  private async commit(key: ArtifactKey, write: (partial: string) => Promise<void>) {
+    const path = this.pathOf(key);
+    // In the run's directory: what a crash leaves there goes with the run.
+    const incoming = join(this.root, key.uid, INCOMING);
+    await mkdir(incoming, { recursive: true, mode: 0o700 });
+    await mkdir(dirname(path), { recursive: true });
+    const partial = join(incoming, randomBytes(8).toString('hex'));
     try {
-      await pipeline(body, meter, createWriteStream(partial, { flags: 'wx' }));
+      await write(partial);
       await rename(partial, path);
     } catch (err) {
       await rm(partial, { force: true });
       throw err;
     }
-    return { size: meter.bytes, sha256: meter.digest() };
-  }
-
-  async get(key: ArtifactKey, range?: ByteRange): Promise<StoredArtifact> {
-    const path = this.pathOf(key);
-    const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) throw new ArtifactNotFoundError(key);
-    const body = createReadStream(path, range ?? {});
-    return { body, size: info.size };
   }
 }

@@ -3,6 +3,7 @@
  * (counted and hashed on the way through, refused past a limit, never held whole in memory).
  */
 import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -37,8 +38,19 @@ export interface ArtifactStore {
     body: Readable,
     maxBytes: number,
   ): Promise<{ size: number; sha256: string }>;
+  /**
+   * As put, for a regular file open as `file` (a store on this machine copies it without
+   * streaming it through the process). The caller closes `file`.
+   */
+  putFile?(
+    key: ArtifactKey,
+    file: FileHandle,
+    maxBytes: number,
+  ): Promise<{ size: number; sha256: string }>;
   /** The artifact, or the range of it; ArtifactNotFoundError when there is none. */
   get(key: ArtifactKey, range?: ByteRange): Promise<StoredArtifact>;
+  /** Copies a file artifact to `dest`, which must not exist (a store on this machine). */
+  copyOut?(key: ArtifactKey, dest: string): Promise<void>;
   /** Releases its connections (the service is stopping). */
   close?(): void;
 }

@@ -1,16 +1,17 @@
 /**
  * Moving a job's artifacts between its working directory and the store: its declared paths
  * stored after a successful end (a file as its bytes, a directory as a tar stream), its inputs
- * placed before it starts. Everything streams: memory does not grow with an artifact's size.
+ * placed before it starts. Everything streams, or is copied by the kernel when the store is on
+ * this machine: memory does not grow with an artifact's size.
  */
 import { constants, createWriteStream } from 'node:fs';
-import { mkdir, open, realpath, stat } from 'node:fs/promises';
+import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create as packTar, extract as unpackTar } from 'tar';
 import type { ArtifactInput, ArtifactRecord, ArtifactSpec } from '../core/artifacts.ts';
-import type { ArtifactStore } from './store.ts';
+import type { ArtifactKey, ArtifactStore } from './store.ts';
 import { ArtifactTooLargeError } from './store.ts';
 
 /** What a deployment allows (CHAINR_ARTIFACT_MAX_BYTES, CHAINR_ARTIFACT_RUN_MAX_BYTES). */
@@ -38,30 +39,51 @@ export interface PlacedInput extends ArtifactInput {
   record: ArtifactRecord;
 }
 
+/** A declared artifact, opened for storing: a file as it is, a directory as a tar stream. */
+export type OpenedArtifact =
+  { kind: 'file'; file: FileHandle } | { kind: 'directory'; body: Readable };
+
 /**
  * The file or directory at `path` inside `workDir`, opened for storing. Symbolic links are
  * followed only while they stay inside the working directory (a job cannot have the worker
  * read files of its own); inside a directory they are stored as links.
  */
-export async function openArtifact(
-  workDir: string,
-  path: string,
-): Promise<{ kind: ArtifactRecord['kind']; body: Readable }> {
+export async function openArtifact(workDir: string, path: string): Promise<OpenedArtifact> {
   const root = await realpath(workDir);
   const real = await realpath(join(root, path)).catch(() => undefined);
   if (real === undefined) throw new Error(`${path} does not exist`);
   if (real !== root && !real.startsWith(root + sep))
     throw new Error(`${path} leads outside the job's working directory`);
   const info = await stat(real);
-  if (info.isFile()) {
-    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
-    return { kind: 'file', body: handle.createReadStream() };
-  }
+  if (info.isFile())
+    return { kind: 'file', file: await open(real, constants.O_RDONLY | constants.O_NOFOLLOW) };
   if (info.isDirectory()) {
     const tar = packTar({ cwd: real, portable: true, follow: false }, ['.']);
     return { kind: 'directory', body: Readable.from(tar, { objectMode: false }) };
   }
   throw new Error(`${path} is neither a file nor a directory`);
+}
+
+/** Stores an opened artifact, and lets go of it whatever happens. */
+async function storeOpened(
+  store: ArtifactStore,
+  key: ArtifactKey,
+  opened: OpenedArtifact,
+  maxBytes: number,
+): Promise<{ size: number; sha256: string }> {
+  if (opened.kind === 'directory') {
+    return store.put(key, opened.body, maxBytes).catch((err: unknown) => {
+      opened.body.destroy();
+      throw err;
+    });
+  }
+  try {
+    return await (store.putFile
+      ? store.putFile(key, opened.file, maxBytes)
+      : store.put(key, opened.file.createReadStream({ autoClose: false }), maxBytes));
+  } finally {
+    await opened.file.close();
+  }
 }
 
 /** Unpacks a directory artifact's tar stream into `dest` (made if missing). */
@@ -105,6 +127,10 @@ export class JobArtifacts {
       const key = { uid: this.attempt.uid, job: from, attempt: record.attempt, name };
       const dest = join(dir, from, name);
       await mkdir(join(dir, from), { recursive: true });
+      if (record.kind === 'file' && this.store.copyOut) {
+        await this.store.copyOut(key, dest);
+        continue;
+      }
       const { body } = await this.store.get(key);
       if (record.kind === 'directory') await unpackInto(body, dest);
       else await pipeline(body, createWriteStream(dest, { flags: 'wx' }));
@@ -122,20 +148,22 @@ export class JobArtifacts {
     let total = 0;
     for (const { name, path } of this.produces) {
       const left = Math.max(0, this.limits.perRun - used - total);
-      const { kind, body } = await openArtifact(workDir, path).catch((err: Error) => {
+      const opened = await openArtifact(workDir, path).catch((err: Error) => {
         throw new Error(`artifact "${name}": ${err.message}`);
       });
       const key = { ...this.attempt, name };
-      const stored = await this.store
-        .put(key, body, Math.min(this.limits.perArtifact, left))
-        .catch((err: unknown) => {
-          body.destroy();
-          if (err instanceof ArtifactTooLargeError)
-            throw new Error(tooLarge(name, this.limits, used + total));
-          throw new Error(`artifact "${name}" could not be stored: ${(err as Error).message}`);
-        });
+      const stored = await storeOpened(
+        this.store,
+        key,
+        opened,
+        Math.min(this.limits.perArtifact, left),
+      ).catch((err: unknown) => {
+        if (err instanceof ArtifactTooLargeError)
+          throw new Error(tooLarge(name, this.limits, used + total));
+        throw new Error(`artifact "${name}" could not be stored: ${(err as Error).message}`);
+      });
       total += stored.size;
-      records.push({ name, kind, ...stored, attempt: this.attempt.attempt });
+      records.push({ name, kind: opened.kind, ...stored, attempt: this.attempt.attempt });
     }
     if (total === 0) return records;
     // Jobs of the run storing at the same time are counted here, whichever ends first.
