@@ -85,8 +85,27 @@ export interface TrendQuery {
   maxJobs?: number;
 }
 
-/** Rows sent in one INSERT: well under either backend's limit of bound parameters. */
-const INSERT_CHUNK = 200;
+/** Logs compressed at once: as many as libuv's default thread pool runs. */
+const COMPRESSIONS_AT_ONCE = 4;
+
+/** How a column travels in a JSON parameter (ArchiveStore.jsonRows). */
+type JsonColumn = 'text' | 'bigint' | 'blob';
+
+const RUN_COLUMN_TYPES: Record<keyof RunsTable, JsonColumn> = {
+  uid: 'text',
+  name: 'text',
+  status: 'text',
+  reason: 'text',
+  created_at: 'bigint',
+  started_at: 'bigint',
+  finished_at: 'bigint',
+  archived_at: 'bigint',
+  labels: 'text',
+  params: 'text',
+  jobs: 'text',
+  pipeline: 'text',
+};
+const RUN_COLUMNS = Object.keys(RUN_COLUMN_TYPES);
 /** Runs deleted per transaction by retention: short transactions that never stall the others. */
 export const DEFAULT_RETENTION_BATCH = 500;
 /** The most runs one list page may ask for. */
@@ -168,12 +187,6 @@ function attemptRows(run: Pick<RunSummary, 'uid' | 'jobs'>): JobAttemptsTable[] 
   );
 }
 
-function chunks<T>(rows: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) out.push(rows.slice(i, i + INSERT_CHUNK));
-  return out;
-}
-
 /** A run's label requirement as a condition on its label rows (core/selector.ts: matches). */
 function labelCondition(
   eb: ExpressionBuilder<ArchiveDatabase, 'chainr_runs'>,
@@ -246,38 +259,81 @@ export class ArchiveStore {
       uids.add(run.uid);
     }
     if (items.length === 0) return [];
-    // Compressed before the transaction opens: it holds its locks for the writes alone. One log
-    // at a time: zlib's thread pool runs a thousand at once many times slower than one by one.
-    const logRows: JobLogsTable[] = [];
-    for (const { run, logs } of items)
-      for (const [job, lines] of Object.entries(logs)) {
+    // Compressed before the transaction opens: it holds its locks for the writes alone. As many
+    // at a time as zlib has threads (libuv's pool, 4 by default): a thousand at once queue behind
+    // each other many times slower, one at a time leaves the pool idle between round trips.
+    const logs = items.flatMap(({ run, logs }) =>
+      Object.entries(logs).map(([job, lines]) => ({ run_uid: run.uid, job, lines })),
+    );
+    const logRows: JobLogsTable[] = new Array<JobLogsTable>(logs.length);
+    let next = 0;
+    const compress = async () => {
+      for (let i = next++; i < logs.length; i = next++) {
+        const { run_uid, job, lines } = logs[i] as (typeof logs)[number];
         const { data, lines: count, bytes } = await encodeLog(lines);
-        logRows.push({ run_uid: run.uid, job, encoding: LOG_ENCODING, lines: count, bytes, data });
+        logRows[i] = { run_uid, job, encoding: LOG_ENCODING, lines: count, bytes, data };
       }
+    };
+    await Promise.all(Array.from({ length: COMPRESSIONS_AT_ONCE }, compress));
+    // Every table's rows in one statement, sent as one JSON parameter: far cheaper to build, send
+    // and plan than thousands of bound values, and no limit on their count.
     return this.db.transaction().execute(async (trx) => {
-      const stored = new Set<string>();
-      for (const rows of chunks(items.map(({ run }) => runRow(run, now))))
-        for (const { uid } of await trx
-          .insertInto('chainr_runs')
-          .values(rows)
-          .onConflict((oc) => oc.column('uid').doNothing())
-          .returning('uid')
-          .execute())
-          stored.add(uid);
+      const runRows = items.map(({ run }) => runRow(run, now));
+      const inserted = await sql<{ uid: string }>`insert into chainr_runs (${sql.raw(
+        RUN_COLUMNS.join(', '),
+      )}) ${this.jsonRows(runRows, RUN_COLUMN_TYPES)} where true
+        on conflict (uid) do nothing returning uid`.execute(trx);
+      const stored = new Set(inserted.rows.map((r) => r.uid));
       // A run already there (archived before, or by another archiver just now, whose insert this
       // one waited for) has the rest of its rows too: only the runs inserted now get theirs.
       const fresh = items.map((i) => i.run).filter((run) => stored.has(run.uid));
       const labels = fresh.flatMap((run) =>
         Object.entries(run.labels).map(([key, value]) => ({ run_uid: run.uid, key, value })),
       );
-      for (const rows of chunks(labels))
-        await trx.insertInto('chainr_run_labels').values(rows).execute();
-      for (const rows of chunks(fresh.flatMap(attemptRows)))
-        await trx.insertInto('chainr_job_attempts').values(rows).execute();
-      for (const rows of chunks(logRows.filter((l) => stored.has(l.run_uid))))
-        await trx.insertInto('chainr_job_logs').values(rows).execute();
+      await this.insertJson(trx, 'chainr_run_labels', labels, {
+        run_uid: 'text',
+        key: 'text',
+        value: 'text',
+      });
+      await this.insertJson(trx, 'chainr_job_attempts', fresh.flatMap(attemptRows), {
+        run_uid: 'text',
+        job: 'text',
+        attempt: 'bigint',
+        status: 'text',
+        executor: 'text',
+        started_at: 'bigint',
+        finished_at: 'bigint',
+        exit_code: 'bigint',
+        reason: 'text',
+      });
+      await this.insertJson(
+        trx,
+        'chainr_job_logs',
+        logRows
+          .filter((l) => stored.has(l.run_uid))
+          .map((l) => ({ ...l, data: l.data.toString('hex') })),
+        {
+          run_uid: 'text',
+          job: 'text',
+          encoding: 'text',
+          lines: 'bigint',
+          bytes: 'bigint',
+          data: 'blob',
+        },
+      );
       return fresh.map((run) => run.uid);
     });
+  }
+
+  private async insertJson(
+    trx: Kysely<ArchiveDatabase>,
+    table: keyof ArchiveDatabase,
+    rows: readonly object[],
+    columns: Record<string, JsonColumn>,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await sql`insert into ${sql.table(table)} (${sql.raw(Object.keys(columns).join(', '))})
+      ${this.jsonRows(rows, columns)}`.execute(trx);
   }
 
   /** An archived run, as the live store reads one (RunStore.get); undefined if not archived. */
@@ -528,20 +584,26 @@ export class ArchiveStore {
     };
   }
 
-  /** `rows` as a table in a query, from one JSON parameter; columns of SQL type text or bigint. */
-  private jsonRows(
-    rows: readonly Record<string, unknown>[],
-    columns: Record<string, 'text' | 'bigint'>,
-  ) {
+  /**
+   * `rows` as a table in a query, from one JSON parameter: the columns named, in that order, of
+   * SQL type text or bigint, or blob (sent as hex).
+   */
+  private jsonRows(rows: readonly object[], columns: Record<string, JsonColumn>) {
     const json = JSON.stringify(rows);
     const names = Object.keys(columns);
-    if (this.dialect === 'postgres')
-      return sql`select * from json_to_recordset(${json}::json) as rows(${sql.raw(
-        names.map((n) => `${n} ${columns[n]}`).join(', '),
-      )})`;
-    return sql`select ${sql.raw(
-      names.map((n) => `json_extract(value, '$.${n}') as ${n}`).join(', '),
-    )} from json_each(${json})`;
+    if (this.dialect === 'postgres') {
+      const types = names.map((n) => `${n} ${columns[n] === 'blob' ? 'text' : columns[n]}`);
+      const values = names.map((n) => (columns[n] === 'blob' ? `decode(${n}, 'hex')` : n));
+      return sql`select ${sql.raw(values.join(', '))}
+        from json_to_recordset(${json}::json) as rows(${sql.raw(types.join(', '))})`;
+    }
+    const values = names.map((n) =>
+      columns[n] === 'blob'
+        ? `unhex(json_extract(value, '$.${n}'))`
+        : `json_extract(value, '$.${n}')`,
+    );
+    return sql`select ${sql.raw(values.map((v, i) => `${v} as ${names[i]}`).join(', '))}
+      from json_each(${json})`;
   }
 
   /** How many runs the archive holds in each status. */
