@@ -121,6 +121,10 @@ export class JobArtifacts {
     return this.receives.length > 0;
   }
 
+  get paths(): string[] {
+    return this.produces.map((p) => p.path);
+  }
+
   /** Places each input at `<dir>/<from>/<name>`. */
   async placeInputs(dir: string): Promise<void> {
     for (const { from, name, record } of this.receives) {

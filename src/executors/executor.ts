@@ -69,6 +69,8 @@ export interface ExecutionIO {
 export interface ArtifactTransfer {
   /** Whether the job receives artifacts (then placed under $CHAINR_ARTIFACTS). */
   readonly hasInputs: boolean;
+  /** The paths of the artifacts the job declares, relative to its working directory. */
+  readonly paths: readonly string[];
   /** Places the job's inputs under `dir`, each at `<dir>/<from>/<name>`. */
   placeInputs(dir: string): Promise<void>;
   /**

@@ -15,15 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARTIFACTS_ENV } from '../core/artifacts.ts';
 import { MAX_OUTPUTS_BYTES, parseOutputs } from '../core/outputs.ts';
-import type {
-  ArtifactTransfer,
-  ExecutionIO,
-  ExecutionRequest,
-  ExecutionResult,
-  Executor,
-} from './executor.ts';
+import type { ExecutionIO, ExecutionRequest, ExecutionResult, Executor } from './executor.ts';
 import { jobEnvironment, programOf } from './executor.ts';
 import { RunDirectories } from './workspaces.ts';
+import { placeInputs, withArtifacts } from './artifact-steps.ts';
 import { DEFAULT_MAX_LINE_BYTES, readLines } from './lines.ts';
 import { LocalRecords } from './local-records.ts';
 
@@ -85,32 +80,25 @@ export class LocalExecutor implements Executor {
     try {
       if (this.user) await chown(cwd, this.user.uid, this.user.gid);
       const outputsFile = join(cwd, '.chainr-outputs');
-      const inputs = io.artifacts?.hasInputs ? join(cwd, '.chainr-artifacts') : undefined;
-      if (inputs !== undefined) {
-        const placed = await this.placeInputs(io, inputs);
+      const { artifacts } = io;
+      const inputs = artifacts?.hasInputs ? join(cwd, '.chainr-artifacts') : undefined;
+      if (artifacts && inputs !== undefined) {
+        const { user } = this;
+        // Given to the job's user, when it has its own (the worker placed them as its own).
+        const placed = await placeInputs(artifacts, inputs, async () => {
+          if (user) await chownTree(inputs, user);
+        });
         if (placed) return placed;
       }
       const result = await this.spawnJob(request, io, cwd, outputsFile, workspace, inputs);
       if (result.status !== 'SUCCESSFUL') return result;
       const recorded = await withOutputs(result, outputsFile);
-      return recorded.status === 'SUCCESSFUL' && io.artifacts
-        ? await withArtifacts(recorded, io.artifacts, cwd)
+      return recorded.status === 'SUCCESSFUL' && artifacts
+        ? await withArtifacts(recorded, artifacts, cwd)
         : recorded;
     } finally {
       await rm(cwd, { recursive: true, force: true });
       this.records.removeDir(cwd);
-    }
-  }
-
-  /** Places the job's inputs, owned by its user; a FAILED result when they could not be. */
-  private async placeInputs(io: ExecutionIO, dir: string): Promise<ExecutionResult | undefined> {
-    try {
-      await io.artifacts?.placeInputs(dir);
-      if (this.user) await chownTree(dir, this.user);
-      return undefined;
-    } catch (err) {
-      const reason = `its input artifacts could not be placed: ${(err as Error).message}`;
-      return { status: 'FAILED', exitCode: null, reason };
     }
   }
 
@@ -210,19 +198,6 @@ export class LocalExecutor implements Executor {
       exitCode: null,
       reason: `killed by signal ${exit?.signal ?? 'unknown'}`,
     };
-  }
-}
-
-/** Stores the job's declared artifacts; one that cannot be stored fails the job, saying why. */
-async function withArtifacts(
-  result: ExecutionResult,
-  artifacts: ArtifactTransfer,
-  cwd: string,
-): Promise<ExecutionResult> {
-  try {
-    return { ...result, artifacts: await artifacts.storeOutputs(cwd) };
-  } catch (err) {
-    return { status: 'FAILED', exitCode: result.exitCode, reason: (err as Error).message };
   }
 }
 

@@ -17,6 +17,8 @@ import {
 } from '../../src/executors/container/executor.ts';
 import type { ExecutionRequest } from '../../src/executors/executor.ts';
 import { RunDirectories } from '../../src/executors/workspaces.ts';
+import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-store.ts';
+import { JobArtifacts } from '../../src/artifacts/transfer.ts';
 import { podmanAvailable, startPodman, type TestEngine } from './podman.ts';
 
 describe('container executor configuration', () => {
@@ -133,6 +135,104 @@ describe.skipIf(!available)('container executor with podman', () => {
       expect(lines.slice(1)).toEqual([
         'a,1',
         expect.stringMatching(/Read-only file system/) as string,
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('moves artifacts: inputs placed at $CHAINR_ARTIFACTS, declared paths copied out and stored', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'chainr-container-artifacts-'));
+    try {
+      const store = new FilesystemArtifactStore(root);
+      const limits = { perArtifact: 1024 ** 2, perRun: 1024 ** 2 };
+      let used = 0; // the run's count of stored bytes, which Redis keeps in a deployment
+      const runBytes = {
+        used: () => Promise.resolve(used),
+        add: (_: string, d: number) => Promise.resolve((used += d)),
+      };
+      const uid = randomUUID();
+      const lines: string[] = [];
+      const io = (artifacts: JobArtifacts) => ({
+        onLog: (l: string) => lines.push(l),
+        signal: new AbortController().signal,
+        artifacts,
+      });
+      const produces = [
+        { name: 'sales', path: 'out/sales.csv' },
+        { name: 'regions', path: 'out/regions' },
+      ];
+      const extract = await executor().run(
+        {
+          ...request(
+            'mkdir -p out/regions && printf "a,1\\n" > out/sales.csv && echo eu > out/regions/eu.csv',
+          ),
+          uid,
+          job: 'extract',
+        },
+        io(
+          new JobArtifacts(
+            store,
+            { uid, job: 'extract', attempt: 1 },
+            produces,
+            [],
+            limits,
+            runBytes,
+          ),
+        ),
+      );
+      expect(extract).toMatchObject({ status: 'SUCCESSFUL', exitCode: 0 });
+      expect(extract.artifacts).toEqual([
+        expect.objectContaining({ name: 'sales', kind: 'file', size: 4 }),
+        expect.objectContaining({ name: 'regions', kind: 'directory' }),
+      ]);
+      const [sales, regions] = extract.artifacts ?? [];
+      const receives = [
+        { from: 'extract', name: 'sales', record: sales! },
+        { from: 'extract', name: 'regions', record: regions! },
+      ];
+      const report = await executor().run(
+        {
+          ...request(
+            'cat "$CHAINR_ARTIFACTS/extract/sales" "$CHAINR_ARTIFACTS/extract/regions/eu.csv"',
+          ),
+          uid,
+          job: 'report',
+        },
+        io(
+          new JobArtifacts(
+            store,
+            { uid, job: 'report', attempt: 1 },
+            [],
+            receives,
+            limits,
+            runBytes,
+          ),
+        ),
+      );
+      expect(report.status).toBe('SUCCESSFUL');
+      expect(lines).toEqual(['a,1', 'eu']);
+
+      // A declared path the job did not write fails it, with the engine's reason in its log.
+      const missing = await executor().run(
+        { ...request('true'), uid, job: 'lazy' },
+        io(
+          new JobArtifacts(
+            store,
+            { uid, job: 'lazy', attempt: 1 },
+            [{ name: 'nothing', path: 'not/there' }],
+            [],
+            limits,
+            runBytes,
+          ),
+        ),
+      );
+      expect(missing).toMatchObject({
+        status: 'FAILED',
+        reason: 'artifact "nothing": not/there does not exist',
+      });
+      expect(lines.slice(2)).toEqual([
+        expect.stringMatching(/^chainr: not\/there could not be copied out: /),
       ]);
     } finally {
       rmSync(root, { recursive: true, force: true });

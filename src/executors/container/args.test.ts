@@ -39,6 +39,13 @@ describe('createArgs', () => {
     expect(createArgs(request, { outputsDir: '/o' }).env).not.toHaveProperty('CHAINR_WORKSPACE');
   });
 
+  it('names the inputs directory, in the mounted directory, only for a job that receives some', () => {
+    expect(createArgs(request, { outputsDir: '/o', inputs: true }).env.CHAINR_ARTIFACTS).toBe(
+      '/chainr/artifacts',
+    );
+    expect(createArgs(request, { outputsDir: '/o' }).env).not.toHaveProperty('CHAINR_ARTIFACTS');
+  });
+
   it('passes variables by name only: values stay out of the command line', () => {
     const { args, env } = createArgs(request, { outputsDir: '/o' });
     expect(env).toMatchObject({

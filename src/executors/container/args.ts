@@ -6,11 +6,14 @@
  * variables are passed as `-e NAME` — the value comes from the CLI's own environment — so that
  * values never appear in the host's process list and may hold newlines. No network unless asked.
  */
+import { ARTIFACTS_ENV } from '../../core/artifacts.ts';
 import type { ExecutionRequest } from '../executor.ts';
 import { jobEnvironment, programOf } from '../executor.ts';
 import { attemptLabels, kubernetesJobName } from '../kubernetes/naming.ts';
 
 export const OUTPUTS_MOUNT = '/chainr';
+/** The inputs' directory, in the directory mounted at OUTPUTS_MOUNT. */
+export const INPUTS_DIR = 'artifacts';
 
 /** The container's name: deterministic, valid for docker and podman. */
 export function containerName(request: ExecutionRequest): string {
@@ -57,6 +60,8 @@ export interface RunOptions {
    * the same directory for every executor of the host), read-only when the job says so.
    */
   workspace?: { path: string; readOnly: boolean };
+  /** Whether the job receives artifacts: placed in `outputsDir`/artifacts, $CHAINR_ARTIFACTS. */
+  inputs?: boolean;
 }
 
 /** Variables the engine's CLI needs for itself: these are passed by value instead. */
@@ -76,6 +81,7 @@ export function createArgs(
     ...jobEnvironment(request),
     CHAINR_OUTPUTS: `${OUTPUTS_MOUNT}/outputs`,
     ...(workspace && { CHAINR_WORKSPACE: workspace.path }),
+    ...(options.inputs && { [ARTIFACTS_ENV]: `${OUTPUTS_MOUNT}/${INPUTS_DIR}` }),
   };
   const env = Object.fromEntries(Object.entries(all).filter(([k]) => !CLI_OWN.test(k)));
   const byValue = Object.entries(all).filter(([k]) => CLI_OWN.test(k));

@@ -6,17 +6,21 @@
  * removed.
  * Cancel and timeout stop it (SIGTERM, SIGKILL after the grace period); a worker shutting down
  * leaves it running for the next worker.
+ * Artifacts: the inputs are placed in the attempt's directory that the container mounts (at
+ * $CHAINR_ARTIFACTS); after a successful end, the declared paths are copied out of the
+ * container by the engine (`cp`) and stored from there.
  */
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { parseOutputs } from '../../core/outputs.ts';
 import { DEFAULT_MAX_LINE_BYTES, readLines } from '../lines.ts';
 import type { ExecutionIO, ExecutionRequest, ExecutionResult, Executor } from '../executor.ts';
 import { formatDuration } from '../kubernetes/assess.ts';
 import { RunDirectories } from '../workspaces.ts';
-import { containerName, createArgs } from './args.ts';
+import { placeInputs, withArtifacts } from '../artifact-steps.ts';
+import { containerName, createArgs, INPUTS_DIR } from './args.ts';
 import { capture, engineSpawner, type SpawnEngine } from './engine.ts';
 
 import { WORKER_SHUTDOWN_REASON } from '../executor.ts';
@@ -50,6 +54,7 @@ const reasonText = (reason: unknown): string =>
 export class ContainerExecutor implements Executor {
   readonly name = 'container';
   readonly providesWorkspace = true;
+  readonly providesArtifacts = true;
   private readonly spawn: SpawnEngine;
   private readonly workRoot: string;
   private readonly workspaces: RunDirectories;
@@ -65,10 +70,19 @@ export class ContainerExecutor implements Executor {
     const name = containerName(request);
     const dir = join(this.workRoot, name);
     let attached = (await this.status(name)) !== undefined;
+    const inputs = io.artifacts?.hasInputs === true;
     if (!attached) {
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'outputs'), '');
       await chmod(join(dir, 'outputs'), 0o666); // the image's user may not be root
+      if (io.artifacts && inputs) {
+        // Beside the outputs file, in the directory the container mounts: no copy into it.
+        const placed = await placeInputs(io.artifacts, join(dir, INPUTS_DIR));
+        if (placed) {
+          await rm(dir, { recursive: true, force: true });
+          return placed;
+        }
+      }
       const network = this.options.network ?? false;
       const workspace = request.workspace && {
         path: await this.workspaces.prepare(request.uid),
@@ -77,6 +91,7 @@ export class ContainerExecutor implements Executor {
       const { args, env } = createArgs(request, {
         outputsDir: dir,
         network,
+        inputs,
         ...(workspace && { workspace }),
       });
       const created = await capture(this.spawn(args, env));
@@ -166,10 +181,39 @@ export class ContainerExecutor implements Executor {
     await streamed;
     clearTimeout(drainTimer);
     const exit = await capture(this.spawn(['wait', name]));
-    const result = await this.result(name, dir, exit, stopReason, lastError);
+    const exited = await this.result(name, dir, exit, stopReason, lastError);
+    const result =
+      exited.status === 'SUCCESSFUL' && io.artifacts
+        ? await withArtifacts(exited, io.artifacts, await this.copyOut(name, dir, io))
+        : exited;
     await capture(this.spawn(['rm', '--force', name]));
     await rm(dir, { recursive: true, force: true });
     return result;
+  }
+
+  /**
+   * Copies the paths the job declares out of the ended container (relative to its image's
+   * working directory), by the engine: the image needs no tool of chainr's or shell. Answers the
+   * directory that holds them at the same relative paths; a path that could not be copied is
+   * missing from it, and the engine's reason is in the job's log.
+   */
+  private async copyOut(name: string, dir: string, io: ExecutionIO): Promise<string> {
+    const produced = join(dir, PRODUCED_DIR);
+    await mkdir(produced, { recursive: true });
+    const inspected = await capture(
+      this.spawn(['container', 'inspect', '--format', '{{.Config.WorkingDir}}', name]),
+    );
+    const workingDir = inspected.stdout.trim() || '/';
+    for (const path of io.artifacts?.paths ?? []) {
+      const dest = join(produced, path);
+      await mkdir(dirname(dest), { recursive: true });
+      const copied = await capture(
+        this.spawn(['cp', `${name}:${posix.resolve(workingDir, path)}`, dest]),
+      );
+      if (copied.code !== 0)
+        io.onLog(`chainr: ${path} could not be copied out: ${lastLine(copied.stderr)}`, 'stderr');
+    }
+    return produced;
   }
 
   /**
@@ -226,6 +270,8 @@ export class ContainerExecutor implements Executor {
 
 /** How soon a stop that left the container running is asked again. */
 const RESTOP_INTERVAL_MS = 1000;
+/** Where the declared paths are copied out to, in the attempt's directory. */
+const PRODUCED_DIR = 'produced';
 
 function lastLine(text: string): string {
   return (
