@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { BenchContext, Workload, WorkloadResult } from './batch.ts';
 import { machine, writeReport, type Report } from './report.ts';
 import { apiWorkload } from './workloads/api.ts';
+import { archiveWorkload } from './workloads/archive.ts';
 import { artifactsWorkload } from './workloads/artifacts.ts';
 import { chainHopWorkload } from './workloads/chain-hop.ts';
 import { commandsWorkload } from './workloads/commands.ts';
@@ -32,6 +33,7 @@ export const WORKLOADS: Record<string, Workload> = {
   kubernetes: kubernetesWorkload,
   'ui-log': uiLogWorkload,
   artifacts: artifactsWorkload,
+  archive: archiveWorkload,
 };
 
 /** Run only when named (--only): the kubernetes workload takes minutes and a thousand processes. */
