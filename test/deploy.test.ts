@@ -697,6 +697,51 @@ describe('Redis', () => {
   });
 });
 
+describe('archive', () => {
+  const archiveEnv = (set: SetName, service: string) =>
+    envOf(container(set, service)).get('CHAINR_ARCHIVE_URL');
+
+  it('is off by default: no service is given an archive, and no Secret is made for one', () => {
+    for (const service of SERVICES)
+      expect(archiveEnv('defaults', service), service).toBeUndefined();
+    expect(named('defaults', 'Secret', 'archive')).toBeUndefined();
+  });
+
+  it("gives sched and recycle a PostgreSQL URL from the chart's Secret or yours, and no one else", () => {
+    const secret = named<Manifest & { stringData: Record<string, string> }>(
+      'archive',
+      'Secret',
+      'archive',
+    );
+    expect(secret?.stringData).toEqual({
+      url: 'postgres://chainr:secret@postgres.example:5432/chainr?sslmode=verify-full',
+    });
+    expect(named('archiveSecret', 'Secret', 'archive')).toBeUndefined();
+    for (const service of SERVICES) {
+      const reads = service === 'sched' || service === 'recycle';
+      expect(archiveEnv('archive', service)?.valueFrom?.secretKeyRef, service).toEqual(
+        reads ? { name: 'chainr-archive', key: 'url' } : undefined,
+      );
+      expect(archiveEnv('archiveSecret', service)?.valueFrom?.secretKeyRef, service).toEqual(
+        reads ? { name: 'chainr-pg', key: 'dsn' } : undefined,
+      );
+    }
+  });
+
+  it('refuses a SQLite file: replicas in pods cannot share it', async () => {
+    for (const url of ['/data/archive.db', 'sqlite:/data/archive.db', 'mysql://db/chainr']) {
+      const out = await template([
+        '-f',
+        valuesFile.defaults as string,
+        '--set',
+        `archive.url=${url}`,
+      ]);
+      expect(out.code, url).not.toBe(0);
+      expect(out.stderr, url).toContain('archive.url: expected a postgres:// or postgresql:// URL');
+    }
+  });
+});
+
 describe('metrics', () => {
   it('annotates the pods for scraping and renders a PodMonitor that sends a viewer token', () => {
     for (const service of SERVICES) {

@@ -69,3 +69,27 @@ app.kubernetes.io/component: chaos
   value: {{ $r.waitTimeout | quote }}
 {{- end }}
 {{- end -}}
+
+{{/*
+The archive's PostgreSQL URL, refused unless it is one: SQLite is a file on one machine, which
+the chart's replicas cannot share.
+*/}}
+{{- define "chainr.archiveUrl" -}}
+{{- $url := .Values.archive.url -}}
+{{- if not (regexMatch "^postgres(ql)?://" $url) -}}
+{{- fail "archive.url: expected a postgres:// or postgresql:// URL (SQLite is for one machine: replicas in pods cannot share its file)" -}}
+{{- end -}}
+{{- $url -}}
+{{- end -}}
+
+{{/* CHAINR_ARCHIVE_URL from the chart's Secret or yours; nothing when the archive is off. */}}
+{{- define "chainr.archiveEnv" -}}
+{{- $a := .Values.archive -}}
+{{- if or $a.url $a.existingSecret }}
+- name: CHAINR_ARCHIVE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ ternary $a.existingSecret (printf "%s-archive" (include "chainr.fullname" .)) (ne $a.existingSecret "") }}
+      key: {{ ternary $a.existingSecretKey "url" (ne $a.existingSecret "") }}
+{{- end }}
+{{- end -}}
