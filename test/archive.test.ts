@@ -6,11 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openArchive, type ArchiveConfig } from '../src/archive/open.ts';
@@ -27,50 +25,8 @@ import { runView } from '../src/services/sched/views.ts';
 import { ApiError, ChainrClient } from '../src/api/client.ts';
 import { submit, waitForEnd } from './fixtures/api.ts';
 import { startInProcess, type Harness } from './fixtures/in-process.ts';
-import { startPostgres, type TestPostgres } from './fixtures/postgres-server.ts';
+import { ARCHIVE_BACKENDS, type ArchiveBackend } from './fixtures/archive-backends.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
-
-interface Backend {
-  /** A new, empty database. */
-  config(): Promise<ArchiveConfig>;
-  /** Rows of a query run on the database behind `config`, outside the store. */
-  query(config: ArchiveConfig, text: string): Promise<Record<string, unknown>[]>;
-  stop(): Promise<void>;
-}
-
-function sqliteBackend(): Promise<Backend> {
-  const dir = mkdtempSync(join(tmpdir(), 'chainr-test-archive-'));
-  let files = 0;
-  return Promise.resolve({
-    config: () => Promise.resolve({ backend: 'sqlite', path: join(dir, `archive-${++files}.db`) }),
-    query(config, text) {
-      const db = new Database((config as { path: string }).path, { readonly: true });
-      try {
-        return Promise.resolve(db.prepare(text).all() as Record<string, unknown>[]);
-      } finally {
-        db.close();
-      }
-    },
-    stop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-  });
-}
-
-async function postgresBackend(): Promise<Backend> {
-  const server: TestPostgres = await startPostgres();
-  return {
-    config: async () => ({ backend: 'postgres', url: await server.createDatabase() }),
-    async query(config, text) {
-      const client = new pg.Client({ connectionString: (config as { url: string }).url });
-      await client.connect();
-      try {
-        return (await client.query(text)).rows as Record<string, unknown>[];
-      } finally {
-        await client.end();
-      }
-    },
-    stop: () => server.stop(),
-  };
-}
 
 let redis: TestRedis;
 let chainr: Harness;
@@ -143,13 +99,8 @@ describe('trends without an archive', () => {
   });
 });
 
-const BACKENDS = [
-  { name: 'SQLite', start: sqliteBackend },
-  { name: 'PostgreSQL', start: postgresBackend },
-];
-
-describe.each(BACKENDS)('the archive on $name', ({ start }) => {
-  let backend: Backend;
+describe.each(ARCHIVE_BACKENDS)('the archive on $name', ({ start }) => {
+  let backend: ArchiveBackend;
   const opened: ArchiveStore[] = [];
 
   beforeAll(async () => {
@@ -256,6 +207,28 @@ describe.each(BACKENDS)('the archive on $name', ({ start }) => {
     expect(await count('chainr_job_attempts')).toBe(2);
     expect(await count('chainr_job_logs')).toBe(1);
     expect(await store.get(run.uid)).toEqual(run);
+  });
+
+  it('replaces a copy with a later end of the same run (retried before it left Redis), not an earlier one', async () => {
+    const { store, config } = await fresh();
+    const first = endedRun(T0, { status: 'FAILED', labels: { try: '1' } });
+    const retried = endedRun(T0, {
+      uid: first.uid,
+      status: 'SUCCESSFUL',
+      labels: { try: '2' },
+      finishedAt: T0 + 9000,
+      jobs: [jobRecord('build', { attempt: 2, attempts: [{ attempt: 1, status: 'FAILED' }] })],
+    });
+    const logOf = (line: string) => ({ build: [{ line, stream: 'stdout' as const, attempt: 1 }] });
+    expect(await store.archive(first, logOf('first'), T0 + 2000)).toBe(true);
+    expect(await store.archive(retried, logOf('second'), T0 + 10_000)).toBe(true);
+    expect(await store.archive(first, logOf('first'), T0 + 11_000)).toBe(false);
+    expect(await store.get(first.uid)).toEqual(retried);
+    expect(await store.logs(first.uid, 'build')).toEqual(logOf('second').build);
+    const rows = await backend.query(config, 'select key, value from chainr_run_labels');
+    expect(rows).toEqual([{ key: 'try', value: '2' }]);
+    const attempts = await backend.query(config, 'select count(*) as n from chainr_job_attempts');
+    expect(Number(attempts[0]?.n)).toBe(2);
   });
 
   it('archives many runs in one go, storing only those not archived yet', async () => {

@@ -124,6 +124,12 @@ const SUMMARY_COLUMNS = [
   'jobs',
 ] as const;
 
+/** What a later end of an archived run replaces: every column but its uid. */
+const REPLACED_COLUMNS = RUN_COLUMNS.filter((c) => c !== 'uid');
+
+/** The tables that hold a run's other rows, by its uid. */
+const CHILD_TABLES = ['chainr_job_logs', 'chainr_job_attempts', 'chainr_run_labels'] as const;
+
 type SummaryRow = Pick<RunsTable, (typeof SUMMARY_COLUMNS)[number]>;
 
 const optional = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -228,7 +234,8 @@ export class ArchiveStore {
 
   /**
    * Stores an ended run with its jobs' logs (by job name) in one transaction. Idempotent: a run
-   * already archived is left as it is and the answer is false.
+   * already archived with the same end is left as it is and the answer is false; a later end of
+   * it (the run was retried after it was archived, before it left Redis) replaces that copy.
    */
   async archive(run: RunRecord, logs: JobLogs, now: number): Promise<boolean> {
     return (await this.archiveMany([{ run, logs }], now)).length === 1;
@@ -237,7 +244,8 @@ export class ArchiveStore {
   /**
    * Stores ended runs with their logs in one transaction (a few statements for all of them, which
    * is what makes archiving fast); returns the uids stored now. Idempotent as `archive` is: a run
-   * already archived, before or by another archiver at the same moment, is left as it is.
+   * already archived, before or by another archiver at the same moment, is left as it is unless
+   * this copy ended later.
    */
   async archiveMany(
     items: readonly { run: RunRecord; logs: JobLogs }[],
@@ -282,11 +290,23 @@ export class ArchiveStore {
       const inserted = await sql<{ uid: string }>`insert into chainr_runs (${sql.raw(
         RUN_COLUMNS.join(', '),
       )}) ${this.jsonRows(runRows, RUN_COLUMN_TYPES)} where true
-        on conflict (uid) do nothing returning uid`.execute(trx);
+        on conflict (uid) do update set ${sql.raw(
+          REPLACED_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', '),
+        )} where chainr_runs.finished_at < excluded.finished_at
+        returning uid`.execute(trx);
       const stored = new Set(inserted.rows.map((r) => r.uid));
-      // A run already there (archived before, or by another archiver just now, whose insert this
-      // one waited for) has the rest of its rows too: only the runs inserted now get theirs.
+      // A run already there with the same end (archived before, or by another archiver just now,
+      // whose insert this one waited for) has the rest of its rows too: only the runs stored now
+      // get theirs, those of a replaced copy first removed.
       const fresh = items.map((i) => i.run).filter((run) => stored.has(run.uid));
+      if (fresh.length > 0) {
+        const uids = this.jsonRows(
+          fresh.map((run) => ({ run_uid: run.uid })),
+          { run_uid: 'text' },
+        );
+        for (const table of CHILD_TABLES)
+          await sql`delete from ${sql.table(table)} where run_uid in (${uids})`.execute(trx);
+      }
       const labels = fresh.flatMap((run) =>
         Object.entries(run.labels).map(([key, value]) => ({ run_uid: run.uid, key, value })),
       );
@@ -448,9 +468,8 @@ export class ArchiveStore {
       const uids = (await select(batchSize).execute()).map((r) => r.uid);
       if (uids.length === 0) return deleted;
       await this.db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('chainr_job_logs').where('run_uid', 'in', uids).execute();
-        await trx.deleteFrom('chainr_job_attempts').where('run_uid', 'in', uids).execute();
-        await trx.deleteFrom('chainr_run_labels').where('run_uid', 'in', uids).execute();
+        for (const table of CHILD_TABLES)
+          await trx.deleteFrom(table).where('run_uid', 'in', uids).execute();
         await trx.deleteFrom('chainr_runs').where('uid', 'in', uids).execute();
       });
       deleted += uids.length;
@@ -604,6 +623,37 @@ export class ArchiveStore {
     );
     return sql`select ${sql.raw(values.map((v, i) => `${v} as ${names[i]}`).join(', '))}
       from json_each(${json})`;
+  }
+
+  /** Which of these runs the archive holds. */
+  async holds(uids: readonly string[]): Promise<Set<string>> {
+    if (uids.length === 0) return new Set();
+    const asked = this.jsonRows(
+      uids.map((uid) => ({ uid })),
+      { uid: 'text' },
+    );
+    const rows = await sql<{
+      uid: string;
+    }>`select uid from chainr_runs where uid in (${asked})`.execute(this.db);
+    return new Set(rows.rows.map((r) => r.uid));
+  }
+
+  /**
+   * The archived runs whose uid starts or ends with `part` (hex digits and dashes), newest first,
+   * at most `limit`: the live store's lookup by hand (RunStore.findByUidPart).
+   */
+  async findByUidPart(part: string, limit: number): Promise<RunSummary[]> {
+    if (!/^[0-9a-f-]+$/.test(part))
+      throw new RangeError(`uid part: expected hex digits and dashes, got "${part}"`);
+    checkCount('limit', limit, 1, MAX_PAGE);
+    const rows = await this.db
+      .selectFrom('chainr_runs')
+      .select(SUMMARY_COLUMNS)
+      .where((eb) => eb.or([eb('uid', 'like', `${part}%`), eb('uid', 'like', `%${part}`)]))
+      .orderBy('uid', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(summaryOf);
   }
 
   /** How many runs the archive holds in each status. */

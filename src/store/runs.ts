@@ -247,21 +247,26 @@ export class RunStore {
     );
   }
 
-  /** Deletes an ended run with its logs and index entries (retention). */
-  async delete(run: RunRecord): Promise<void> {
-    const multi = this.redis
-      .multi()
-      .del(
+  /**
+   * Deletes an ended run with its logs and index entries (retention, archiving), in one step and
+   * only if it is still as read (its status and end time): a run retried since stays. True when
+   * it was deleted.
+   */
+  async delete(run: RunRecord): Promise<boolean> {
+    const indexes = [this.keys.runs, this.keys.runsByStatus(run.status)];
+    if (run.name !== undefined) indexes.push(this.keys.runsByName(run.name));
+    for (const [k, v] of Object.entries(run.labels)) indexes.push(this.keys.runsByLabel(k, v));
+    return this.transitions.deleteRun(
+      run.uid,
+      run.status,
+      run.finishedAt ?? '',
+      [
         this.keys.run(run.uid),
         this.keys.runSpec(run.uid),
         ...run.jobs.map((j) => this.keys.log(run.uid, j.name)),
-      )
-      .zrem(this.keys.runs, run.uid)
-      .zrem(this.keys.runsByStatus(run.status), run.uid);
-    if (run.name !== undefined) multi.zrem(this.keys.runsByName(run.name), run.uid);
-    for (const [k, v] of Object.entries(run.labels))
-      multi.zrem(this.keys.runsByLabel(k, v), run.uid);
-    await multi.exec();
+      ],
+      indexes,
+    );
   }
 
   /** How many runs are in each status. */

@@ -23,6 +23,7 @@ const SCRIPTS = {
   cancelRun: [lua('cancel-run'), 3],
   retryRun: [lua('retry-run'), 3],
   repairRun: [lua('repair-run'), 3],
+  deleteRun: [lua('delete-run'), undefined],
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -292,5 +293,29 @@ export class Transitions {
     );
     if (code === 'ok') return { code, repairs: Number(repairs), ready: ready.map(readyJob) };
     return { code: code as 'ended' | 'missing' };
+  }
+
+  /**
+   * Deletes an ended run (delete-run.lua): `keys` (its hash first) and its uid from `indexes`,
+   * only if its status and end time are still those given; true when it was deleted.
+   */
+  async deleteRun(
+    uid: string,
+    status: string,
+    /** '' for a run that has not ended. */
+    finishedAt: number | '',
+    keys: string[],
+    indexes: string[],
+  ): Promise<boolean> {
+    const deleted: unknown = await this.redis.deleteRun(
+      keys.length + indexes.length,
+      ...keys,
+      ...indexes,
+      status,
+      finishedAt,
+      keys.length,
+      uid,
+    );
+    return deleted === 1;
   }
 }
