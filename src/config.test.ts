@@ -1,7 +1,7 @@
 /** docs/CONFIGURATION.md documents every variable the services read (src/config.ts). */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, executorRefusal, loadConfig, offers } from './config.ts';
+import { archiveOf, ConfigError, executorRefusal, loadConfig, offers } from './config.ts';
 
 it('documents every environment variable src/config.ts reads in docs/CONFIGURATION.md', () => {
   const source = readFileSync(new URL('./config.ts', import.meta.url), 'utf8');
@@ -132,6 +132,26 @@ describe('archive', () => {
       backend: 'postgres',
       url: 'postgres://',
     });
+    expect(loadConfig({ CHAINR_ARCHIVE_URL: 'off' }).archive).toBe('off');
+  });
+
+  it("is a SQLite file in the data directory for one machine's `chainr up`, unless turned off", () => {
+    const unset = loadConfig({ CHAINR_DATA_DIR: '/srv/chainr' });
+    expect(archiveOf(unset, true)).toEqual({ backend: 'sqlite', path: '/srv/chainr/archive.db' });
+    expect(archiveOf(unset, false)).toBeUndefined();
+    expect(archiveOf(loadConfig({ CHAINR_ARCHIVE_URL: 'off' }), true)).toBeUndefined();
+    const url = 'postgres://db/chainr';
+    expect(archiveOf(loadConfig({ CHAINR_ARCHIVE_URL: url }), false)).toEqual({
+      backend: 'postgres',
+      url,
+    });
+  });
+
+  it('moves ended runs after CHAINR_ARCHIVE_WINDOW, 24 hours unless told, 0: at once', () => {
+    expect(loadConfig({}).archiveWindowMs).toBe(24 * 3600 * 1000);
+    expect(loadConfig({ CHAINR_ARCHIVE_WINDOW: '0' }).archiveWindowMs).toBe(0);
+    expect(loadConfig({ CHAINR_ARCHIVE_WINDOW: '90m' }).archiveWindowMs).toBe(90 * 60 * 1000);
+    expect(() => loadConfig({ CHAINR_ARCHIVE_WINDOW: 'soon' })).toThrow('CHAINR_ARCHIVE_WINDOW');
   });
 
   it('names a backend it does not know, without echoing the URL', () => {

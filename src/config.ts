@@ -83,8 +83,14 @@ export interface Config {
   secrets: { dir?: string; file?: string };
   /** Where jobs' artifacts are stored, and their limits. */
   artifacts: ArtifactConfig;
-  /** The SQL archive of ended runs (CHAINR_ARCHIVE_URL); undefined: none. */
-  archive?: ArchiveConfig;
+  /**
+   * The SQL archive of ended runs (CHAINR_ARCHIVE_URL); 'off': none; undefined: not set, which is
+   * none, except for `chainr up`, whose default is a SQLite file in the data directory
+   * (archiveOf).
+   */
+  archive?: ArchiveConfig | 'off';
+  /** How long an ended run stays in Redis before the archive takes it (CHAINR_ARCHIVE_WINDOW). */
+  archiveWindowMs: number;
   logLevel: string;
   /** recycle: time between cycles, age before a run is examined, and how long ended runs stay. */
   recycleIntervalMs: number;
@@ -305,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secrets: { dir: nonEmpty(env.CHAINR_SECRETS_DIR), file: nonEmpty(env.CHAINR_SECRETS_FILE) },
     artifacts: artifactConfig(env),
     archive: archiveConfig(env.CHAINR_ARCHIVE_URL),
+    archiveWindowMs: duration(env, 'CHAINR_ARCHIVE_WINDOW', '24h'),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     recycleIntervalMs: duration(env, 'CHAINR_RECYCLE_INTERVAL', '10s'),
     recycleGraceMs: duration(env, 'CHAINR_RECYCLE_GRACE', '30s'),
@@ -375,10 +382,23 @@ function artifactConfig(env: NodeJS.ProcessEnv): ArtifactConfig {
 
 // ---- Archive (docs/CONFIGURATION.md, "Archive") ----
 
-/** A postgres:// or postgresql:// URL, `sqlite:<path>`, or a plain path (a SQLite file). */
-function archiveConfig(raw: string | undefined): ArchiveConfig | undefined {
+/**
+ * The archive a process uses: the one configured, or for `chainr up` (`oneMachine`), when none
+ * is, a SQLite file in the data directory. A deployment of several replicas has no default:
+ * SQLite serves the processes of one machine, not replicas spread over several.
+ */
+export function archiveOf(config: Config, oneMachine: boolean): ArchiveConfig | undefined {
+  if (config.archive === 'off') return undefined;
+  if (config.archive === undefined && oneMachine)
+    return { backend: 'sqlite', path: join(config.dataDir, 'archive.db') };
+  return config.archive;
+}
+
+/** A postgres:// or postgresql:// URL, `sqlite:<path>`, a plain path (a SQLite file), or `off`. */
+function archiveConfig(raw: string | undefined): ArchiveConfig | 'off' | undefined {
   const setting = nonEmpty(raw);
   if (setting === undefined) return undefined;
+  if (setting === 'off') return 'off';
   const expected = 'expected a postgres:// URL, sqlite:<file> or a file path';
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(setting)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') {

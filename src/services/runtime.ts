@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { executorRefusal, type Config, type RedisConfig } from '../config.ts';
+import { archiveOf, executorRefusal, type Config, type RedisConfig } from '../config.ts';
 import { connect } from '../store/connection.ts';
 import { makeKeys } from '../store/keys.ts';
 import { loadNotifySettings } from './notif/load-config.ts';
@@ -23,6 +23,29 @@ import { RunDirectories } from '../executors/workspaces.ts';
 import { startRecycle } from './recycle/service.ts';
 import { openArtifactStore } from '../artifacts/open.ts';
 import { openArchive } from '../archive/open.ts';
+import type { ArchiveStore } from '../archive/store.ts';
+
+/** Runs archived per recycle cycle at most. */
+const ARCHIVE_PER_CYCLE = 5000;
+
+/**
+ * The archive this process reads and writes, its schema migrated; undefined when there is none.
+ * `oneMachine`: `chainr up`, whose default is a SQLite file in the data directory.
+ */
+export async function openConfiguredArchive(
+  config: Config,
+  oneMachine: boolean,
+  logger: Logger,
+): Promise<ArchiveStore | undefined> {
+  const archive = archiveOf(config, oneMachine);
+  if (!archive) return undefined;
+  const store = await openArchive(archive);
+  logger.info(
+    archive.backend === 'sqlite' ? { archive: archive.path } : { archive: 'postgres' },
+    'archive opened',
+  );
+  return store;
+}
 
 export interface Running {
   /** The HTTP address, when this process serves HTTP. */
@@ -41,10 +64,12 @@ export async function runSched(
   /** Auth, limits and headers (the auth plugin); loaded from config when not given. */
   security: SecuritySettings = loadSecurity(config),
   alongside: ServiceHandle[] = [],
+  /** Archived runs, read beside the live ones: `chainr up`'s; otherwise the one configured. */
+  given?: ArchiveStore,
 ): Promise<Required<Running>> {
   const commands = connect(redis, { commandTimeoutMs: config.redisTimeoutMs });
   const artifacts = await openArtifactStore(config.artifacts);
-  const archive = config.archive && (await openArchive(config.archive));
+  const archive = given ?? (await openConfiguredArchive(config, false, logger));
   const app: FastifyInstance = await buildSched({
     redis: commands,
     connectBlocking: () => connect(redis),
@@ -138,7 +163,13 @@ export async function runNotif(
   return { service: 'notif', running: () => true, stop: () => notif.close() };
 }
 
-export function runRecycle(config: Config, redis: RedisConfig, logger: Logger): ServiceHandle {
+export function runRecycle(
+  config: Config,
+  redis: RedisConfig,
+  logger: Logger,
+  /** Where ended runs move after CHAINR_ARCHIVE_WINDOW; without one, retention deletes them. */
+  archive?: ArchiveStore,
+): ServiceHandle {
   const k = config.kubernetes;
   const recycle = startRecycle({
     connect: () => connect(redis),
@@ -148,10 +179,16 @@ export function runRecycle(config: Config, redis: RedisConfig, logger: Logger): 
     intervalMs: config.recycleIntervalMs,
     graceMs: config.recycleGraceMs,
     retentionMs: config.retentionMs,
-    // The filesystem artifact store keeps a directory per run too (<uid>/<job>/...).
+    ...(archive && {
+      archive: { archive, windowMs: config.archiveWindowMs, perCycle: ARCHIVE_PER_CYCLE },
+    }),
+    // The filesystem artifact store keeps a directory per run too (<uid>/<job>/...), served as
+    // long as the run is, archived or not.
     runDirectories: [
       new RunDirectories(config.workspacesDir),
-      ...(config.artifacts.s3 ? [] : [new RunDirectories(config.artifacts.dir)]),
+      ...(config.artifacts.s3
+        ? []
+        : [Object.assign(new RunDirectories(config.artifacts.dir), { keptWhileArchived: true })]),
     ],
     ...(k && {
       kubernetes: {
@@ -162,5 +199,12 @@ export function runRecycle(config: Config, redis: RedisConfig, logger: Logger): 
     }),
   });
   logger.info({ intervalMs: config.recycleIntervalMs }, 'recycle started');
-  return { service: 'recycle', running: () => true, stop: () => recycle.close() };
+  return {
+    service: 'recycle',
+    running: () => true,
+    async stop() {
+      await recycle.close();
+      await archive?.close();
+    },
+  };
 }

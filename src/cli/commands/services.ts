@@ -86,7 +86,8 @@ export function registerServices(program: Command): void {
       serve('up', async (loaded, logger) => {
         // One machine, one user: local jobs are what `chainr up` is for, auth on or off.
         const config: Config = { ...loaded, localByDefault: true };
-        const { runNotif, runRecycle, runSched } = await import('../../services/runtime.ts');
+        const { openConfiguredArchive, runNotif, runRecycle, runSched } =
+          await import('../../services/runtime.ts');
         const { runWorkThread } = await import('../../services/work/runtime.ts');
         const { startPrivateRedis } = await import('../../process/private-redis.ts');
         // Auth settings first: refuse an exposed, unauthenticated API before starting anything.
@@ -100,9 +101,22 @@ export function registerServices(program: Command): void {
           logger.info({ dataDir: config.dataDir }, `private redis-server started on ${own.addr}`);
         const work = await runWorkThread(config, redis, logger);
         const notif = await runNotif(config, redis, logger);
-        const recycle = runRecycle(config, redis, logger);
+        // Each its own connection to the archive: recycle writes while sched reads.
+        const recycle = runRecycle(
+          config,
+          redis,
+          logger,
+          await openConfiguredArchive(config, true, logger),
+        );
         // One HTTP port for everything: the API, the UI, and the probes and metrics of all four.
-        const sched = await runSched(config, redis, logger, security, [work, notif, recycle]);
+        const sched = await runSched(
+          config,
+          redis,
+          logger,
+          security,
+          [work, notif, recycle],
+          await openConfiguredArchive(config, true, logger),
+        );
         process.stderr.write(`chainr is up: ${sched.url} (API at ${sched.url}/api)\n`);
         return {
           url: sched.url,
@@ -121,9 +135,11 @@ export function registerServices(program: Command): void {
     )
     .action(() =>
       serve('recycle', async (config, logger) => {
-        const { runRecycle, serveWithOps } = await import('../../services/runtime.ts');
+        const { openConfiguredArchive, runRecycle, serveWithOps } =
+          await import('../../services/runtime.ts');
         const redis = requireRedis(config);
-        return serveWithOps(config, redis, logger, runRecycle(config, redis, logger));
+        const archive = await openConfiguredArchive(config, false, logger);
+        return serveWithOps(config, redis, logger, runRecycle(config, redis, logger, archive));
       }),
     );
 

@@ -7,11 +7,14 @@
  *   enqueue, or given up by BullMQ after repeated infrastructure errors): enqueued again. An
  *   attempt held by a live worker is left alone; a worker that died while holding one is BullMQ's
  *   stalled-job recovery's to handle (its lock expires and the job is re-delivered);
- * - retention: ended runs older than the retention period are deleted with their logs;
+ * - archiving, with an archive: ended runs past the archive window move to it (archiver.ts);
+ * - retention, without one: ended runs older than the retention period are deleted with their
+ *   logs. With an archive, a run leaves Redis only once archived: retention is the archive's;
  * - with the kubernetes executor, its Jobs of ended or deleted runs (collectOrphans). Deleting a
  *   Job twice is harmless, so replicas need not coordinate;
  * - the directories of runs that no longer exist (workspaces on this host): a run is deleted only
- *   once ended, so its last job has ended by then.
+ *   once ended, so its last job has ended by then. Those that outlive Redis (artifacts) stay as
+ *   long as the run is in the archive.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -24,11 +27,13 @@ import type {
   RunState,
 } from '../../executors/kubernetes/orphans.ts';
 import { attemptId, type Keys } from '../../store/keys.ts';
+import { LogStore } from '../../store/logs.ts';
 import { ReadyQueues } from '../../store/queue.ts';
 import type { RunRecord } from '../../store/run-hash.ts';
 import { RunStore } from '../../store/runs.ts';
 import { Transitions, type ReadyJob } from '../../store/scripts.ts';
 import { repairsTotal } from '../../http/ops/metrics.ts';
+import { archiveEnded, type ArchiverOptions } from './archiver.ts';
 
 type OrphanClient = Pick<KubernetesClient, 'batch' | 'core' | 'namespace'>;
 
@@ -41,8 +46,10 @@ export interface RecycleOptions {
   intervalMs: number;
   /** Runs younger than this are left to the normal path. */
   graceMs: number;
-  /** Ended runs are deleted this long after they ended; 0 keeps them forever. */
+  /** Ended runs are deleted this long after they ended; 0 keeps them forever. Not with `archive`. */
   retentionMs: number;
+  /** The SQL archive ended runs move to, and when; undefined: none. */
+  archive?: ArchiverOptions;
   /** The kubernetes executor's cluster, when it is configured: its orphaned Jobs are deleted. */
   kubernetes?: {
     connect: () => Promise<OrphanClient>;
@@ -50,8 +57,13 @@ export interface RecycleOptions {
     instance?: string;
   };
   /** Per-run directories on this host (workspaces), removed once their run no longer exists. */
-  runDirectories?: Pick<RunDirectories, 'list' | 'remove' | 'root'>[];
+  runDirectories?: RunDirectorySet[];
 }
+
+export type RunDirectorySet = Pick<RunDirectories, 'list' | 'remove' | 'root'> & {
+  /** Kept while the run is in the archive, not only while it is in Redis (artifacts). */
+  keptWhileArchived?: boolean;
+};
 
 const BATCH = 500;
 
@@ -59,6 +71,8 @@ export interface CycleReport {
   runsRepaired: number;
   requeued: number;
   deleted: number;
+  /** Runs moved to the archive (and out of Redis). */
+  archived: number;
   /** Kubernetes Jobs of ended or deleted runs, deleted. */
   orphanJobs: number;
   /** Directories of runs that no longer exist, removed. */
@@ -69,6 +83,7 @@ export class Recycler {
   private readonly runs: RunStore;
   private readonly transitions: Transitions;
   private readonly queues: ReadyQueues;
+  private readonly logs: LogStore;
   private kubernetes?: Promise<
     [
       {
@@ -86,6 +101,8 @@ export class Recycler {
     this.runs = new RunStore(redis, options.keys, options.maxEvents);
     this.transitions = new Transitions(redis, options.keys, options.maxEvents);
     this.queues = new ReadyQueues(redis, options.keys);
+    // Read only (the archiver's): the cap on a log's lines applies to appends.
+    this.logs = new LogStore(redis, options.keys, 0);
   }
 
   async cycle(now = Date.now()): Promise<CycleReport> {
@@ -93,6 +110,7 @@ export class Recycler {
       runsRepaired: 0,
       requeued: 0,
       deleted: 0,
+      archived: 0,
       orphanJobs: 0,
       runDirectories: 0,
     };
@@ -103,7 +121,18 @@ export class Recycler {
         await this.repair(run, now, report);
       }
     }
-    if (this.options.retentionMs > 0) report.deleted = await this.expire(now);
+    const { archive } = this.options;
+    if (archive) {
+      report.archived = await archiveEnded(
+        { runs: this.runs, logs: this.logs, keys: this.options.keys },
+        archive,
+        now,
+      );
+      if (report.archived > 0) {
+        repairsTotal.inc({ kind: 'archive' }, report.archived);
+        this.options.logger.info({ archived: report.archived }, 'recycle: archived ended runs');
+      }
+    } else if (this.options.retentionMs > 0) report.deleted = await this.expire(now);
     if (this.options.kubernetes) report.orphanJobs = await this.collectKubernetesOrphans(now);
     for (const directories of this.options.runDirectories ?? [])
       report.runDirectories += await this.removeRunDirectories(directories, now);
@@ -111,10 +140,7 @@ export class Recycler {
   }
 
   /** Removes the directories of runs that no longer exist (once older than the grace period). */
-  private async removeRunDirectories(
-    directories: Pick<RunDirectories, 'list' | 'remove' | 'root'>,
-    now: number,
-  ): Promise<number> {
+  private async removeRunDirectories(directories: RunDirectorySet, now: number): Promise<number> {
     const found = (await directories.list()).filter(
       (d) => now - d.modifiedAt >= this.options.graceMs,
     );
@@ -122,8 +148,13 @@ export class Recycler {
     for (let i = 0; i < found.length; i += BATCH) {
       const batch = found.slice(i, i + BATCH);
       const states = await this.runStates(batch.map((d) => d.uid));
-      for (const { uid } of batch) {
-        if (states.get(uid) !== 'missing') continue;
+      const missing = batch.map((d) => d.uid).filter((uid) => states.get(uid) === 'missing');
+      const archived =
+        directories.keptWhileArchived && this.options.archive
+          ? await this.options.archive.archive.holds(missing)
+          : new Set<string>();
+      for (const uid of missing) {
+        if (archived.has(uid)) continue;
         await directories.remove(uid);
         removed += 1;
       }
@@ -252,7 +283,7 @@ export class Recycler {
       if (!run) continue;
       if (run.createdAt > cutoff) break; // uids are time-ordered: every later run is younger
       if (!isTerminalRun(run.status) || (run.finishedAt ?? now) > cutoff) continue;
-      await this.runs.delete(run);
+      if (!(await this.runs.delete(run))) continue; // retried since it was read
       deleted += 1;
       repairsTotal.inc({ kind: 'retention' });
     }

@@ -55,9 +55,9 @@ export function requestedRange(
   return { start, end };
 }
 
-export function registerArtifacts(app: FastifyInstance, { runs, options }: SchedContext): void {
+export function registerArtifacts(app: FastifyInstance, { history, options }: SchedContext): void {
   const recordsOf = async (uid: string, name: string): Promise<ArtifactRecord[]> => {
-    const run = await mustGetRun(runs, uid);
+    const run = await mustGetRun(history, uid);
     const job = run.jobs.find((j) => j.name === name);
     if (!job) throw new HttpError(404, `run ${uid} has no job "${name}"`);
     return job.artifacts ?? [];

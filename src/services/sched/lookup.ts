@@ -13,6 +13,7 @@ import type { StreamLimitSettings, StreamLimits } from './stream-limits.ts';
 import type { ReplicaConfirmation } from '../../store/replication.ts';
 import type { RunRecord } from '../../store/run-hash.ts';
 import type { RunStore } from '../../store/runs.ts';
+import type { RunHistory } from './history.ts';
 import { HttpError } from '../../http/errors.ts';
 import type { HttpTimeouts } from '../../http/timeouts.ts';
 import { isUid } from './views.ts';
@@ -41,7 +42,7 @@ export interface SchedOptions {
   replication?: ReplicaConfirmation;
   /** Where jobs' artifacts are read from for downloads; undefined: none are served. */
   artifacts?: ArtifactStore;
-  /** The SQL archive of ended runs (CHAINR_ARCHIVE_URL); undefined: none is configured. */
+  /** The archive of ended runs, read beside Redis (RunHistory); undefined: none. */
   archive?: ArchiveStore;
   logger: FastifyBaseLogger;
 }
@@ -65,7 +66,10 @@ export function bodyFormat(contentType: string | undefined, text: string): 'json
 }
 
 export interface SchedContext {
+  /** The live runs, in Redis. */
   runs: RunStore;
+  /** Every run the API shows: the live ones and the archived ones. */
+  history: RunHistory;
   logs: LogStore;
   events: EventHub;
   logHub: LogHub;
@@ -82,7 +86,7 @@ export function runUid(request: FastifyRequest): string {
   return uid;
 }
 
-export async function mustGetRun(runs: RunStore, uid: string): Promise<RunRecord> {
+export async function mustGetRun(runs: Pick<RunHistory, 'get'>, uid: string): Promise<RunRecord> {
   const run = await runs.get(uid);
   if (!run) throw new HttpError(404, `run ${uid} not found`);
   return run;

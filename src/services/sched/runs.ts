@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseSelector } from '../../core/selector.ts';
 import { RUN_STATUSES, type RunStatus } from '../../core/types.ts';
 import { formatError } from '../../core/validate.ts';
-import type { RunStore } from '../../store/runs.ts';
+import type { RunHistory } from './history.ts';
 import type { Transitions } from '../../store/scripts.ts';
 import { SCHEDULE_LABEL } from './schedule-ticks.ts';
 import type { PipelineParser } from './parser.ts';
@@ -23,7 +23,8 @@ import {
 import { decodeContinue, encodeContinue, runView } from './views.ts';
 
 interface RunsContext {
-  runs: RunStore;
+  /** Live and archived runs. */
+  history: RunHistory;
   transitions: Transitions;
   submitter: Submitter;
   parser: PipelineParser;
@@ -53,11 +54,11 @@ function labelsWithoutSchedule(labels: Record<string, string>): Record<string, s
 const RUN_LOCATION = 'The path of the new run';
 
 export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
-  const { runs, transitions, submitter, parser, options, coverage } = ctx;
+  const { history, transitions, submitter, parser, options, coverage } = ctx;
 
   async function accepted(uid: string) {
     const unserved = await coverage.unserved();
-    return runView(await mustGetRun(runs, uid), { withPipeline: false, unserved });
+    return runView(await mustGetRun(history, uid), { withPipeline: false, unserved });
   }
 
   /** The run just submitted, as written, with a warning for each executor no live worker serves. */
@@ -143,7 +144,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
           uid?: string;
         };
         if (query.uid !== undefined) {
-          const found = await runs.findByUidPart(query.uid, query.limit);
+          const found = await history.findByUidPart(query.uid, query.limit);
           return {
             kind: 'RunList',
             metadata: { selfLink: '/api/runs' },
@@ -156,7 +157,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         }
         const selector = query.selector === undefined ? undefined : parseSelector(query.selector);
         if (selector && !selector.ok) throw new HttpError(400, `selector: ${selector.error}`);
-        const page = await runs.list(query.limit, after, {
+        const page = await history.list(query.limit, after, {
           status: query.status,
           name: query.name,
           selector: selector?.requirements,
@@ -182,7 +183,10 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         tags: ['runs'],
         response: { 200: answer(RunCountsSchema, 'The counts'), ...errorResponses(503) },
       },
-      handler: async (): Promise<RunCounts> => ({ kind: 'RunCounts', counts: await runs.counts() }),
+      handler: async (): Promise<RunCounts> => ({
+        kind: 'RunCounts',
+        counts: await history.counts(),
+      }),
     },
   });
 
@@ -196,7 +200,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         response: { 200: answer(RunSchema, 'The run'), ...errorResponses(404, 503) },
       },
       handler: async (request) =>
-        runView(await mustGetRun(runs, runUid(request)), {
+        runView(await mustGetRun(history, runUid(request)), {
           withPipeline: true,
           unserved: await coverage.unserved(),
         }),
@@ -234,7 +238,12 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         const uid = runUid(request);
         const { force } = request.query as { force: boolean };
         const result = await transitions.cancelRun(uid, 'canceled by request', Date.now(), force);
-        if (result.code === 'missing') throw new HttpError(404, `run ${uid} not found`);
+        if (result.code === 'missing') {
+          // An archived run has ended: the answer a live one that ended gets.
+          const archived = await history.get(uid);
+          if (!archived) throw new HttpError(404, `run ${uid} not found`);
+          throw new HttpError(409, `run ${uid} already ended (${archived.status})`);
+        }
         if (result.code === 'ended')
           throw new HttpError(409, `run ${uid} already ended (${result.status})`);
         // The jobs named: a first cancel leaves the cleanup jobs running.
@@ -266,7 +275,17 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
       handler: async (request, reply) => {
         const uid = runUid(request);
         const result = await transitions.retryRun(uid, Date.now());
-        if (result.code === 'missing') throw new HttpError(404, `run ${uid} not found`);
+        if (result.code === 'missing') {
+          const archived = await history.get(uid);
+          if (!archived) throw new HttpError(404, `run ${uid} not found`);
+          if (archived.status === 'SUCCESSFUL')
+            throw new HttpError(409, `run ${uid} was SUCCESSFUL: nothing to retry`);
+          // Its state is in the archive now, not in Redis where runs advance.
+          throw new HttpError(
+            409,
+            `run ${uid} is archived and cannot be retried in place: resubmit it (POST /api/runs/${uid}/resubmit)`,
+          );
+        }
         if (result.code === 'running') {
           throw new HttpError(
             409,
@@ -294,7 +313,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
         },
       },
       handler: async (request, reply) => {
-        const previous = await mustGetRun(runs, runUid(request));
+        const previous = await mustGetRun(history, runUid(request));
         const submitted = await submitter.submit(
           previous.pipeline,
           previous.params,

@@ -11,7 +11,7 @@ import {
 import { resolveParams } from '../../core/params.ts';
 import { formatError } from '../../core/validate.ts';
 import type { PipelineParser } from './parser.ts';
-import type { RunStore } from '../../store/runs.ts';
+import type { RunHistory } from './history.ts';
 import type { ScheduleRecord, ScheduleStore } from '../../store/schedules.ts';
 import { SCHEDULE_LABEL } from './schedule-ticks.ts';
 import { HttpError, resource } from '../../http/errors.ts';
@@ -47,7 +47,8 @@ function nextRuns(s: ScheduleRecord, next: number | undefined): string[] | undef
 /** Where a schedule's view reads from. */
 interface ScheduleSources {
   schedules: ScheduleStore;
-  runs: RunStore;
+  /** Live and archived: a schedule's last run may be either. */
+  runs: Pick<RunHistory, 'list'>;
 }
 
 async function scheduleView(

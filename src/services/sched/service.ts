@@ -35,6 +35,7 @@ import { corruptRecordReporter } from '../../http/ops/metrics.ts';
 import { registerArtifacts } from './artifacts.ts';
 import { registerTrends } from './trends.ts';
 import { openArchive } from '../../archive/open.ts';
+import { RunHistory } from './history.ts';
 
 /**
  * What `GET /api` lists, keyed by name as the original chainr did (`url`, `description`), with
@@ -126,6 +127,7 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   });
   const reportCorrupt = corruptRecordReporter(options.logger);
   const runs = new RunStore(redis, keys, options.maxEvents, reportCorrupt);
+  const history = new RunHistory(runs, options.archive);
   const transitions = new Transitions(redis, keys, options.maxEvents);
   const logs = new LogStore(redis, keys, options.maxLogLines);
   const queues = new ReadyQueues(redis, keys);
@@ -266,9 +268,9 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
     },
   });
 
-  registerRuns(app, { runs, transitions, submitter, parser, options, coverage });
-  registerSchedules(app, { schedules, runs }, parser, options.maxJobsPerPipeline);
-  const streamsContext = { runs, logs, events, logHub, streamLimits, options, coverage };
+  registerRuns(app, { history, transitions, submitter, parser, options, coverage });
+  registerSchedules(app, { schedules, runs: history }, parser, options.maxJobsPerPipeline);
+  const streamsContext = { runs, history, logs, events, logHub, streamLimits, options, coverage };
   registerStreams(app, streamsContext);
   registerArtifacts(app, streamsContext);
   registerTrends(app, { runs, archive: trendsArchive, archived: options.archive !== undefined });

@@ -79,7 +79,7 @@ async function held(events: EventHub, accepts: (e: ChainrEvent) => boolean, limi
 }
 
 export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
-  const { runs, logs, events, logHub, streamLimits, options, coverage } = ctx;
+  const { runs, history, logs, events, logHub, streamLimits, options, coverage } = ctx;
   const { bufferBytes } = streamLimits.settings;
 
   resource(app, '/api/events', {
@@ -194,7 +194,7 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         let run;
         try {
           subscription = await held(events, (e) => e.uid === uid, bufferBytes);
-          run = await mustGetRun(runs, uid).catch((err: unknown) => {
+          run = await mustGetRun(history, uid).catch((err: unknown) => {
             subscription?.unsubscribe();
             throw err;
           });
@@ -263,7 +263,9 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         const uid = runUid(request);
         const { name } = request.params as { name: string };
         const { follow, attempt } = request.query as { follow: boolean; attempt?: number };
-        const run = await mustGetRun(runs, uid);
+        const found = await history.find(uid);
+        if (!found) throw new HttpError(404, `run ${uid} not found`);
+        const { run, archived } = found;
         const job = run.jobs.find((j) => j.name === name);
         if (!job) throw new HttpError(404, `run ${uid} has no job "${name}"`);
         if (attempt !== undefined && attempt > job.attempt) {
@@ -276,11 +278,19 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
           const now = (await runs.get(uid))?.jobs.find((j) => j.name === name);
           return now ? attemptStarts(now) : new Map();
         });
-        // An earlier attempt has ended: its lines are all there is.
-        if (!follow || (attempt !== undefined && attempt < job.attempt)) {
+        // An archived run has ended, and so has an earlier attempt: its lines are all there is.
+        if (archived || !follow || (attempt !== undefined && attempt < job.attempt)) {
           // Sent a page at a time: the first lines leave while the next are read.
           const pages = async function* () {
-            for await (const page of logs.pages(uid, name)) yield await text.render(page);
+            let read = false;
+            if (!archived)
+              for await (const page of logs.pages(uid, name)) {
+                read = true;
+                yield await text.render(page);
+              }
+            // Archived, or archived since it was found live (its log left Redis with it).
+            if (archived || (!read && !(await runs.jobAttempt(uid, name))))
+              yield await text.render((await history.archivedLog(uid, name)) ?? []);
           };
           return reply.type('text/plain; charset=utf-8').send(Readable.from(pages()));
         }
