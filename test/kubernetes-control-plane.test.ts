@@ -47,7 +47,12 @@ import { NodeAgent } from './kube-node/node-agent.ts';
 import { KubeSim } from './kube-sim/simulator.ts';
 
 const CHART = fileURLToPath(new URL('../deploy/helm/chainr', import.meta.url));
-const TIMING = { backoff: { initialMs: 50, maxMs: 1000 }, logDrainMs: 3000 };
+const TIMING = {
+  backoff: { initialMs: 50, maxMs: 1000 },
+  logDrainMs: 3000,
+  // Nothing is pulled here: a container that cannot be created (a missing secret) fails soon.
+  imagePullGraceMs: 5000,
+};
 
 let cp: ControlPlane;
 let node: NodeAgent;
@@ -125,6 +130,14 @@ executorConformance({
           labelSelector: selectorOf(attemptLabels(request)),
         });
         return pods.items.length;
+      },
+    },
+    secrets: {
+      async put(name, data) {
+        await admin('conformance').core.createNamespacedSecret({
+          namespace: 'conformance',
+          body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data },
+        });
       },
     },
   },

@@ -41,6 +41,11 @@ export interface ConformanceTarget {
      * `starts` counts how many times the attempt's job was started.
      */
     reattach?: { detachReason: string; starts(request: ExecutionRequest): Promise<number> };
+    /**
+     * Variables read from secrets where the job runs (Executor.secretsByReference): `put` stores
+     * a secret there as its operator would.
+     */
+    secrets?: { put(name: string, data: Record<string, string>): Promise<void> };
   };
   /** The longest a job takes to start, so waits can allow for it (ms). */
   startupMs: number;
@@ -207,6 +212,34 @@ export function executorConformance(target: ConformanceTarget): void {
         const startedAt = logs.find((l) => l.line === 'started')?.at ?? Number.NaN;
         expect(endedAt - startedAt).toBeLessThan(STOPPED_WITHIN_MS);
         expect(jobLines(logs).map((l) => l.line)).toEqual(['started']);
+      },
+      OUTLIVED_TEST_TIMEOUT_MS,
+    );
+
+    const secrets = target.supports.secrets;
+    whenSupported(secrets !== undefined)(
+      'reads a variable from a secret where the job runs, its value untouched',
+      async () => {
+        const name = `conformance-${randomUUID().slice(0, 8)}`;
+        await secrets?.put(name, { token: 's3 cr$(HOME)t' });
+        const { result, logs } = await execute(
+          attempt('echo "token=$TOKEN"', { secrets: { TOKEN: { name, key: 'token' } } }),
+        );
+        expect(result, JSON.stringify(logs)).toMatchObject({ status: 'SUCCESSFUL' });
+        expect(jobLines(logs).map((l) => l.line)).toEqual(['token=s3 cr$(HOME)t']);
+      },
+    );
+
+    whenSupported(secrets !== undefined)(
+      'fails a job whose secret does not exist, naming it',
+      async () => {
+        const name = `missing-${randomUUID().slice(0, 8)}`;
+        const { result, logs } = await execute(
+          attempt('echo ran', { secrets: { TOKEN: { name, key: 'token' } } }),
+        );
+        expect(result).toMatchObject({ status: 'FAILED', exitCode: null });
+        expect(result.reason).toContain(`secret "${name}" not found`);
+        expect(jobLines(logs)).toEqual([]);
       },
       OUTLIVED_TEST_TIMEOUT_MS,
     );

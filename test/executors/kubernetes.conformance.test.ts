@@ -52,7 +52,12 @@ function conformance(wrapper: 'sh' | 'chainr-exec'): void {
         client,
         ttlSecondsAfterFinished: 600,
         ...(wrapper === 'chainr-exec' && helperImage !== undefined && { helperImage }),
-        timing: { backoff: { initialMs: 50, maxMs: 1000 }, logDrainMs: 3000 },
+        timing: {
+          backoff: { initialMs: 50, maxMs: 1000 },
+          logDrainMs: 3000,
+          // A missing secret fails its job after this; a real cluster may take long to pull.
+          ...(!realCluster && { imagePullGraceMs: 3000 }),
+        },
       }),
     image: realCluster?.image ?? 'busybox:1.36',
     separateStreams: false,
@@ -61,6 +66,14 @@ function conformance(wrapper: 'sh' | 'chainr-exec'): void {
       outputs: true,
       // A program without a shell needs chainr-exec in the pod.
       exec: wrapper === 'chainr-exec',
+      secrets: {
+        async put(name, data) {
+          await client.core.createNamespacedSecret({
+            namespace: client.namespace,
+            body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data },
+          });
+        },
+      },
       reattach: {
         detachReason: WORKER_SHUTDOWN_REASON,
         async starts(request) {

@@ -15,8 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import { killGroup, runContainer, type ImageFiles } from '../kube-sim/container-process.ts';
 import { runInitContainers } from '../kube-sim/init-containers.ts';
+import { resolveSecretRefs, type ReadSecret } from '../kube-sim/api-secrets.ts';
 import { PodLog, serveLog } from '../kube-sim/pod-log.ts';
 import * as status from '../kube-sim/pod-status.ts';
 import { apiTime } from '../kube-sim/store.ts';
@@ -282,6 +285,45 @@ export class NodeAgent {
     if (!this.stopping.signal.aborted) console.error(`node agent: ${what} failed: ${last}`);
   }
 
+  /**
+   * The container's variables, those from Secrets read through the API server as a kubelet
+   * reads them; while one is missing, the container waits (CreateContainerConfigError).
+   * Undefined when the pod was deleted meanwhile.
+   */
+  private async containerEnv(
+    pod: Pod,
+    container: IContainer,
+    startTime: string,
+    rt: PodRuntime,
+  ): Promise<IEnvVar[] | undefined> {
+    const { namespace } = pod.metadata;
+    const read: ReadSecret = async (name) => {
+      const path = `/api/v1/namespaces/${namespace}/secrets/${encodeURIComponent(name)}`;
+      const res = await this.api('GET', path);
+      if (res.status === 404) return undefined;
+      if (res.status !== 200)
+        throw new Error(`GET ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+      return (res.body.data ?? {}) as Record<string, string>;
+    };
+    let shown = '';
+    for (;;) {
+      const resolved = await resolveSecretRefs(namespace, container.env ?? [], read);
+      if ('env' in resolved) return resolved.env;
+      if (rt.deleting || this.stopping.signal.aborted) return undefined;
+      if (resolved.problem !== shown)
+        await this.setStatus(
+          pod,
+          status.waiting(
+            container,
+            startTime,
+            'CreateContainerConfigError',
+            (shown = resolved.problem),
+          ),
+        );
+      await sleep(500);
+    }
+  }
+
   private run(pod: Pod): void {
     const container = pod.spec?.containers[0];
     let exited: () => void = () => undefined;
@@ -297,6 +339,8 @@ export class NodeAgent {
     const lifecycle = async () => {
       if (!container) return;
       await this.setStatus(pod, status.waiting(container, startTime, 'ContainerCreating'));
+      const env = await this.containerEnv(pod, container, startTime, rt);
+      if (!env || rt.deleting) return;
       const images = this.options.images ?? {};
       const init = await runInitContainers({
         podName: pod.metadata.name,
@@ -316,7 +360,7 @@ export class NodeAgent {
         init.statuses.length > 0 ? { ...next, initContainerStatuses: init.statuses } : next;
       const result = await runContainer(
         pod.metadata.name,
-        container,
+        { ...container, env },
         rt.sandbox,
         rt.log,
         {

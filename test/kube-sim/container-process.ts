@@ -121,7 +121,9 @@ export async function runContainer(
   const map = pathMapper(container, sandbox, volumeDirs);
   // Variables may refer to those defined before them; the command and args to all of them.
   const vars = new Map<string, string>();
-  for (const e of container.env ?? []) vars.set(e.name, expandLikeKubelet(e.value ?? '', vars));
+  // A Secret's value (resolved by the kubelet, valueFrom kept) is not expanded.
+  for (const e of container.env ?? [])
+    vars.set(e.name, e.valueFrom ? (e.value ?? '') : expandLikeKubelet(e.value ?? '', vars));
   const [written, ...args] = [...(container.command ?? []), ...(container.args ?? [])].map((item) =>
     map(expandLikeKubelet(item, vars)),
   );

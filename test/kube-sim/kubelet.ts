@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { killGroup, runContainer, type ImageFiles } from './container-process.ts';
 import type { Faults } from './faults.ts';
 import { claimsOf } from './api-claims.ts';
+import { resolveSecretRefs, secretData } from './api-secrets.ts';
 import { runInitContainers } from './init-containers.ts';
 import { PodLog } from './pod-log.ts';
 import * as status from './pod-status.ts';
@@ -142,6 +143,20 @@ export class Kubelet {
       await sleep(this.options.stepMs);
     }
     if (rt.deleting || !container) return this.remove(rt);
+    // Variables from Secrets are read as the container is created; a missing one holds it.
+    const resolve = () =>
+      resolveSecretRefs(rt.namespace, container.env ?? [], (name) =>
+        Promise.resolve(secretData(this.store.get('secrets', rt.namespace, name))),
+      );
+    let env = await resolve();
+    for (; 'problem' in env; env = await resolve()) {
+      if (rt.deleting) return this.remove(rt);
+      this.setStatus(
+        rt,
+        status.waiting(container, startTime, 'CreateContainerConfigError', env.problem),
+      );
+      await sleep(this.options.stepMs);
+    }
     const images = this.options.images ?? {};
     const init = await runInitContainers({
       podName: rt.name,
@@ -163,7 +178,7 @@ export class Kubelet {
       init.statuses.length > 0 ? { ...next, initContainerStatuses: init.statuses } : next;
     const result = await runContainer(
       rt.name,
-      container,
+      { ...container, env: env.env },
       rt.sandbox,
       rt.log,
       {

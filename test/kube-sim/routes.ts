@@ -15,6 +15,7 @@ const ROUTES: { re: RegExp; resource: string; subresource?: string }[] = [
     re: /^\/api\/v1\/namespaces\/([^/]+)\/persistentvolumeclaims(?:\/([^/]+))?$/,
     resource: 'persistentvolumeclaims',
   },
+  { re: /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/, resource: 'secrets' },
 ];
 
 const VERBS: Record<string, string> = {

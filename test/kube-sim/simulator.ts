@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { createJob, deleteJob, getJob, listJobs, type ApiState } from './api-jobs.ts';
 import { deletePod, getPod, listPods, podLog } from './api-pods.ts';
 import { ClaimController, createClaim, deleteClaim, getClaim, listClaims } from './api-claims.ts';
+import { createSecret, deleteSecret, getSecret } from './api-secrets.ts';
 import { Faults, type RequestInfo } from './faults.ts';
 import { sendJson, sendStatus, type Ctx } from './http-util.ts';
 import { JobController } from './job-controller.ts';
@@ -283,6 +284,11 @@ export class KubeSim {
       if ((verb === 'list' || verb === 'watch') && !name) return listClaims(ctx, api, ns);
       if (verb === 'get' && name) return getClaim(ctx, api, ns, name);
       if (verb === 'delete' && name) return deleteClaim(ctx, api, this.claims, ns, name);
+    }
+    if (resource === 'secrets' && ns) {
+      if (verb === 'create') return createSecret(ctx, api, ns);
+      if (verb === 'get' && name) return getSecret(ctx, api, ns, name);
+      if (verb === 'delete' && name) return deleteSecret(ctx, api, ns, name);
     }
     sendStatus(ctx, statuses.methodNotAllowed());
   }

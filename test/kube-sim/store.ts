@@ -8,8 +8,9 @@ import type { IObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/O
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { ISecret } from 'kubernetes-models/v1/Secret';
 
-export type Resource = 'jobs' | 'pods' | 'persistentvolumeclaims';
+export type Resource = 'jobs' | 'pods' | 'persistentvolumeclaims' | 'secrets';
 
 /** Object metadata as the server fills it: these fields are always set on stored objects. */
 export type ObjectMeta = IObjectMeta & {
@@ -23,12 +24,14 @@ export type ObjectMeta = IObjectMeta & {
 export type SimJob = Omit<IJob, 'metadata'> & { metadata: ObjectMeta };
 export type SimPod = Omit<IPod, 'metadata'> & { metadata: ObjectMeta };
 export type SimClaim = Omit<IPersistentVolumeClaim, 'metadata'> & { metadata: ObjectMeta };
-export type KubeObject = SimJob | SimPod | SimClaim;
+export type SimSecret = Omit<ISecret, 'metadata'> & { metadata: ObjectMeta };
+export type KubeObject = SimJob | SimPod | SimClaim | SimSecret;
 
 interface ByResource {
   jobs: SimJob;
   pods: SimPod;
   persistentvolumeclaims: SimClaim;
+  secrets: SimSecret;
 }
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
