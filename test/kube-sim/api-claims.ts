@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiState } from './api-jobs.ts';
 import type { Ctx } from './http-util.ts';
-import { isTrue, readBody, sendJson, sendStatus } from './http-util.ts';
+import { isTrue, readObject, sendJson, sendStatus } from './http-util.ts';
 import { labelSelector, SelectorError } from './selectors.ts';
 import { statuses } from './status.ts';
 import { apiTime, type SimClaim, type SimPod, type Store } from './store.ts';
@@ -86,14 +86,8 @@ export class ClaimController {
 }
 
 export async function createClaim(ctx: Ctx, api: ApiState, namespace: string): Promise<void> {
-  let body: SimClaim;
-  try {
-    body = JSON.parse(await readBody(ctx.req)) as SimClaim;
-  } catch (err) {
-    return sendStatus(ctx, statuses.badRequest(`json parse error: ${String(err)}`));
-  }
-  if (body.apiVersion !== 'v1' || body.kind !== 'PersistentVolumeClaim')
-    return sendStatus(ctx, statuses.badRequest('the object is not a v1 PersistentVolumeClaim'));
+  const body = await readObject<SimClaim>(ctx, 'v1', 'PersistentVolumeClaim');
+  if (!body) return;
   const { value: known, unknown } = pruneUnknown(body, 'V1PersistentVolumeClaim');
   if (unknown.length > 0 && ctx.url.searchParams.get('fieldValidation') === 'Strict')
     return sendStatus(

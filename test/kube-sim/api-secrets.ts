@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiState } from './api-jobs.ts';
 import type { Ctx } from './http-util.ts';
-import { readBody, sendJson, sendStatus } from './http-util.ts';
+import { readObject, sendJson, sendStatus } from './http-util.ts';
 import { statuses } from './status.ts';
 import type { SimSecret } from './store.ts';
 import { pruneUnknown } from './validate.ts';
@@ -15,14 +15,8 @@ const SECRETS = { group: '', resource: 'secrets' };
 const KIND = { kind: 'Secret', apiVersion: 'v1' } as const;
 
 export async function createSecret(ctx: Ctx, api: ApiState, namespace: string): Promise<void> {
-  let body: SimSecret;
-  try {
-    body = JSON.parse(await readBody(ctx.req)) as SimSecret;
-  } catch (err) {
-    return sendStatus(ctx, statuses.badRequest(`json parse error: ${String(err)}`));
-  }
-  if (body.apiVersion !== 'v1' || body.kind !== 'Secret')
-    return sendStatus(ctx, statuses.badRequest('the object is not a v1 Secret'));
+  const body = await readObject<SimSecret>(ctx, 'v1', 'Secret');
+  if (!body) return;
   const { metadata, data, stringData, type } = pruneUnknown(body, 'V1Secret').value as SimSecret;
   const name = metadata?.name ?? '';
   if (api.store.get('secrets', namespace, name))

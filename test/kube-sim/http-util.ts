@@ -1,7 +1,7 @@
 /** The request context the simulator's handlers share, and how they answer. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestInfo } from './faults.ts';
-import type { Status } from './status.ts';
+import { statuses, type Status } from './status.ts';
 
 export interface Ctx {
   req: IncomingMessage;
@@ -51,3 +51,24 @@ export async function readBody(req: IncomingMessage, limit = 3 * 1024 * 1024): P
 }
 
 export const isTrue = (value: string | null) => value === 'true' || value === '1';
+
+/**
+ * The request's object, when it is JSON of that `apiVersion` and `kind`; undefined once a 400
+ * has answered it.
+ */
+export async function readObject<T extends { apiVersion?: string; kind?: string }>(
+  ctx: Ctx,
+  apiVersion: string,
+  kind: string,
+): Promise<T | undefined> {
+  let body: T;
+  try {
+    body = JSON.parse(await readBody(ctx.req)) as T;
+  } catch (err) {
+    sendStatus(ctx, statuses.badRequest(`json parse error: ${String(err)}`));
+    return undefined;
+  }
+  if (body.apiVersion === apiVersion && body.kind === kind) return body;
+  sendStatus(ctx, statuses.badRequest(`the object is not a ${apiVersion} ${kind}`));
+  return undefined;
+}
