@@ -3,9 +3,10 @@
  * `chainr sched`, two `chainr work`, `chainr recycle`). The worker that runs the producer talks to
  * Redis through a relay that cuts it off at its report of the producer's end (finish-job.lua,
  * the transition that creates the instances): either just before the report reaches Redis, or
- * just after, so that the instances exist but none was enqueued. Then it is killed. Either way
- * every instance runs to its end exactly once, the join once, and the run ends SUCCESSFUL with
- * each instance created once.
+ * just after, so that the instances exist but none was enqueued (the one carried on in the
+ * producer's slot may have run, its end unreported). Then it is killed. Either way every
+ * instance runs to its end once on the surviving worker, the join once, and the run ends
+ * SUCCESSFUL with each instance created once.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,25 +39,20 @@ const SETTINGS = {
 let redis: TestRedis;
 let sched: ChainrProcess & { url: string };
 let dir: string;
-let processes: ChainrProcess[] = [];
+const processes: ChainrProcess[] = [];
 let relay: RedisRelay | undefined;
 
 beforeAll(async () => {
   redis = await startRedis();
   sched = await startHttpService('sched', { REDIS_URL: redis.url, ...SETTINGS });
-  const recycle = spawnChainr(['recycle'], { REDIS_URL: redis.url, ...SETTINGS });
-  processes.push(recycle);
 }, 120_000);
 afterEach(async () => {
-  const workers = processes.slice(1);
-  processes = processes.slice(0, 1);
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+  await Promise.all(processes.splice(0).map((p) => p.kill('SIGKILL')));
   await relay?.close();
   relay = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
 afterAll(async () => {
-  await Promise.all(processes.map((p) => p.kill('SIGKILL')));
   await sched?.kill('SIGKILL');
   await redis?.stop();
 });
@@ -130,7 +126,7 @@ it.each([
     const run = await submit(sched.url, pipeline(go));
     const uid = run.metadata.uid;
     await until(() => ledger().length === 1, 'the producer to start', 30_000);
-    expect(ledger()[0]).toMatchObject({ job: 'list', pid: doomed.child.pid });
+    expect(ledger()[0], doomed.output()).toMatchObject({ job: 'list', pid: doomed.child.pid });
     // The other worker, up before the producer ends: it takes over what the dead one leaves.
     const survivor = await startWorker(redis.url);
 
@@ -161,8 +157,17 @@ it.each([
       expect(fields).toEqual(['SUCCESSFUL', 'RUNNING', 'RUNNING']);
     }
     expect(queued.filter((q) => q === 1)).toEqual([]);
-    expect(ledger()).toHaveLength(1);
+    // Nothing but the producer ran to its end, and (after) the carried part-0, which starts
+    // while the others are enqueued: its end never reached Redis.
+    expect(
+      ledger()
+        .slice(1)
+        .map((l) => [l.job, l.pid]),
+    ).toEqual(ledger().length > 1 && mode === 'after' ? [['part-0', doomed.child.pid]] : []);
 
+    // recycle from now on (earlier, it could enqueue the instances before they are looked at).
+    const recycle = spawnChainr(['recycle'], { REDIS_URL: redis.url, ...SETTINGS });
+    processes.push(recycle);
     const ended = await waitForEnd(sched.url, uid, 90_000);
     expect(ended.status).toBe('SUCCESSFUL');
     expect(statuses(ended)).toEqual({
@@ -189,14 +194,18 @@ it.each([
           ]
         : [['1', doomed.child.pid]],
     );
-    const ran = lines.filter((l) => l.job.startsWith('part-'));
+    // Each instance ran to its end once on the survivor, as attempt 1 (part-0 again if it had
+    // run on the dead worker: a job whose worker dies runs again, docs/CHAOS.md).
+    const ran = lines.filter((l) => l.job.startsWith('part-') && l.pid === survivor.child.pid);
     expect(ran.map((l) => `${l.job} ${l.item} ${l.attempt}`).sort()).toEqual(
       instances.map((job, i) => `${job} ${i} 1`).sort(),
     );
-    expect(new Set(ran.map((l) => l.pid))).toEqual(new Set([survivor.child.pid]));
+    expect(lines.filter((l) => l.job.startsWith('part-')).length - ran.length).toBeLessThanOrEqual(
+      mode === 'after' ? 1 : 0,
+    );
     expect(lines.filter((l) => l.job === 'join')).toHaveLength(1);
     // Enqueued by nobody before the kill: recycle found them missing from their queue.
-    if (mode === 'after') expect(processes[0]?.output()).toContain('re-enqueued a lost attempt');
+    if (mode === 'after') expect(recycle.output()).toContain('re-enqueued a lost attempt');
   },
   180_000,
 );

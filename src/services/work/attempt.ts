@@ -260,9 +260,16 @@ async function conditionResult(
 }
 
 /**
+ * A transition's answer; with a job carried on, the enqueue of the other jobs it made ready, still
+ * under way.
+ */
+type Recorded = FinishResult & { enqueueing?: Promise<void> };
+
+/**
  * Records an attempt's result (finish-job.lua) and enqueues what became ready: a failed
  * attempt's retry after its backoff, or the dependents decided. Resolves with the transition's
- * answer, including a ready dependent carried on in this slot when there is one.
+ * answer, including a ready dependent carried on in this slot when there is one (then before
+ * the others are enqueued).
  */
 async function record(
   parts: AttemptRunnerParts,
@@ -271,7 +278,7 @@ async function record(
   result: AttemptResult,
   startedAt: number,
   carrier: Carrier,
-): Promise<FinishResult> {
+): Promise<Recorded> {
   const { transitions, queues } = parts;
   const finishedAt = Date.now();
   const { retries } = plan;
@@ -288,11 +295,17 @@ async function record(
     // Retry n (from 1) waits the n-th of the waits finish-job.lua was told of.
     await queues.enqueue(attempt.uid, finished.ready, waits[finished.retry - 1] ?? 0);
   } else if (finished.code === 'ok' || finished.code === 'duplicate') {
-    await queues.enqueue(attempt.uid, finished.ready);
-  }
-  if (finished.code === 'ok' && finished.next) {
-    // Ready when its last dependency's result was recorded, started now in this slot.
-    hopTime.observe({ executor: carrier.executor }, (Date.now() - finishedAt) / 1000);
+    const enqueueing = queues.enqueue(attempt.uid, finished.ready);
+    if (finished.next) {
+      // The job carried on starts while the others are enqueued: a forEach job's first
+      // instance does not wait for the adds of the 999 others. carryOn awaits them before the
+      // slot is given back; until then a failure is the carrier's (handled there).
+      enqueueing.catch(() => undefined);
+      if (finished.code === 'ok')
+        hopTime.observe({ executor: carrier.executor }, (Date.now() - finishedAt) / 1000);
+      return { ...finished, enqueueing };
+    }
+    await enqueueing;
   }
   return finished;
 }
@@ -308,7 +321,7 @@ export async function runAttempt(
   runnable: Runnable,
   startedAt: number,
   carrier: Carrier,
-): Promise<FinishResult> {
+): Promise<Recorded> {
   const { logs, running, logLimits, logger } = parts;
   const { attempt } = runnable;
   const controller = new AbortController();
@@ -425,18 +438,27 @@ async function processEntry(
   return await carryOn(parts, bullJob, token, carrier, finished);
 }
 
-/** Runs each ready dependent the transitions carry on in this slot, one after the other. */
+/**
+ * Runs each ready dependent the transitions carry on in this slot, one after the other; the slot
+ * is given back once the other jobs made ready meanwhile are enqueued too.
+ */
 async function carryOn(
   parts: AttemptRunnerParts,
   bullJob: Job<AttemptData>,
   token: string | undefined,
   carrier: Carrier,
-  finished: FinishResult,
+  finished: Recorded,
 ): Promise<string> {
   let last = finished;
-  for (;;) {
-    const next = last.code === 'ok' || last.code === 'duplicate' ? last.next : undefined;
-    if (!next) return last.code;
-    last = await runAttempt(parts, bullJob, token, next, Date.now(), carrier);
+  const enqueueing: Promise<void>[] = [];
+  try {
+    for (;;) {
+      if (last.enqueueing) enqueueing.push(last.enqueueing);
+      const next = last.code === 'ok' || last.code === 'duplicate' ? last.next : undefined;
+      if (!next) return last.code;
+      last = await runAttempt(parts, bullJob, token, next, Date.now(), carrier);
+    }
+  } finally {
+    await Promise.all(enqueueing);
   }
 }
