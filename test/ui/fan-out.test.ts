@@ -1,7 +1,7 @@
 /**
  * A matrix of 20 instances on the run's graph, read as a person reads it: one node for the group
- * with its counts by status, which expands into the 20 instances side by side inside a frame and
- * collapses again; the group's panel lists its instances, each opening its own panel.
+ * with its counts by status, which expands into the 20 instances side by side inside a frame,
+ * the first on top, and collapses again; the group's panel lists its instances, each opening its own panel.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,8 +78,12 @@ describe("a matrix's instances on the graph", () => {
           expect(overlap(boxes[i] as Box, boxes[j] as Box), `${SHARDS[i]} / ${SHARDS[j]}`).toBe(
             false,
           );
-      // Side by side: the twenty in one column, between prepare and report.
+      // Side by side: the twenty in one column, between prepare and report, the first on top.
       expect(new Set(boxes.map((b) => Math.round(b.x))).size).toBe(1);
+      const topDown = SHARDS.map((name, i) => ({ name, y: boxes[i]?.y ?? 0 }))
+        .sort((a, b) => a.y - b.y)
+        .map((b) => b.name);
+      expect(topDown).toEqual(SHARDS);
       expect(frameBox.x).toBeGreaterThan((await box(graphNode(page, 'prepare'))).x);
       expect(frameBox.x).toBeLessThan((await box(graphNode(page, 'report'))).x);
       expect(await text(graphNode(page, 'shard-02'))).toMatch(/^✕ shard-02 Failed · exit 1 /);

@@ -1,6 +1,9 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import type { PipelineGraph } from './build-graph.ts';
+import { fanOutGroups } from '../../../../src/core/fan-out.ts';
+import { pipelineGraph } from './build-graph.ts';
+import { groupGraph } from './fan-out-graph.ts';
 import { layoutGraph, NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 
 function overlap(a: { x: number; y: number }, b: { x: number; y: number }): boolean {
@@ -48,6 +51,34 @@ describe('layoutGraph', () => {
     expect(width).toBeGreaterThan(2 * NODE_WIDTH);
     expect(height).toBeGreaterThan(NODE_HEIGHT);
   });
+
+  it.each([3, 6])(
+    "stacks a forEach job's %i instances top to bottom in their order (one by one, or expanded in a frame)",
+    (count) => {
+      const pipeline = {
+        kind: 'Pipeline' as const,
+        jobs: {
+          list: { image: 'busybox', run: 'true' },
+          part: {
+            image: 'busybox',
+            run: 'true',
+            dependsOn: [{ job: 'list' }],
+            forEach: '${{ jobs.list.outputs.files }}',
+          },
+          join: { image: 'busybox', run: 'true', dependsOn: [{ job: 'part' }] },
+        },
+      };
+      const instances = Array.from({ length: count }, (_, i) => `part-${i}`);
+      const groups = fanOutGroups(pipeline, ['list', 'part', ...instances, 'join']);
+      const graph = groupGraph(pipelineGraph(pipeline), groups, new Set(['part']));
+      const { positions } = layoutGraph(graph);
+      const topDown = instances
+        .map((id) => ({ id, y: positions[id]?.y ?? NaN }))
+        .sort((a, b) => a.y - b.y)
+        .map((p) => p.id);
+      expect(topDown).toEqual(instances);
+    },
+  );
 
   it('places a graph with a cycle (a draft) instead of failing', () => {
     const graph: PipelineGraph = {

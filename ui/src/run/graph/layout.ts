@@ -56,6 +56,7 @@ export function layoutGraph(graph: PipelineGraph): Layout {
       ? { x: placed.x - NODE_WIDTH / 2, y: placed.y - nodeHeight(node) / 2 }
       : { x: 0, y: 0 };
   }
+  inGraphOrder(graph, positions);
   const frames: Layout['frames'] = {};
   for (const frame of framed) {
     const box = g.node(`frame:${frame}`) as Partial<Box> | undefined;
@@ -65,4 +66,42 @@ export function layoutGraph(graph: PipelineGraph): Layout {
   }
   const size = g.graph() as { width?: number; height?: number };
   return { positions, frames, width: size.width ?? 0, height: size.height ?? 0 };
+}
+
+/**
+ * Puts nodes that dagre may place in any order among themselves, those of one column with the
+ * same dependencies, dependents and frame (a fan-out's instances), top to bottom in the graph's
+ * order: dagre tends to stack them last first (instance 2, 1, 0). Swapping such nodes changes no
+ * edge crossing.
+ */
+function inGraphOrder(graph: PipelineGraph, positions: Layout['positions']): void {
+  const ends = (pick: (e: PipelineGraph['edges'][number]) => [string, string]) => {
+    const of = new Map<string, string[]>();
+    for (const edge of graph.edges) {
+      const [from, to] = pick(edge);
+      const list = of.get(from) ?? [];
+      of.set(from, list);
+      list.push(to);
+    }
+    return (id: string) => (of.get(id) ?? []).sort().join(',');
+  };
+  const sources = ends((e) => [e.target, e.source]);
+  const targets = ends((e) => [e.source, e.target]);
+  const classes = new Map<string, string[]>();
+  for (const node of graph.nodes) {
+    const at = positions[node.id];
+    if (!at || node.group) continue;
+    const key = `${at.x}|${node.frame ?? ''}|${sources(node.id)}|${targets(node.id)}`;
+    const ids = classes.get(key) ?? [];
+    classes.set(key, ids);
+    ids.push(node.id);
+  }
+  for (const ids of classes.values()) {
+    if (ids.length < 2) continue;
+    const ys = ids.map((id) => positions[id]?.y ?? 0).sort((a, b) => a - b);
+    ids.forEach((id, i) => {
+      const at = positions[id];
+      if (at) at.y = ys[i] ?? at.y;
+    });
+  }
 }
