@@ -439,6 +439,45 @@ describe('dynamic fan-out (docs example "fan-out")', () => {
     expect(run.status).toBe('FAILED');
   });
 
+  it.each([
+    ['an object', '{"a":"b.csv"}', 'is not a JSON array: {"a":"b.csv"}'],
+    [
+      'an item not a string or number',
+      '["a.csv",["b.csv"]]',
+      'holds an item that is not a string or a number: ["a.csv",["b.csv"]]',
+    ],
+    [
+      '1,001 items',
+      JSON.stringify(Array.from({ length: 1001 }, () => 1)),
+      'has 1001 items, over the limit of 1000',
+    ],
+  ])('fails the fan-out on %s, saying why, and skips the join', async (_, files, why) => {
+    const run = await runToEnd(listing(files), 'application/json');
+    expect(statuses(run)).toEqual({ list: 'SUCCESSFUL', convert: 'FAILED', merge: 'SKIPPED' });
+    expect(jobOf(run, 'convert')?.reason).toBe(`forEach: jobs.list.outputs.files ${why}`);
+    expect(run.status).toBe('FAILED');
+  });
+
+  it('fails the fan-out when the producer wrote no such output', async () => {
+    const yaml = withRuns(example('fan-out'), { list: `echo 'other=[]' >> "$CHAINR_OUTPUTS"` });
+    const run = await runToEnd(yaml, 'application/json');
+    expect(statuses(run)).toEqual({ list: 'SUCCESSFUL', convert: 'FAILED', merge: 'SKIPPED' });
+    expect(jobOf(run, 'convert')?.reason).toBe('forEach: jobs.list.outputs.files is absent');
+  });
+
+  it('fails the producer whose array takes its outputs over their size limit, and skips the fan-out', async () => {
+    const files = JSON.stringify(Array.from({ length: 1000 }, (_, i) => `file-${i}.csv`));
+    const run = await runToEnd(listing(files), 'application/json');
+    expect(statuses(run)).toEqual({ list: 'FAILED', convert: 'SKIPPED', merge: 'SKIPPED' });
+    expect(jobOf(run, 'list')?.reason).toMatch(
+      /^outputs are [0-9]+ bytes, more than the limit of 4096$/,
+    );
+    expect(jobOf(run, 'convert')?.reason).toBe(
+      'dependency "list" ended FAILED; this job runs only when it is SUCCESSFUL',
+    );
+    expect(run.status).toBe('FAILED');
+  });
+
   it('retried, re-runs the failed instances only, then the group and the join', async () => {
     const flags = mkdtempSync(join(tmpdir(), 'foreach-retry-'));
     const yaml = withRuns(example('fan-out'), {
