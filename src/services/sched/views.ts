@@ -37,7 +37,7 @@ function jobView(j: JobRecord, unserved: Unserved | undefined): Job {
     reason,
     outputs: j.outputs,
     artifacts: j.artifacts,
-    ...(j.tolerated && { tolerated: true }),
+    tolerated: j.tolerated ? true : undefined,
     logTruncated: j.logTruncated,
     // Every attempt, the current one last (its status is the job's).
     attempts:
@@ -78,7 +78,7 @@ export function runView(
     startedAt: iso(run.startedAt),
     finishedAt: iso(run.finishedAt),
     jobs: run.jobs.map((j) => jobView(j, options.unserved)),
-    ...(options.withPipeline && { pipeline: run.pipeline }),
+    pipeline: options.withPipeline ? run.pipeline : undefined,
   };
 }
 
