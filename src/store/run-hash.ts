@@ -71,7 +71,7 @@ export const JOB_FIELDS = {
   via: 'the carrier ("job/attempt") that started it in its own queue slot',
   cont: 'the job ("job/attempt") it last carried on in its slot, as a carrier',
   owner:
-    'the work instance processing its queue entry (the attempt, and what it carries on), set when it starts or restarts; a re-delivery is refused while that instance is alive and holds the entry',
+    'the work instance processing its queue entry (the attempt, and what it carries on), set when it starts or restarts; a re-delivery is refused while that instance is alive and holds the entry; removed once the entry ends with nothing carried on',
   logcut: "'1' once an attempt's log reached CHAINR_LOG_JOB_BYTES and the rest was dropped",
 } as const;
 

@@ -132,4 +132,7 @@ release_held(run, step)
 if tonumber(s[10] or '0') + step.ended >= tonumber(s[11] or '0') then close_if_done(run, step) end
 flush_counts(run, step, tonumber(s[10] or '0'))
 if step.carried then emit(run, step.carried[1], 'RUNNING', nil, step.carried[2]) end
+-- Nothing carried on: the caller's queue entry is over, and its owner (start-job.lua) guards
+-- nothing any more. Dropped, it costs the finished run's hash no bytes.
+if carry and not step.carried then redis.call('HDEL', run.key, carry.job .. '.owner') end
 return reply(step, 'ok')
