@@ -182,10 +182,14 @@ const ListMetadata = Type.Object(
   open,
 );
 
-export const RunListSchema = Type.Object(
-  { kind: Type.Literal('RunList'), metadata: ListMetadata, items: Type.Array(Type.Ref(RunSchema)) },
-  { $id: 'RunList', ...open },
-);
+/** A page of a list: `kind` (`RunList`, ...) names it, `items` are `item`s. */
+const ListOf = <Kind extends string, Item extends TSchema>(kind: Kind, item: Item) =>
+  Type.Object(
+    { kind: Type.Literal(kind), metadata: ListMetadata, items: Type.Array(Type.Ref(item)) },
+    { $id: kind, ...open },
+  );
+
+export const RunListSchema = ListOf('RunList', RunSchema);
 export type RunList = Static<typeof RunListSchema>;
 
 export const RunCountsSchema = Type.Object(
@@ -392,14 +396,7 @@ export const ScheduleSchema = Type.Object(
 );
 export type Schedule = Static<typeof ScheduleSchema>;
 
-export const ScheduleListSchema = Type.Object(
-  {
-    kind: Type.Literal('ScheduleList'),
-    metadata: ListMetadata,
-    items: Type.Array(Type.Ref(ScheduleSchema)),
-  },
-  { $id: 'ScheduleList', ...open },
-);
+export const ScheduleListSchema = ListOf('ScheduleList', ScheduleSchema);
 export type ScheduleList = Static<typeof ScheduleListSchema>;
 
 /** The body of POST /api/schedules. */
@@ -457,14 +454,7 @@ export const NotificationSchema = Type.Object(
 );
 export type Notification = Static<typeof NotificationSchema>;
 
-export const NotificationListSchema = Type.Object(
-  {
-    kind: Type.Literal('NotificationList'),
-    metadata: ListMetadata,
-    items: Type.Array(Type.Ref(NotificationSchema)),
-  },
-  { $id: 'NotificationList', ...open },
-);
+export const NotificationListSchema = ListOf('NotificationList', NotificationSchema);
 export type NotificationList = Static<typeof NotificationListSchema>;
 
 // ---- operations ----
