@@ -8,6 +8,7 @@
   ARGV[2] the end time read (ms since epoch, as the hash holds it; empty: none)
   ARGV[3] how many keys are deleted (the run hash included)
   ARGV[4] run uid
+  Run hash fields: src/store/run-hash.ts.
   Returns 1 when deleted, 0 when the run changed or was gone.
 ]]
 local s = redis.call('HMGET', KEYS[1], 'status', 'finished')
