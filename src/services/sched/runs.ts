@@ -111,6 +111,8 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
       schema: {
         operationId: 'listRuns',
         summary: 'List runs, newest first, optionally filtered',
+        description:
+          'Live runs and, with an archive, archived ones in one list: the same filters, page size and continue token over both, each run once while runs move to the archive.',
         tags: ['runs'],
         querystring: {
           type: 'object',
@@ -179,7 +181,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
     GET: {
       schema: {
         operationId: 'countRuns',
-        summary: 'How many runs are in each status',
+        summary: 'How many runs are in each status, live and archived',
         tags: ['runs'],
         response: { 200: answer(RunCountsSchema, 'The counts'), ...errorResponses(503) },
       },
@@ -194,7 +196,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
     GET: {
       schema: {
         operationId: 'getRun',
-        summary: 'A run with its jobs and pipeline',
+        summary: 'A run with its jobs and pipeline, live or archived',
         tags: ['runs'],
         params: uidParams,
         response: { 200: answer(RunSchema, 'The run'), ...errorResponses(404, 503) },
@@ -263,7 +265,7 @@ export function registerRuns(app: FastifyInstance, ctx: RunsContext): void {
       schema: {
         summary: 'Retry an ended run in place',
         description:
-          'Its FAILED, SKIPPED and CANCELED jobs run again as new attempts, and every job downstream of them is decided again (a fallback is skipped if its job now succeeds); the jobs upstream keep their results.',
+          'Its FAILED, SKIPPED and CANCELED jobs run again as new attempts, and every job downstream of them is decided again (a fallback is skipped if its job now succeeds); the jobs upstream keep their results. An archived run is not retried in place (409): resubmit it.',
         operationId: 'retryRun',
         tags: ['runs'],
         params: uidParams,
