@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { PipelineTrends } from '../../src/api/wire.ts';
 import { submit, waitForEnd } from '../fixtures/api.ts';
 import { screenshot } from './screenshots.ts';
 import { uiSession } from './session.ts';
@@ -125,5 +126,82 @@ describe("a pipeline's history", () => {
     // A cell leads to that job in that run.
     await grid.getByRole('row', { name: /^load/ }).getByRole('link').last().click();
     await page.waitForURL(new RegExp(`/runs/${uids[4]}/jobs/load$`));
+  });
+
+  it('draws its trends: a bar per run by duration, its success rate per day, its slowest jobs', async () => {
+    const flag = join(session.dataDir, 'trend-breaks');
+    // Each run's slow job sleeps longer than the last; the last run fails.
+    const pipeline = (seconds: number) => ({
+      kind: 'Pipeline',
+      metadata: { name: 'trend-demo' },
+      jobs: {
+        slow: { image: 'busybox', run: `sleep ${seconds}` },
+        quick: { image: 'busybox', run: `[ ! -e ${flag} ]` },
+      },
+    });
+    const uids: string[] = [];
+    for (const [i, seconds] of [0.1, 0.6, 1.1, 1.6].entries()) {
+      if (i === 3) writeFileSync(flag, '');
+      const run = await submit(session.url, pipeline(seconds));
+      await waitForEnd(session.url, run.metadata.uid);
+      uids.push(run.metadata.uid);
+    }
+    const trends = await api<PipelineTrends>('/api/pipelines/trend-demo/trends?days=14');
+
+    const page = await session.open('/pipelines/trend-demo');
+    const durations = page.getByRole('img', { name: 'Run durations' });
+    await durations.waitFor();
+    const marks = async (chart: typeof durations) => {
+      const out = [];
+      for (const bar of await chart.locator('rect:has(title)').all()) {
+        const box = await bar.boundingBox();
+        out.push({
+          title: (await bar.locator('title').textContent()) ?? '',
+          x: box?.x ?? NaN,
+          y: box?.y ?? NaN,
+          width: box?.width ?? NaN,
+          height: box?.height ?? NaN,
+        });
+      }
+      return out;
+    };
+    // One bar per run, oldest to newest from left to right, taller for a longer run.
+    const runBars = await marks(durations);
+    expect(runBars.map((b) => /^Run (\w+): .*, (\w+)$/.exec(b.title)?.slice(1))).toEqual(
+      uids.map((uid, i) => [uid.slice(-8), i === 3 ? 'Failed' : 'Successful']),
+    );
+    // Left to right in time, each bar's height in proportion to its run's duration.
+    for (let i = 1; i < runBars.length; i++)
+      expect(runBars[i]!.x).toBeGreaterThan(runBars[i - 1]!.x);
+    const first = trends.runs[0]!.durationMs;
+    expect(runBars.map((b) => b.height / runBars[0]!.height)).toEqual(
+      trends.runs.map((r) => expect.closeTo(r.durationMs / first, 1) as number),
+    );
+    await durations.getByText('runs, oldest to newest').waitFor();
+
+    // Today's bar: three of four runs succeeded (a run that ended just before midnight UTC would
+    // be yesterday's: the days are the API's).
+    const success = page.getByRole('img', { name: 'Success rate per day' });
+    const dayBars = await marks(success);
+    const days = trends.daily.filter((d) => d.successful + d.failed + d.canceled > 0);
+    expect(dayBars.map((b) => b.title)).toEqual(
+      days.map((d) => {
+        const ended = d.successful + d.failed + d.canceled;
+        return `${d.day}: ${Math.round((100 * d.successful) / ended)} % successful (${d.successful} of ${ended} ${ended === 1 ? 'run' : 'runs'})`;
+      }),
+    );
+    expect(days.reduce((n, d) => n + d.successful, 0)).toBe(3);
+    for (const label of ['0 %', '50 %', '100 %', trends.daily.at(-1)!.day.slice(5)])
+      await success.getByText(label, { exact: true }).waitFor();
+
+    // The slowest job on top, its bar the longest; both named on the axis.
+    const jobs = page.getByRole('img', { name: 'Slowest jobs (95th percentile)' });
+    const jobBars = await marks(jobs);
+    expect(jobBars.map((b) => b.title.split(':')[0])).toEqual(['slow', 'quick']);
+    expect(jobBars[0]!.y).toBeLessThan(jobBars[1]!.y);
+    expect(jobBars[0]!.width).toBeGreaterThan(jobBars[1]!.width);
+    expect(jobBars[0]!.title).toMatch(/^slow: p95 \d.*\(4 attempts\)$/);
+    for (const job of ['slow', 'quick']) await jobs.getByText(job, { exact: true }).waitFor();
+    await screenshot(page, 'pipeline-trends');
   });
 });

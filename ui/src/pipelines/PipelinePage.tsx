@@ -1,9 +1,9 @@
 /**
- * One pipeline's history: its recent runs side by side, oldest to newest, and a row per job with
- * the job's status in each run, so that a job that started failing stands out. Read again every
- * few seconds.
+ * One pipeline's history: its trends drawn (TrendCharts), then its recent runs side by side,
+ * oldest to newest, and a row per job with the job's status in each run, so that a job that
+ * started failing stands out. The runs are read again every few seconds.
  */
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { Link } from '../app/router.tsx';
 import { runHref, runsHref } from '../app/routes.ts';
 import type { Run } from '../../../src/api/wire.ts';
@@ -13,6 +13,11 @@ import { StatusIcon } from '../shared/StatusBadge.tsx';
 import { statusClass, statusLabel } from '../shared/status.ts';
 import { Empty, ErrorState, Loading } from '../shared/states.tsx';
 import { useResource } from '../shared/use-resource.ts';
+
+// The chart library loads with this page alone, not with the app.
+const TrendCharts = lazy(async () => ({
+  default: (await import('./TrendCharts.tsx')).TrendCharts,
+}));
 
 /** How many runs the grid shows. */
 export const HISTORY_RUNS = 25;
@@ -72,6 +77,9 @@ export function PipelinePage({ name }: { name: string }) {
           All its runs
         </Link>
       </header>
+      <Suspense fallback={null}>
+        <TrendCharts name={name} />
+      </Suspense>
       {list.data === undefined && list.loading ? (
         <Loading what="runs" />
       ) : list.data === undefined ? (
