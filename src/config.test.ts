@@ -7,7 +7,7 @@ it('documents every environment variable src/config.ts reads in docs/CONFIGURATI
   const source = readFileSync(new URL('./config.ts', import.meta.url), 'utf8');
   const doc = readFileSync(new URL('../docs/CONFIGURATION.md', import.meta.url), 'utf8');
   const read = new Set(
-    [...source.matchAll(/\benv(?:\.|, ')([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? ''),
+    [...source.matchAll(/\benv(?:\.|,\s*')([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? ''),
   );
   // Set by Kubernetes in every pod: how chainr knows it runs in one, not a switch.
   read.delete('KUBERNETES_SERVICE_HOST');
@@ -152,6 +152,28 @@ describe('archive', () => {
     expect(loadConfig({ CHAINR_ARCHIVE_WINDOW: '0' }).archiveWindowMs).toBe(0);
     expect(loadConfig({ CHAINR_ARCHIVE_WINDOW: '90m' }).archiveWindowMs).toBe(90 * 60 * 1000);
     expect(() => loadConfig({ CHAINR_ARCHIVE_WINDOW: 'soon' })).toThrow('CHAINR_ARCHIVE_WINDOW');
+  });
+
+  it('keeps archived runs for ever unless an age or a count is set, by status or for all', () => {
+    expect(loadConfig({}).archiveRetention).toEqual({});
+    const hour = 3_600_000;
+    expect(
+      loadConfig({
+        CHAINR_ARCHIVE_MAX_AGE: 'FAILED=8760h, 720h',
+        CHAINR_ARCHIVE_KEEP: 'SUCCESSFUL=100000',
+      }).archiveRetention,
+    ).toEqual({
+      SUCCESSFUL: { maxAgeMs: 720 * hour, keep: 100_000 },
+      FAILED: { maxAgeMs: 8760 * hour },
+      CANCELED: { maxAgeMs: 720 * hour },
+    });
+    expect(() => loadConfig({ CHAINR_ARCHIVE_MAX_AGE: 'RUNNING=1h' })).toThrow(
+      'CHAINR_ARCHIVE_MAX_AGE: "RUNNING" is not the status of an ended run (SUCCESSFUL, FAILED, CANCELED)',
+    );
+    expect(() => loadConfig({ CHAINR_ARCHIVE_MAX_AGE: 'FAILED=0' })).toThrow(
+      'CHAINR_ARCHIVE_MAX_AGE: expected a duration such as "2160h", or by status: "FAILED=8760h,SUCCESSFUL=720h", got "FAILED=0"',
+    );
+    expect(() => loadConfig({ CHAINR_ARCHIVE_KEEP: 'lots' })).toThrow('CHAINR_ARCHIVE_KEEP');
   });
 
   it('names a backend it does not know, without echoing the URL', () => {

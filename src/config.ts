@@ -6,7 +6,13 @@ import { delimiter, join } from 'node:path';
 import { parseDuration } from './core/durations.ts';
 import { DEFAULT_LOG_LIMITS } from './services/work/log-buffer.ts';
 import { MAX_ENTRIES } from './core/parse.ts';
-import { WORKSPACE_ACCESS_MODES, type WorkspaceAccessMode } from './core/types.ts';
+import {
+  isTerminalRun,
+  RUN_STATUSES,
+  WORKSPACE_ACCESS_MODES,
+  type RunStatus,
+  type WorkspaceAccessMode,
+} from './core/types.ts';
 import {
   DEFAULT_WORKSPACE_VOLUME,
   type WorkspaceVolumeDefaults,
@@ -15,6 +21,7 @@ import type { ReplicaConfirmation } from './store/replication.ts';
 import type { HttpTimeouts } from './http/timeouts.ts';
 import type { ArtifactConfig } from './artifacts/open.ts';
 import type { ArchiveConfig } from './archive/open.ts';
+import type { ArchiveRetention } from './archive/store.ts';
 import { DEFAULT_ARTIFACT_LIMITS } from './artifacts/transfer.ts';
 import {
   DEFAULT_STREAM_LIMITS,
@@ -91,6 +98,11 @@ export interface Config {
   archive?: ArchiveConfig | 'off';
   /** How long an ended run stays in Redis before the archive takes it (CHAINR_ARCHIVE_WINDOW). */
   archiveWindowMs: number;
+  /**
+   * How long ended runs stay in the archive, by status (CHAINR_ARCHIVE_MAX_AGE,
+   * CHAINR_ARCHIVE_KEEP); a status without a rule is kept for ever.
+   */
+  archiveRetention: ArchiveRetention;
   logLevel: string;
   /** recycle: time between cycles, age before a run is examined, and how long ended runs stay. */
   recycleIntervalMs: number;
@@ -131,6 +143,63 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
 }
 
 const DURATION = /^([0-9]+(ms|s|m|h))+$/;
+
+const ENDED_STATUSES = RUN_STATUSES.filter(isTerminalRun);
+
+/**
+ * A value for each ended run status: `2160h` for all, `FAILED=8760h,SUCCESSFUL=720h` by status,
+ * or both (`FAILED=8760h,720h`: the bare value for the statuses not named). Unset: none.
+ */
+function perEndedStatus<T>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  parse: (raw: string) => T | undefined,
+  example: string,
+): Partial<Record<RunStatus, T>> {
+  const values: Partial<Record<RunStatus, T>> = {};
+  let others: T | undefined;
+  for (const term of commaList(env[name])) {
+    const eq = term.indexOf('=');
+    const status = eq < 0 ? undefined : term.slice(0, eq).trim();
+    const value = parse(eq < 0 ? term : term.slice(eq + 1).trim());
+    if (status !== undefined && !(ENDED_STATUSES as string[]).includes(status))
+      throw new ConfigError(
+        `${name}: "${status}" is not the status of an ended run (${ENDED_STATUSES.join(', ')})`,
+      );
+    if (value === undefined) throw new ConfigError(`${name}: expected ${example}, got "${term}"`);
+    if (status === undefined) others = value;
+    else values[status as RunStatus] = value;
+  }
+  if (others !== undefined) for (const status of ENDED_STATUSES) values[status] ??= others;
+  return values;
+}
+
+/** The archive's retention rules: an age and a count of newest runs kept, each by status. */
+function archiveRetention(env: NodeJS.ProcessEnv): ArchiveRetention {
+  const ages = perEndedStatus(
+    env,
+    'CHAINR_ARCHIVE_MAX_AGE',
+    (raw) => (DURATION.test(raw) && parseDuration(raw) > 0 ? parseDuration(raw) : undefined),
+    'a duration such as "2160h", or by status: "FAILED=8760h,SUCCESSFUL=720h"',
+  );
+  const keeps = perEndedStatus(
+    env,
+    'CHAINR_ARCHIVE_KEEP',
+    (raw) => (/^[0-9]+$/.test(raw) ? Number(raw) : undefined),
+    'a count such as "100000", or by status: "FAILED=1000000,SUCCESSFUL=100000"',
+  );
+  const rules: ArchiveRetention = {};
+  for (const status of ENDED_STATUSES) {
+    const maxAgeMs = ages[status];
+    const keep = keeps[status];
+    if (maxAgeMs === undefined && keep === undefined) continue;
+    rules[status] = {
+      ...(maxAgeMs !== undefined && { maxAgeMs }),
+      ...(keep !== undefined && { keep }),
+    };
+  }
+  return rules;
+}
 
 /** A duration such as `30s` or `168h`; `0` where zero makes sense (retention off). */
 function duration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
@@ -312,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     artifacts: artifactConfig(env),
     archive: archiveConfig(env.CHAINR_ARCHIVE_URL),
     archiveWindowMs: duration(env, 'CHAINR_ARCHIVE_WINDOW', '24h'),
+    archiveRetention: archiveRetention(env),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     recycleIntervalMs: duration(env, 'CHAINR_RECYCLE_INTERVAL', '10s'),
     recycleGraceMs: duration(env, 'CHAINR_RECYCLE_GRACE', '30s'),

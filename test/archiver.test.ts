@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openArchive } from '../src/archive/open.ts';
-import type { ArchiveStore } from '../src/archive/store.ts';
+import type { ArchiveRetention, ArchiveStore } from '../src/archive/store.ts';
 import type { Recycler } from '../src/services/recycle/service.ts';
 import { makeKeys, type Keys } from '../src/store/keys.ts';
 import { RunStore } from '../src/store/runs.ts';
@@ -28,7 +28,12 @@ interface Deployment {
   keys: Keys;
   /** What recycle writes to (its own connection, as in `chainr recycle`). */
   written: ArchiveStore;
-  recycler(options?: { windowMs?: number; perCycle?: number; retentionMs?: number }): Recycler;
+  recycler(options?: {
+    windowMs?: number;
+    perCycle?: number;
+    retentionMs?: number;
+    retention?: ArchiveRetention;
+  }): Recycler;
   stop(): Promise<void>;
 }
 
@@ -89,10 +94,10 @@ describe.each(ARCHIVE_BACKENDS)('archived runs on $name', ({ start }) => {
       api,
       keys,
       written,
-      recycler({ windowMs = 0, perCycle = 10_000, retentionMs = 0 } = {}) {
+      recycler({ windowMs = 0, perCycle = 10_000, retentionMs = 0, retention } = {}) {
         const recycler = testRecycler(redis.client(), redis.url, keys, {
           retentionMs,
-          archive: { archive: written, windowMs, perCycle },
+          archive: { archive: written, windowMs, perCycle, ...(retention && { retention }) },
         });
         recyclers.push(recycler);
         return recycler;
@@ -196,6 +201,34 @@ describe.each(ARCHIVE_BACKENDS)('archived runs on $name', ({ start }) => {
     expect(await leftInRedis(d.keys, run.metadata.uid)).not.toEqual([]);
     const later = await d.recycler({ windowMs: 3_600_000 }).cycle(Date.now() + 3_601_000);
     expect(later.archived).toBe(1);
+  });
+
+  it('deletes runs from the archive by its retention, each status by its own rule', async () => {
+    const d = await deploy();
+    const ended = async (run: string) => {
+      const submitted = await submit(d.api.url, {
+        kind: 'Pipeline',
+        jobs: { a: { image: 'x', run } },
+      });
+      await waitForEnd(d.api.url, submitted.metadata.uid);
+      return submitted.metadata.uid;
+    };
+    const failed = await ended('exit 1');
+    const successful = [await ended('true'), await ended('true'), await ended('true')];
+    expect((await d.recycler().cycle()).archived).toBe(4);
+    const hour = 3_600_000;
+    // Failures kept a year, successes a day and at most the newest two.
+    const retention = {
+      FAILED: { maxAgeMs: 365 * 24 * hour },
+      SUCCESSFUL: { maxAgeMs: 24 * hour, keep: 2 },
+    };
+    const first = await d.recycler({ retention }).cycle(Date.now() + hour);
+    expect(first.archiveExpired).toBe(1);
+    const status = async (uid: string) => (await get(`${d.api.url}/api/runs/${uid}`)).status;
+    expect(await Promise.all([failed, ...successful].map(status))).toEqual([200, 404, 200, 200]);
+    const later = await d.recycler({ retention }).cycle(Date.now() + 25 * hour);
+    expect(later.archiveExpired).toBe(2);
+    expect(await Promise.all([failed, ...successful].map(status))).toEqual([200, 404, 404, 404]);
   });
 
   it('leaves in Redis a run retried after it was read for the archive', async () => {

@@ -180,7 +180,12 @@ export function runRecycle(
     graceMs: config.recycleGraceMs,
     retentionMs: config.retentionMs,
     ...(archive && {
-      archive: { archive, windowMs: config.archiveWindowMs, perCycle: ARCHIVE_PER_CYCLE },
+      archive: {
+        archive,
+        windowMs: config.archiveWindowMs,
+        perCycle: ARCHIVE_PER_CYCLE,
+        retention: config.archiveRetention,
+      },
     }),
     // The filesystem artifact store keeps a directory per run too (<uid>/<job>/...), served as
     // long as the run is, archived or not.

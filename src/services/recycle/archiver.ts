@@ -6,7 +6,7 @@
  * stored) and the deletion follows the commit, so a run is at worst archived twice (one copy) and
  * deleted once, never deleted unarchived.
  */
-import type { ArchiveStore, JobLogs } from '../../archive/store.ts';
+import type { ArchiveRetention, ArchiveStore, JobLogs } from '../../archive/store.ts';
 import { isTerminalRun, RUN_STATUSES } from '../../core/types.ts';
 import type { Keys } from '../../store/keys.ts';
 import type { LogStore } from '../../store/logs.ts';
@@ -19,6 +19,8 @@ export interface ArchiverOptions {
   windowMs: number;
   /** Runs archived per cycle at most: a backlog is worked off over several cycles. */
   perCycle: number;
+  /** How long runs stay in the archive, by status; none: for ever. */
+  retention?: ArchiveRetention;
 }
 
 /** Runs read, committed and deleted together: one transaction, a few statements. */

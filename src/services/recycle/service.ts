@@ -9,7 +9,8 @@
  *   stalled-job recovery's to handle (its lock expires and the job is re-delivered);
  * - archiving, with an archive: ended runs past the archive window move to it (archiver.ts);
  * - retention, without one: ended runs older than the retention period are deleted with their
- *   logs. With an archive, a run leaves Redis only once archived: retention is the archive's;
+ *   logs. With an archive, a run leaves Redis only once archived, and the archive's own
+ *   retention (by age and count, per status) deletes it from there;
  * - with the kubernetes executor, its Jobs of ended or deleted runs (collectOrphans). Deleting a
  *   Job twice is harmless, so replicas need not coordinate;
  * - the directories of runs that no longer exist (workspaces on this host): a run is deleted only
@@ -73,6 +74,8 @@ export interface CycleReport {
   deleted: number;
   /** Runs moved to the archive (and out of Redis). */
   archived: number;
+  /** Runs deleted from the archive by its retention. */
+  archiveExpired: number;
   /** Kubernetes Jobs of ended or deleted runs, deleted. */
   orphanJobs: number;
   /** Directories of runs that no longer exist, removed. */
@@ -111,6 +114,7 @@ export class Recycler {
       requeued: 0,
       deleted: 0,
       archived: 0,
+      archiveExpired: 0,
       orphanJobs: 0,
       runDirectories: 0,
     };
@@ -131,6 +135,14 @@ export class Recycler {
       if (report.archived > 0) {
         repairsTotal.inc({ kind: 'archive' }, report.archived);
         this.options.logger.info({ archived: report.archived }, 'recycle: archived ended runs');
+      }
+      if (archive.retention) {
+        report.archiveExpired = await archive.archive.applyRetention(archive.retention, now);
+        if (report.archiveExpired > 0)
+          this.options.logger.info(
+            { deleted: report.archiveExpired },
+            'recycle: deleted runs from the archive by its retention',
+          );
       }
     } else if (this.options.retentionMs > 0) report.deleted = await this.expire(now);
     if (this.options.kubernetes) report.orphanJobs = await this.collectKubernetesOrphans(now);
