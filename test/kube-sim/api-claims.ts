@@ -11,13 +11,12 @@
  * The scheduler's side (a pod waits while its claim is missing, unbound or being deleted) is in
  * the kubelet (kubelet.ts: claimProblem), and a bound volume is a directory shared by its pods.
  */
-import { randomUUID } from 'node:crypto';
 import type { ApiState } from './api-jobs.ts';
 import type { Ctx } from './http-util.ts';
 import { isTrue, readObject, sendJson, sendStatus } from './http-util.ts';
 import { labelSelector, SelectorError } from './selectors.ts';
 import { statuses } from './status.ts';
-import { apiTime, type SimClaim, type SimPod, type Store } from './store.ts';
+import { apiTime, newMetadata, type SimClaim, type SimPod, type Store } from './store.ts';
 import { claimCauses, pruneUnknown } from './validate.ts';
 import { serveWatch } from './watch-stream.ts';
 
@@ -106,11 +105,7 @@ export async function createClaim(ctx: Ctx, api: ApiState, namespace: string): P
   const claim: SimClaim = {
     ...KIND,
     metadata: {
-      ...metadata,
-      namespace,
-      uid: randomUUID(),
-      resourceVersion: '',
-      creationTimestamp: '',
+      ...newMetadata(metadata, namespace),
       finalizers: [...(metadata.finalizers ?? []), PROTECTION],
     },
     spec: { ...spec, storageClassName: spec?.storageClassName ?? DEFAULT_STORAGE_CLASS },

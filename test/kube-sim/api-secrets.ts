@@ -3,12 +3,11 @@
  * `secretKeyRef` (the kubelet resolves them when it starts a container: kubelet.ts). `stringData`
  * is merged into `data` (base64) on write and never stored, as the API server does.
  */
-import { randomUUID } from 'node:crypto';
 import type { ApiState } from './api-jobs.ts';
 import type { Ctx } from './http-util.ts';
 import { readObject, sendJson, sendStatus } from './http-util.ts';
 import { statuses } from './status.ts';
-import type { SimSecret } from './store.ts';
+import { newMetadata, type SimSecret } from './store.ts';
 import { pruneUnknown } from './validate.ts';
 
 const SECRETS = { group: '', resource: 'secrets' };
@@ -26,13 +25,7 @@ export async function createSecret(ctx: Ctx, api: ApiState, namespace: string): 
     merged[k] = Buffer.from(v).toString('base64');
   const secret: SimSecret = {
     ...KIND,
-    metadata: {
-      ...metadata,
-      namespace,
-      uid: randomUUID(),
-      resourceVersion: '',
-      creationTimestamp: '',
-    },
+    metadata: newMetadata(metadata, namespace),
     type: type ?? 'Opaque',
     data: merged,
   };

@@ -43,6 +43,16 @@ export interface StoreEvent {
   rv: number;
 }
 
+/** A new object's metadata as written, in `namespace`: Store.create fills in the rest. */
+export const newMetadata = (metadata: IObjectMeta | undefined, namespace: string): ObjectMeta => ({
+  ...metadata,
+  name: metadata?.name ?? '',
+  namespace,
+  uid: '',
+  resourceVersion: '',
+  creationTimestamp: '',
+});
+
 /** RFC 3339 at second precision, as metav1.Time serializes. */
 export const apiTime = (date = new Date()) => date.toISOString().replace(/\.\d+Z$/, 'Z');
 
