@@ -5,7 +5,7 @@
  * of an attempt it still runs (stopped for longer than the lock) keeps it; the re-delivery the
  * lock's expiry causes is refused while that worker is registered and holds it.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { startWorkProcess, type ChainrProcess } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 import { until } from './fixtures/wait.ts';
+import { ledgerLines } from './fixtures/ledger.ts';
 
 let redis: TestRedis;
 let api: Harness;
@@ -47,15 +48,10 @@ async function startWorker(env: Record<string, string>): Promise<ChainrProcess> 
 
 /** Ledger lines: `<worker pid> <time ms>`, one per execution of the job. */
 function ledger(): { pid: number; time: number }[] {
-  const file = join(dir, 'ledger');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [pid, time] = line.split(' ');
-      return { pid: Number(pid), time: Number(time) };
-    });
+  return ledgerLines(join(dir, 'ledger')).map(([pid, time]) => ({
+    pid: Number(pid),
+    time: Number(time),
+  }));
 }
 
 /** A job that records each execution, then runs until `go` exists. */

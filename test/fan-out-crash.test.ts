@@ -8,7 +8,7 @@
  * instance runs to its end once on the surviving worker, the join once, and the run ends
  * SUCCESSFUL with each instance created once.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import {
 import { startRedisRelay, type RedisRelay } from './fixtures/redis-relay.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 import { until } from './fixtures/wait.ts';
+import { ledgerLines } from './fixtures/ledger.ts';
 
 const ITEMS = 40;
 const PREFIX = 'fan-out-crash:';
@@ -65,15 +66,12 @@ async function startWorker(url: string): Promise<ChainrProcess> {
 
 /** Ledger lines `<job> <item> <attempt> <worker pid>`, one per execution that ran to its end. */
 function ledger(): { job: string; item: string; attempt: string; pid: number }[] {
-  const file = join(dir, 'ledger');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [job = '', item = '', attempt = '', pid = ''] = line.split(' ');
-      return { job, item, attempt, pid: Number(pid) };
-    });
+  return ledgerLines(join(dir, 'ledger')).map(([job = '', item = '', attempt = '', pid = '']) => ({
+    job,
+    item,
+    attempt,
+    pid: Number(pid),
+  }));
 }
 
 /**

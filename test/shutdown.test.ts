@@ -4,7 +4,7 @@
  * attempt stays RUNNING and is restarted), without waiting for the lock to expire — also a job
  * the worker carried on in a slot after its dependency.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { startInProcess, type Harness } from './fixtures/in-process.ts';
 import { startWorkProcess, type ChainrProcess } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
 import { until } from './fixtures/wait.ts';
+import { ledgerLines } from './fixtures/ledger.ts';
 
 let redis: TestRedis;
 let api: Harness;
@@ -46,15 +47,11 @@ async function startWorker(): Promise<ChainrProcess> {
 
 /** Ledger lines: `<job> <worker pid> <time ms>`, one per execution. */
 function ledger(): { job: string; pid: number; time: number }[] {
-  const file = join(dir, 'ledger');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [job, pid, time] = line.split(' ');
-      return { job: job ?? '', pid: Number(pid), time: Number(time) };
-    });
+  return ledgerLines(join(dir, 'ledger')).map(([job, pid, time]) => ({
+    job: job ?? '',
+    pid: Number(pid),
+    time: Number(time),
+  }));
 }
 
 it('finishes what ends within the grace period and hands the rest to another worker at once', async () => {
