@@ -2,9 +2,10 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ExecutionRequest, ExecutionResult } from '../src/executors/executor.ts';
 import { LocalExecutor } from '../src/executors/local.ts';
+import { LocalRecords } from '../src/executors/local-records.ts';
 import { until, isRunning } from './fixtures/wait.ts';
 
 interface Logged {
@@ -230,6 +231,30 @@ describe('LocalExecutor', () => {
     expect(took).toBeGreaterThanOrEqual(250);
     expect(took).toBeLessThan(3000);
     await until(() => !isRunning(child), 'the child to be gone');
+  });
+
+  it('starts no job before its process group is recorded', async () => {
+    // A worker killed between the spawn and the record would leave a job nobody could end: the
+    // record is slowed down here (as a loaded machine may), and the job must wait behind it.
+    const dir = pidDir();
+    const startedBeforeRecord: boolean[] = [];
+    const { addGroup } = Object.getOwnPropertyDescriptors(LocalRecords.prototype);
+    const spy = vi.spyOn(LocalRecords.prototype, 'addGroup').mockImplementation(function (
+      this: LocalRecords,
+      pgid: number,
+    ) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+      startedBeforeRecord.push(existsSync(join(dir, 'started')));
+      (addGroup?.value as LocalRecords['addGroup']).call(this, pgid);
+    });
+    try {
+      const { result } = await execute(local(), `touch ${dir}/started`);
+      expect(result.status).toBe('SUCCESSFUL');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(startedBeforeRecord).toEqual([false]);
+    expect(existsSync(join(dir, 'started'))).toBe(true);
   });
 
   it('does not start a job whose signal is already aborted', async () => {

@@ -10,6 +10,7 @@
  * its declared artifacts stored from there after a successful end.
  */
 import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { chown, lchown, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,14 @@ export interface LocalExecutorOptions {
   /** Run jobs as this user (the worker must be root to); undefined: as the worker's user. */
   user?: JobUser;
 }
+
+/**
+ * The job's program waits behind this until its process group is recorded: a worker killed between
+ * the spawn and the record would otherwise leave a running job that no record names, which the next
+ * worker could not end. The worker opens the gate (fd 3) once the group is recorded; a gate closed
+ * unopened (the worker gone) ends the job before it starts.
+ */
+const GATE = 'read -r _ <&3 || exit 1; exec 3<&-; exec "$@"';
 
 /** Where the workers of a host record their jobs, under the work root. */
 export const recordsDir = (workRoot: string) => join(workRoot, 'chainr-workers');
@@ -112,10 +121,10 @@ export class LocalExecutor implements Executor {
   ): Promise<ExecutionResult> {
     return new Promise((resolve) => {
       const { file, args } = programOf(request);
-      const child = spawn(file, args, {
+      const child = spawn('sh', ['-c', GATE, 'sh', file, ...args], {
         cwd,
         detached: true, // its own process group, so that stopping it stops its children too
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
         ...(this.user && { uid: this.user.uid, gid: this.user.gid }),
         env: {
           PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -129,6 +138,9 @@ export class LocalExecutor implements Executor {
       });
       const pgid = child.pid;
       if (pgid !== undefined) this.records.addGroup(pgid);
+      const gate = child.stdio[3] as Writable;
+      gate.on('error', () => {}); // EPIPE: the job ended (was stopped) before its gate opened
+      gate.end('\n');
       let stopReason: string | undefined;
       let killTimer: NodeJS.Timeout | undefined;
       const stop = () => {
@@ -145,8 +157,8 @@ export class LocalExecutor implements Executor {
       if (io.signal.aborted) stop();
 
       const streams = [
-        ['stdout', child.stdout],
-        ['stderr', child.stderr],
+        ['stdout', child.stdio[1] as Readable],
+        ['stderr', child.stdio[2] as Readable],
       ] as const;
       let open = streams.length;
       let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
