@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openArchive, type ArchiveConfig } from '../src/archive/open.ts';
@@ -205,7 +206,8 @@ describe.each(ARCHIVE_BACKENDS)('the archive on $name', ({ start }) => {
     expect(await count('chainr_runs')).toBe(1);
     expect(await count('chainr_run_labels')).toBe(1);
     expect(await count('chainr_job_attempts')).toBe(2);
-    expect(await count('chainr_job_logs')).toBe(1);
+    expect(await count('chainr_log_spans')).toBe(1);
+    expect(await count('chainr_log_parts')).toBe(1);
     expect(await store.get(run.uid)).toEqual(run);
   });
 
@@ -249,7 +251,8 @@ describe.each(ARCHIVE_BACKENDS)('the archive on $name', ({ start }) => {
     expect(await count('chainr_runs')).toBe(250);
     expect(await count('chainr_run_labels')).toBe(250);
     expect(await count('chainr_job_attempts')).toBe(500);
-    expect(await count('chainr_job_logs')).toBe(500);
+    expect(await count('chainr_log_spans')).toBe(500);
+    expect(await count('chainr_log_parts')).toBe(250);
     expect(await store.get(runs[249]?.uid ?? '')).toEqual(runs[249]);
     expect(await store.logs(runs[100]?.uid ?? '', 'build')).toEqual(logs.build);
     const twice = endedRun(T0 - 1);
@@ -506,7 +509,9 @@ describe.each(ARCHIVE_BACKENDS)('the archive on $name', ({ start }) => {
 
     const [stored] = await backend.query(
       config,
-      `select lines, bytes, length(data) as compressed from chainr_job_logs where job = 'build'`,
+      `select lines, bytes, length(data) as compressed from chainr_log_spans s
+        join chainr_log_parts p on p.run_uid = s.run_uid and p.part = s.part
+        where job = 'build'`,
     );
     const text = lines.reduce((n, l) => n + Buffer.byteLength(l.line), 0);
     expect({ lines: Number(stored?.lines), bytes: Number(stored?.bytes) }).toEqual({
@@ -514,6 +519,61 @@ describe.each(ARCHIVE_BACKENDS)('the archive on $name', ({ start }) => {
       bytes: text,
     });
     expect(Number(stored?.compressed)).toBeLessThan(text / 20);
+  });
+
+  it("compresses a run's short logs together and gives a long log a part of its own", async () => {
+    const { store, config } = await fresh();
+    const log = (job: string, count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        line: `${job} ${i}: ${'x'.repeat(i % 50)}`,
+        stream: 'stdout' as const,
+        attempt: 1,
+      }));
+    // Short, short, long (about 3 MB of JSON), short, short.
+    const logs = {
+      a: log('a', 10),
+      b: log('b', 300),
+      long: log('long', 60_000),
+      c: log('c', 1),
+      d: [],
+    };
+    const run = endedRun(T0, { jobs: Object.keys(logs).map((job) => jobRecord(job)) });
+    await store.archive(run, logs, T0 + 2000);
+    for (const [job, lines] of Object.entries(logs))
+      expect(await store.logs(run.uid, job)).toEqual(lines);
+    const parts = await backend.query(
+      config,
+      'select job, part from chainr_log_spans order by part, job',
+    );
+    expect(parts.map((p) => [p.job, Number(p.part)])).toEqual([
+      ['a', 0],
+      ['b', 0],
+      ['long', 1],
+      ['c', 2],
+      ['d', 2],
+    ]);
+  });
+
+  it('reads a log archived before logs were compressed per run (one row per job)', async () => {
+    const { store, config } = await fresh();
+    const run = endedRun(T0, { jobs: [jobRecord('build')] });
+    await store.archive(run, {}, T0 + 2000);
+    const hex = gzipSync(
+      JSON.stringify([
+        ['o', 'old'],
+        ['e', 'line', 2],
+      ]),
+    ).toString('hex');
+    const data = config.backend === 'postgres' ? `decode('${hex}', 'hex')` : `unhex('${hex}')`;
+    await backend.query(
+      config,
+      `insert into chainr_job_logs (run_uid, job, encoding, lines, bytes, data)
+        values ('${run.uid}', 'build', 'gzip-json', 2, 7, ${data})`,
+    );
+    expect(await store.logs(run.uid, 'build')).toEqual([
+      { line: 'old', stream: 'stdout', attempt: 1 },
+      { line: 'line', stream: 'stderr', attempt: 2 },
+    ]);
   });
 
   it('deletes by age and by count per status, in batches, and keeps the rest', async () => {

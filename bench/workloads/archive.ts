@@ -200,7 +200,8 @@ export async function archiveWorkload(ctx: BenchContext): Promise<Record<string,
       const size = await client.query<{ bytes: string; runs: string }>(
         `select (select count(*) from chainr_runs) as runs,
            pg_total_relation_size('chainr_runs') + pg_total_relation_size('chainr_run_labels') +
-           pg_total_relation_size('chainr_job_attempts') + pg_total_relation_size('chainr_job_logs') as bytes`,
+           pg_total_relation_size('chainr_job_attempts') + pg_total_relation_size('chainr_log_parts') +
+           pg_total_relation_size('chainr_log_spans') as bytes`,
       );
       const row = size.rows[0];
       const bytesPerRun = Number(row?.bytes) / Number(row?.runs);

@@ -46,7 +46,10 @@ export interface JobAttemptsTable {
   reason: string | null;
 }
 
-/** A job's log, compressed: one row per job (the live store keeps one log per job). */
+/**
+ * A job's log, compressed alone: how archives before schema version 2 stored logs, read still,
+ * written no more (LogPartsTable and LogSpansTable since).
+ */
 export interface JobLogsTable {
   run_uid: string;
   job: string;
@@ -56,6 +59,27 @@ export interface JobLogsTable {
   /** Bytes of the lines' text before compression. */
   bytes: number;
   data: Buffer;
+}
+
+/** A run's jobs' logs, compressed together, in one or more parts (log-codec.ts). */
+export interface LogPartsTable {
+  run_uid: string;
+  part: number;
+  /** How `data` is encoded (log-codec.ts). */
+  encoding: string;
+  data: Buffer;
+}
+
+/** Where a job's log lies in its run's parts: bytes [first_byte, end_byte) of a part, inflated. */
+export interface LogSpansTable {
+  run_uid: string;
+  job: string;
+  part: number;
+  first_byte: number;
+  end_byte: number;
+  lines: number;
+  /** Bytes of the lines' text. */
+  bytes: number;
 }
 
 export interface SchemaTable {
@@ -68,6 +92,8 @@ export interface ArchiveDatabase {
   chainr_run_labels: RunLabelsTable;
   chainr_job_attempts: JobAttemptsTable;
   chainr_job_logs: JobLogsTable;
+  chainr_log_parts: LogPartsTable;
+  chainr_log_spans: LogSpansTable;
   chainr_archive_schema: SchemaTable;
 }
 
@@ -75,6 +101,16 @@ export interface Migration {
   version: number;
   description: string;
   up(db: Kysely<ArchiveDatabase>, dialect: ArchiveDialect): Promise<void>;
+}
+
+/** The column types the backends spell differently. */
+function columnTypes(dialect: ArchiveDialect) {
+  return {
+    // PostgreSQL compares text by the database's locale unless told otherwise; uids must
+    // compare byte by byte for newest-first order and the continue cursor.
+    uid: dialect === 'postgres' ? sql.raw('text collate "C"') : sql.raw('text'),
+    blob: dialect === 'postgres' ? sql.raw('bytea') : sql.raw('blob'),
+  };
 }
 
 /**
@@ -86,10 +122,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     description: 'runs, their labels, job attempts and compressed logs',
     async up(db, dialect) {
-      // PostgreSQL compares text by the database's locale unless told otherwise; uids must
-      // compare byte by byte for newest-first order and the continue cursor.
-      const uid = dialect === 'postgres' ? sql.raw('text collate "C"') : sql.raw('text');
-      const blob = dialect === 'postgres' ? sql.raw('bytea') : sql.raw('blob');
+      const { uid, blob } = columnTypes(dialect);
       const statements = [
         sql`create table chainr_runs (
           uid ${uid} primary key,
@@ -134,6 +167,33 @@ export const MIGRATIONS: readonly Migration[] = [
           lines integer not null,
           bytes bigint not null,
           data ${blob} not null,
+          primary key (run_uid, job)
+        )`,
+      ];
+      for (const statement of statements) await statement.execute(db);
+    },
+  },
+  {
+    version: 2,
+    description: "a run's logs compressed together in parts, each job's span in them",
+    async up(db, dialect) {
+      const { uid, blob } = columnTypes(dialect);
+      const statements = [
+        sql`create table chainr_log_parts (
+          run_uid ${uid} not null,
+          part integer not null,
+          encoding text not null,
+          data ${blob} not null,
+          primary key (run_uid, part)
+        )`,
+        sql`create table chainr_log_spans (
+          run_uid ${uid} not null,
+          job text not null,
+          part integer not null,
+          first_byte bigint not null,
+          end_byte bigint not null,
+          lines integer not null,
+          bytes bigint not null,
           primary key (run_uid, job)
         )`,
       ];

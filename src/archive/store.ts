@@ -8,14 +8,14 @@ import type { Requirement } from '../core/selector.ts';
 import { isTerminalRun, RUN_STATUSES, type RunStatus } from '../core/types.ts';
 import type { RunRecord, RunSummary } from '../store/run-hash.ts';
 import type { RunFilter } from '../store/runs.ts';
-import { decodeLog, encodeLog, LOG_ENCODING, type ArchivedLogLine } from './log-codec.ts';
-import type {
-  ArchiveDatabase,
-  ArchiveDialect,
-  JobAttemptsTable,
-  JobLogsTable,
-  RunsTable,
-} from './schema.ts';
+import {
+  decodeLog,
+  packLogs,
+  readSpan,
+  type ArchivedLogLine,
+  type PackedLogs,
+} from './log-codec.ts';
+import type { ArchiveDatabase, ArchiveDialect, JobAttemptsTable, RunsTable } from './schema.ts';
 
 /** How long ended runs stay in the archive, per status: by age (since they ended) and by count. */
 export type ArchiveRetention = Partial<
@@ -85,7 +85,7 @@ export interface TrendQuery {
   maxJobs?: number;
 }
 
-/** Logs compressed at once: as many as libuv's default thread pool runs. */
+/** Runs' logs compressed at once: as many as libuv's default thread pool runs (long logs). */
 const COMPRESSIONS_AT_ONCE = 4;
 
 /** How a column travels in a JSON parameter (ArchiveStore.jsonRows). */
@@ -128,7 +128,13 @@ const SUMMARY_COLUMNS = [
 const REPLACED_COLUMNS = RUN_COLUMNS.filter((c) => c !== 'uid');
 
 /** The tables that hold a run's other rows, by its uid. */
-const CHILD_TABLES = ['chainr_job_logs', 'chainr_job_attempts', 'chainr_run_labels'] as const;
+const CHILD_TABLES = [
+  'chainr_log_spans',
+  'chainr_log_parts',
+  'chainr_job_logs',
+  'chainr_job_attempts',
+  'chainr_run_labels',
+] as const;
 
 type SummaryRow = Pick<RunsTable, (typeof SUMMARY_COLUMNS)[number]>;
 
@@ -267,20 +273,14 @@ export class ArchiveStore {
       uids.add(run.uid);
     }
     if (items.length === 0) return [];
-    // Compressed before the transaction opens: it holds its locks for the writes alone. As many
-    // at a time as zlib has threads (libuv's pool, 4 by default): a thousand at once queue behind
-    // each other many times slower, one at a time leaves the pool idle between round trips.
-    const logs = items.flatMap(({ run, logs }) =>
-      Object.entries(logs).map(([job, lines]) => ({ run_uid: run.uid, job, lines })),
-    );
-    const logRows: JobLogsTable[] = new Array<JobLogsTable>(logs.length);
+    // Compressed before the transaction opens: it holds its locks for the writes alone. Short
+    // logs are compressed on this thread, long ones by zlib's pool: as many runs at a time as it
+    // has threads (4 by default).
+    const packed = new Array<PackedLogs>(items.length);
     let next = 0;
     const compress = async () => {
-      for (let i = next++; i < logs.length; i = next++) {
-        const { run_uid, job, lines } = logs[i] as (typeof logs)[number];
-        const { data, lines: count, bytes } = await encodeLog(lines);
-        logRows[i] = { run_uid, job, encoding: LOG_ENCODING, lines: count, bytes, data };
-      }
+      for (let i = next++; i < items.length; i = next++)
+        packed[i] = await packLogs((items[i] as (typeof items)[number]).logs);
     };
     await Promise.all(Array.from({ length: COMPRESSIONS_AT_ONCE }, compress));
     // Every table's rows in one statement, sent as one JSON parameter: far cheaper to build, send
@@ -326,19 +326,39 @@ export class ArchiveStore {
         exit_code: 'bigint',
         reason: 'text',
       });
+      const freshLogs = items.flatMap(({ run }, i) =>
+        stored.has(run.uid) ? [{ uid: run.uid, logs: packed[i] as PackedLogs }] : [],
+      );
       await this.insertJson(
         trx,
-        'chainr_job_logs',
-        logRows
-          .filter((l) => stored.has(l.run_uid))
-          .map((l) => ({ ...l, data: l.data.toString('hex') })),
+        'chainr_log_parts',
+        freshLogs.flatMap(({ uid, logs }) =>
+          logs.parts.map((p) => ({ run_uid: uid, ...p, data: p.data.toString('hex') })),
+        ),
+        { run_uid: 'text', part: 'bigint', encoding: 'text', data: 'blob' },
+      );
+      await this.insertJson(
+        trx,
+        'chainr_log_spans',
+        freshLogs.flatMap(({ uid, logs }) =>
+          logs.spans.map((s) => ({
+            run_uid: uid,
+            job: s.job,
+            part: s.part,
+            first_byte: s.from,
+            end_byte: s.to,
+            lines: s.lines,
+            bytes: s.bytes,
+          })),
+        ),
         {
           run_uid: 'text',
           job: 'text',
-          encoding: 'text',
+          part: 'bigint',
+          first_byte: 'bigint',
+          end_byte: 'bigint',
           lines: 'bigint',
           bytes: 'bigint',
-          data: 'blob',
         },
       );
       return fresh.map((run) => run.uid);
@@ -399,13 +419,28 @@ export class ArchiveStore {
    * such job. A job that wrote nothing has an empty log.
    */
   async logs(uid: string, job: string): Promise<ArchivedLogLine[] | undefined> {
+    const where = `archived log of run ${uid}, job "${job}"`;
+    const span = await this.db
+      .selectFrom('chainr_log_spans as s')
+      .innerJoin('chainr_log_parts as p', (join) =>
+        join.onRef('p.run_uid', '=', 's.run_uid').onRef('p.part', '=', 's.part'),
+      )
+      .select(['s.first_byte', 's.end_byte', 'p.encoding', 'p.data'])
+      .where('s.run_uid', '=', uid)
+      .where('s.job', '=', job)
+      .executeTakeFirst();
+    if (span) {
+      const bytes = { from: Number(span.first_byte), to: Number(span.end_byte) };
+      return readSpan(span.encoding, span.data, bytes, where);
+    }
+    // Archived before schema version 2: one compressed log per job.
     const row = await this.db
       .selectFrom('chainr_job_logs')
       .select(['encoding', 'data'])
       .where('run_uid', '=', uid)
       .where('job', '=', job)
       .executeTakeFirst();
-    if (row) return decodeLog(row.encoding, row.data, `archived log of run ${uid}, job "${job}"`);
+    if (row) return decodeLog(row.encoding, row.data, where);
     const known = await this.db
       .selectFrom('chainr_job_attempts')
       .select('attempt')
