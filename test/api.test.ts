@@ -772,6 +772,20 @@ describe('logs', () => {
     expect(beyond.error).toBe(
       `attempt: job "flaky" of run ${uid} is at attempt 3; it has no attempt 4`,
     );
+    // ?skip= leaves out the lines a reader already has, marker lines counted, followed or not.
+    for (const skip of [0, 3, 5, whole.length - 1, whole.length + 10]) {
+      const expected = whole
+        .slice(0, -1)
+        .slice(skip)
+        .map((l) => `${l}\n`)
+        .join('');
+      expect(await (await fetch(`${logs}?skip=${skip}`)).text()).toBe(expected);
+      const followedRest = await fetch(`${logs}?skip=${skip}&follow=true`);
+      expect(await withTimeout(followedRest.text(), 5000, 'the rest')).toBe(expected);
+    }
+    expect((await fetch(`${logs}?attempt=2&skip=1`)).status).toBe(200);
+    const negative = await expectError(await fetch(`${logs}?skip=-1`), 400);
+    expect(negative.error).toMatch(/^querystring\.skip: /);
   });
 
   it('follows one attempt of a running job until it fails and the next one begins', async () => {

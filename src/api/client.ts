@@ -93,12 +93,15 @@ export interface JobLogOptions {
   follow?: boolean;
   /** Only this attempt's lines. */
   attempt?: number;
+  /** Lines already read, left out (resuming after a dropped connection). */
+  skip?: number;
 }
 
 export function jobLogPath(uid: string, job: string, options: JobLogOptions = {}): string {
   const query = new URLSearchParams();
   if (options.follow) query.set('follow', 'true');
   if (options.attempt !== undefined) query.set('attempt', String(options.attempt));
+  if (options.skip) query.set('skip', String(options.skip));
   const search = query.toString();
   return `${jobPath(uid, job)}/logs${search === '' ? '' : `?${search}`}`;
 }

@@ -1,7 +1,8 @@
 /**
  * A job's log in a real browser, checked by what is drawn where: while a job runs, its last line
  * stays at the bottom edge of the log; a scroll up pauses that; a log of 100,000 lines keeps a
- * bounded number of elements in the page and still shows its first and last lines.
+ * bounded number of elements in the page and still shows its first and last lines; a followed
+ * log whose connection drops goes on where it was once the network is back.
  * (How fast such a log opens is measured by `npm run bench -- --only ui-log`.)
  */
 import { writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { submit, waitForEnd } from '../fixtures/api.ts';
+import { startTcpProxy } from '../fixtures/tcp-proxy.ts';
 import { hugeLogPipeline, streamingPipeline } from './pipelines.ts';
 import { uiSession } from './session.ts';
 
@@ -188,6 +190,49 @@ describe("a job's log in the browser", () => {
     await page.goto(`${session.url}/runs/${run.metadata.uid}/jobs/once`);
     await page.getByText('1 line · complete').waitFor({ timeout: 20_000 });
     expect(await log.getByText(/── attempt/).count()).toBe(0);
+  });
+
+  it('goes on where it was after its connection dropped: no line lost, none twice', async () => {
+    const flag = join(session.dataDir, 'stop-ticking');
+    const run = await submit(session.url, {
+      kind: 'Pipeline',
+      metadata: { name: 'ticking-log' },
+      jobs: {
+        tick: {
+          image: 'busybox',
+          run: `i=0; while [ ! -f '${flag}' ]; do i=$((i + 1)); echo "tick $i"; sleep 0.02; done; echo "ended after $i ticks"`,
+        },
+      },
+    });
+    // The browser's way to the server, cut as a network drop would.
+    const network = await startTcpProxy(session.url);
+    try {
+      const page = await session.open(`/runs/${run.metadata.uid}/jobs/tick`, {
+        base: network.url,
+      });
+      await page.getByText(/lines · following/).waitFor({ timeout: 20_000 });
+      const before = await linesAtLeast(page, 50);
+
+      session.expectProblems(/net::ERR_/);
+      network.cut();
+      await page.getByText(/lines · connection lost, reconnecting…/).waitFor({ timeout: 20_000 });
+      // The job goes on writing while the page cannot hear it.
+      await page.waitForTimeout(2000);
+      network.restore();
+      await page.getByText(/lines · following/).waitFor({ timeout: 30_000 });
+      const resumed = await linesAtLeast(page, before.lines + 150);
+      expect(resumed.bottom).toBe(`tick ${resumed.lines}`);
+
+      writeFileSync(flag, '');
+      await page.getByText(/lines · complete/).waitFor({ timeout: 20_000 });
+      const ended = await measure(page);
+      const ticks = Number(/^ended after (\d+) ticks$/.exec(ended.bottom ?? '')?.[1]);
+      // Every tick once, in order (a gap would count fewer lines, a repeat more), then the end.
+      expect(ticks).toBeGreaterThan(resumed.lines);
+      expect(ended.lines).toBe(ticks + 1);
+    } finally {
+      await network.close();
+    }
   });
 
   it('opens a 100,000-line log with a bounded number of elements, first and last lines in reach', async () => {

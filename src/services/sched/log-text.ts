@@ -29,28 +29,35 @@ export class LogText {
 
   /**
    * `only`: the attempt whose lines are wanted, every attempt's when undefined. `reread`: the
-   * start times again, for an attempt that began after they were read (a followed log).
+   * start times again, for an attempt that began after they were read (a followed log). `skip`:
+   * how many lines of the text (markers included) to leave out from its start, those a reader
+   * whose connection dropped has already read.
    */
   constructor(
     private readonly only: number | undefined,
     private starts: AttemptStarts,
     private readonly reread: () => Promise<AttemptStarts>,
+    private skip = 0,
   ) {}
 
   async render(lines: readonly LogLine[]): Promise<string> {
     let text = '';
+    const emit = (line: string) => {
+      if (this.skip > 0) this.skip -= 1;
+      else text += `${line}\n`;
+    };
     for (const l of lines) {
       if (this.only !== undefined) {
-        if (l.attempt === this.only) text += `${l.line}\n`;
+        if (l.attempt === this.only) emit(l.line);
         continue;
       }
       if (l.attempt !== this.previous) {
         // Unread (Redis failing over), the marker goes without its time rather than the lines.
         if (!this.starts.has(l.attempt)) this.starts = await this.reread().catch(() => this.starts);
-        text += `${attemptMarker(l.attempt, this.starts.get(l.attempt))}\n`;
+        emit(attemptMarker(l.attempt, this.starts.get(l.attempt)));
         this.previous = l.attempt;
       }
-      text += `${l.line}\n`;
+      emit(l.line);
     }
     return text;
   }

@@ -248,6 +248,13 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
               description:
                 "Only this attempt's lines (1 for the first), without marker lines; 404 for an attempt the job has not reached",
             },
+            skip: {
+              type: 'integer',
+              minimum: 0,
+              default: 0,
+              description:
+                'Leave out this many lines from the start (marker lines count): a follower whose connection dropped asks again with the number of whole lines it has read, and goes on where it was',
+            },
           },
         },
         response: {
@@ -262,7 +269,11 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
       handler: async (request, reply) => {
         const uid = runUid(request);
         const { name } = request.params as { name: string };
-        const { follow, attempt } = request.query as { follow: boolean; attempt?: number };
+        const { follow, attempt, skip } = request.query as {
+          follow: boolean;
+          attempt?: number;
+          skip: number;
+        };
         const found = await history.find(uid);
         if (!found) throw new HttpError(404, `run ${uid} not found`);
         const { run, archived } = found;
@@ -274,10 +285,15 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
             `attempt: job "${name}" of run ${uid} is at attempt ${job.attempt}; it has no attempt ${attempt}`,
           );
         }
-        const text = new LogText(attempt, attemptStarts(job), async () => {
-          const now = (await runs.get(uid))?.jobs.find((j) => j.name === name);
-          return now ? attemptStarts(now) : new Map();
-        });
+        const text = new LogText(
+          attempt,
+          attemptStarts(job),
+          async () => {
+            const now = (await runs.get(uid))?.jobs.find((j) => j.name === name);
+            return now ? attemptStarts(now) : new Map();
+          },
+          skip,
+        );
         // An archived run has ended, and so has an earlier attempt: its lines are all there is.
         if (archived || !follow || (attempt !== undefined && attempt < job.attempt)) {
           // Sent a page at a time: the first lines leave while the next are read.

@@ -23,6 +23,7 @@ const STATE_TEXT = {
   retrying: 'waiting for the next attempt',
   loading: 'loading…',
   following: 'following',
+  reconnecting: 'connection lost, reconnecting…',
   complete: 'complete',
   error: 'interrupted',
 } as const;

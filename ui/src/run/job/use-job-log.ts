@@ -1,13 +1,16 @@
 /**
  * A job's log, fetched once when the job has ended, followed live while it runs. A retried job's
- * log is read an attempt at a time, each attempt's lines after a marker row of its own.
+ * log is read an attempt at a time, each attempt's lines after a marker row of its own. A read
+ * whose connection drops is asked for again without the lines it already has, until it ends.
  */
 import { useEffect, useRef, useState } from 'react';
+import { ApiError } from '../../../../src/api/client.ts';
 import type { JobAttempt } from '../../../../src/api/wire.ts';
 import { api, errorMessage } from '../../shared/api.ts';
 import { appendChunk, appendMarker, EMPTY_LOG, finish, type LogLines } from './log-lines.ts';
 
-export type LogState = 'waiting' | 'retrying' | 'loading' | 'following' | 'complete' | 'error';
+export type LogState =
+  'waiting' | 'retrying' | 'loading' | 'following' | 'reconnecting' | 'complete' | 'error';
 
 export interface JobLog {
   log: LogLines;
@@ -17,6 +20,26 @@ export interface JobLog {
 
 /** How often arriving text is handed to React. */
 const FLUSH_MS = 100;
+
+/** The wait before asking again for a read whose connection dropped: doubled each time, to 10 s. */
+const reconnectDelay = (tries: number) => Math.min(1000 * 2 ** tries, 10_000);
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = window.setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      window.clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+const newlines = (text: string) => {
+  let count = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count += 1;
+  return count;
+};
 
 /** One request: the whole log (a job's only attempt so far), or one attempt's. */
 interface Read {
@@ -76,17 +99,42 @@ export function useJobLog(
             const started = startTimes.current?.find((a) => a.attempt === read.attempt)?.startedAt;
             log = appendMarker(log, read.attempt, started);
           }
-          const stream = await api.openJobLog(uid, job, { ...read, signal: controller.signal });
-          const reader = stream.getReader();
-          const decoder = new TextDecoder();
-          if (read.follow) setResult({ log, state: 'following' });
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            log = appendChunk(log, decoder.decode(value, { stream: true }));
-            timer ??= window.setTimeout(flush, FLUSH_MS);
+          // Whole lines of this read so far: left out when it is asked for again.
+          let readLines = 0;
+          for (let tries = 0; ; tries += 1) {
+            try {
+              const stream = await api.openJobLog(uid, job, {
+                ...read,
+                skip: readLines,
+                signal: controller.signal,
+              });
+              const reader = stream.getReader();
+              const decoder = new TextDecoder();
+              tries = 0;
+              if (read.follow) setResult({ log, state: 'following' });
+              for (;;) {
+                const { value, done } = await reader.read();
+                if (done) break;
+                const text = decoder.decode(value, { stream: true });
+                readLines += newlines(text);
+                log = appendChunk(log, text);
+                timer ??= window.setTimeout(flush, FLUSH_MS);
+              }
+              log = appendChunk(log, decoder.decode());
+              break;
+            } catch (err) {
+              // An answer of the server's is final; a dropped connection is not.
+              if (controller.signal.aborted || err instanceof ApiError) throw err;
+              // Its unfinished line comes again, whole, with what follows it.
+              log = { ...log, partial: '' };
+              window.clearTimeout(timer);
+              timer = undefined;
+              setResult({ log, state: 'reconnecting' });
+              await pause(reconnectDelay(tries), controller.signal);
+              if (controller.signal.aborted) return;
+            }
           }
-          log = finish(appendChunk(log, decoder.decode()));
+          log = finish(log);
         }
         window.clearTimeout(timer);
         setResult({ log, state: readPhase === 'pending' ? 'retrying' : 'complete' });
