@@ -728,6 +728,19 @@ describe('archive', () => {
     }
   });
 
+  it("gives recycle the archive's window and retention when set, and leaves chainr's defaults otherwise", () => {
+    const retention = ['CHAINR_ARCHIVE_WINDOW', 'CHAINR_ARCHIVE_MAX_AGE', 'CHAINR_ARCHIVE_KEEP'];
+    const valuesOf = (set: SetName, service: string) => {
+      const env = envOf(container(set, service));
+      return retention.map((name) => env.get(name)?.value);
+    };
+    expect(valuesOf('archive', 'recycle')).toEqual(['0', 'FAILED=8760h,720h', '100000']);
+    for (const service of SERVICES.filter((s) => s !== 'recycle'))
+      expect(valuesOf('archive', service), service).toEqual([undefined, undefined, undefined]);
+    for (const set of ['defaults', 'archiveSecret'] as const)
+      expect(valuesOf(set, 'recycle'), set).toEqual([undefined, undefined, undefined]);
+  });
+
   it('refuses a SQLite file: replicas in pods cannot share it', async () => {
     for (const url of ['/data/archive.db', 'sqlite:/data/archive.db', 'mysql://db/chainr']) {
       const out = await template([

@@ -84,12 +84,22 @@ the chart's replicas cannot share.
 
 {{/* CHAINR_ARCHIVE_URL from the chart's Secret or yours; nothing when the archive is off. */}}
 {{- define "chainr.archiveEnv" -}}
-{{- $a := .Values.archive -}}
+{{- $a := .root.Values.archive -}}
 {{- if or $a.url $a.existingSecret }}
 - name: CHAINR_ARCHIVE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ ternary $a.existingSecret (printf "%s-archive" (include "chainr.fullname" .)) (ne $a.existingSecret "") }}
+      name: {{ ternary $a.existingSecret (printf "%s-archive" (include "chainr.fullname" .root)) (ne $a.existingSecret "") }}
       key: {{ ternary $a.existingSecretKey "url" (ne $a.existingSecret "") }}
+{{- /* What recycle does with the archive: when runs move there, how long they stay. */}}
+{{- if eq .service "recycle" }}
+{{- range $field, $variable := dict "window" "CHAINR_ARCHIVE_WINDOW" "maxAge" "CHAINR_ARCHIVE_MAX_AGE" "keep" "CHAINR_ARCHIVE_KEEP" }}
+{{- $set := index $a $field }}
+{{- if ne (toString $set) "" }}
+- name: {{ $variable }}
+  value: {{ $set | toString | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end -}}
