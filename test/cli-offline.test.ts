@@ -72,7 +72,7 @@ describe('validate and schema', () => {
     );
     expect(await chainr(['validate', '-f', duplicate])).toMatchObject({
       code: 1,
-      stdout: `${duplicate}:5:5: invalid YAML: Map keys must be unique\n`,
+      stdout: `${duplicate}:5:5: invalid YAML: duplicated mapping key\n`,
     });
     const typo = file(
       'typo.yaml',

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Document, isScalar, visit } from 'yaml';
+import { Document, isScalar, parse, visit } from 'yaml';
 import { FALLBACK_YAML, SEED_EXAMPLE } from './examples.fixture.ts';
 import { located, only } from './testing.fixture.ts';
 import { parsePipeline, validatePipeline } from './validate.ts';
+import { readYaml } from './yaml-read.ts';
 
 /** The YAML text of a value, its `<<` keys quoted: a plain `<<` is YAML's merge key. */
 function yamlText(value: unknown): string {
@@ -175,29 +176,24 @@ describe('parsePipeline: YAML syntax and hostile documents', () => {
     [
       'kind: Pipeline\njobs:\n   a: x\n  b: y\n',
       4,
-      1,
-      'invalid YAML: All mapping items must start at the same column',
+      3,
+      'invalid YAML: bad indentation of a mapping entry',
     ],
-    ['kind: Pipeline\njobs:\n  a: {}\n  a: {}\n', 4, 3, 'invalid YAML: Map keys must be unique'],
+    ['kind: Pipeline\njobs:\n  a: {}\n  a: {}\n', 4, 3, 'invalid YAML: duplicated mapping key'],
     [
       'kind: Pipeline\njobs: { a: 1\n',
       3,
       1,
-      'invalid YAML: Flow map in block collection must be sufficiently indented and end with a }',
+      'invalid YAML: unexpected end of the stream within a flow collection',
     ],
-    ['kind: Pipeline\njobs:\n  a: !shell x\n', 3, 6, 'invalid YAML: Unresolved tag: !shell'],
+    ['kind: Pipeline\njobs:\n  a: !shell x\n', 3, 6, 'invalid YAML: unknown tag !<!shell>'],
     [
       'kind: Pipeline\n---\njobs: {}\n',
       2,
       1,
       'a pipeline must be a single YAML document, but a second one starts here',
     ],
-    [
-      'kind: Pipeline\njobs: *nothing\n',
-      1,
-      1,
-      'invalid YAML: Unresolved alias (the anchor must be set before the alias): nothing',
-    ],
+    ['kind: Pipeline\njobs: *nothing\n', 2, 7, 'invalid YAML: unidentified alias "nothing"'],
   ])('%j', (text, line, column, message) => {
     const error = only(parsePipeline(text, 'yaml'));
     expect(error).toEqual({
@@ -207,7 +203,7 @@ describe('parsePipeline: YAML syntax and hostile documents', () => {
       column,
     });
   });
-  it('rejects an alias bomb fast', () => {
+  it('rejects an alias bomb fast, at its first alias', () => {
     let text = 'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]\n';
     for (const [prev, name] of ['ab', 'bc', 'cd', 'de', 'ef', 'fg', 'gh', 'hi']) {
       text += `${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]\n`;
@@ -215,9 +211,12 @@ describe('parsePipeline: YAML syntax and hostile documents', () => {
     const started = performance.now();
     const error = only(parsePipeline(text, 'yaml'));
     expect(performance.now() - started).toBeLessThan(1000);
-    expect(error.message).toBe(
-      'invalid YAML: Excessive alias count indicates a resource exhaustion attack',
-    );
+    expect(error).toEqual({
+      path: '',
+      message: 'aliases expand the document to more than 200000 values',
+      line: 2,
+      column: 8,
+    });
   });
   it('rejects documents nested deeper than 64 levels, without overflowing the stack', () => {
     const deep = 'kind: Pipeline\njobs:\n  a:\n    run: ' + '['.repeat(50_000);
@@ -244,7 +243,7 @@ describe('parsePipeline: YAML syntax and hostile documents', () => {
       expect(only(parsePipeline(text, format)).message).toBe('the pipeline must be an object');
     }
   });
-  it('counts entries and values before building anything: one map or list of more than 10,000 entries, or more than 200,000 values, is refused where it starts', () => {
+  it('counts entries and values as it reads: one map or list of more than 10,000 entries, or more than 200,000 values, is refused where it starts', () => {
     const env = (n: number) => Array.from({ length: n }, (_, i) => `      K${i}: v`).join('\n');
     const yaml = (n: number) =>
       `kind: Pipeline\njobs:\n  a:\n    image: x\n    run: y\n    env:\n${env(n)}\n`;
@@ -300,10 +299,18 @@ describe('parsePipeline: YAML syntax and hostile documents', () => {
   });
   it('reads a plain << as a merge key and a quoted "<<" as an ordinary key', () => {
     expect(only(parsePipeline('<<: false\n', 'yaml')).message).toBe(
-      'invalid YAML: Merge sources must be maps or map aliases',
+      'invalid YAML: cannot merge mappings; the provided source object is unacceptable',
     );
     const text = '"<<": false\nkind: Pipeline\njobs: { a: { image: x, run: y } }\n';
     expect(located(parsePipeline(text, 'yaml'))).toEqual(['1:1 unknown field "<<"']);
+  });
+  it('reads plain scalars as the core schema of YAML 1.2 does', () => {
+    const scalars = ['true', 'True', 'TRUE', 'yes', 'on', 'n', '~', 'null', 'NULL', '', '0', '-12'];
+    scalars.push('+7', '007', '0o17', '0x1F', '0b101', '1_000', '1.5', '.5', '1.', '-1e3', '1E+2');
+    scalars.push('.inf', '-.Inf', '.NaN', '12:30', '2001-12-14', '0xZZ', '"5"', "'true'", '<<x');
+    const text = scalars.map((scalar, i) => `k${i}: ${scalar}`).join('\n');
+    const read = readYaml(text, { maxDepth: 64, maxEntries: 100, maxNodes: 1000 });
+    expect(read.ok && read.value).toEqual(parse(text, { version: '1.2', schema: 'core' }));
   });
   it('reads YAML 1.2: yes/on are strings, not booleans', () => {
     const text =
