@@ -4,7 +4,7 @@
  * listed and downloaded; limits per artifact and per run; kept for the jobs a retry does not re-run.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdtempSync,
@@ -14,6 +14,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -241,6 +242,28 @@ describe('artifacts on the local executor', () => {
     expect(listed?.sha256).toBe(sha256('#!/bin/sh\necho hi\n'));
   });
 
+  it("gives each dependent its own copy: one that writes to it changes neither the store's nor another's", async () => {
+    const run = await runToEnd({
+      kind: 'Pipeline',
+      jobs: {
+        make: job('echo original > data', { artifacts: [{ name: 'data', path: 'data' }] }),
+        // Written in place (same file, not replaced by a new one): what a link would pass on.
+        spoil: job('echo spoiled | dd of="$CHAINR_ARTIFACTS/make/data" conv=notrunc 2>/dev/null', {
+          dependsOn: [{ job: 'make' }],
+          inputs: { artifacts: [{ from: 'make', name: 'data' }] },
+        }),
+        read: job('cat "$CHAINR_ARTIFACTS/make/data"', {
+          dependsOn: [{ job: 'spoil' }],
+          inputs: { artifacts: [{ from: 'make', name: 'data' }] },
+        }),
+      },
+    });
+    const uid = run.metadata.uid;
+    expect(statuses(run)).toEqual({ make: 'SUCCESSFUL', spoil: 'SUCCESSFUL', read: 'SUCCESSFUL' });
+    expect(await logOf(uid, 'read')).toBe('original\n');
+    expect(readFileSync(join(root, uid, 'make', '1', 'data'), 'utf8')).toBe('original\n');
+  });
+
   it("refuses the artifact that takes the run's artifacts over the per-run limit", async () => {
     const size = 60 * 1024;
     const run = await runToEnd({
@@ -367,5 +390,31 @@ describe('artifacts on the local executor', () => {
     expect(none.stderr).toContain(
       `job "make" of run ${uid} has no artifact "nope" (it has: site, version)`,
     );
+  });
+});
+
+describe('the filesystem store', () => {
+  it("stores a file of many reads whole, with its bytes' sha256, apart from the job's file", async () => {
+    const store = new FilesystemArtifactStore(join(scratch, 'store'));
+    // Not a whole number of the store's reads (4 MiB each).
+    const bytes = randomBytes(9 * 1024 ** 2 + 12345);
+    const jobFile = join(scratch, 'job-file');
+    writeFileSync(jobFile, bytes);
+    const key = { uid: 'r1', job: 'make', attempt: 1, name: 'blob' };
+    const file = await open(jobFile, 'r+');
+    try {
+      expect(await store.putFile(key, file, bytes.length)).toEqual({
+        size: bytes.length,
+        sha256: sha256(bytes),
+      });
+      // The job's process writing on afterwards (still holding its file open) changes nothing stored.
+      await file.write(Buffer.from('later'), 0, 5, 0);
+    } finally {
+      await file.close();
+    }
+    expect(readFileSync(store.pathOf(key)).equals(bytes)).toBe(true);
+    const placed = join(scratch, 'placed-blob');
+    await store.copyOut(key, placed);
+    expect(readFileSync(placed).equals(bytes)).toBe(true);
   });
 });

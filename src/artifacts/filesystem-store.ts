@@ -3,8 +3,9 @@
  * `<data directory>/artifacts`), `<uid>/<job>/<attempt>/<name>`. A file is written under a
  * temporary name in a directory of the run's that only the worker can enter, then renamed to its place once whole
  * and given its final mode, so a reader finds it whole or not at all. A job's file is copied in
- * by the kernel (copy_file_range) while it is hashed, and copied out the same way. The root's run
- * directories (`<uid>`) are removed with their runs by recycle.
+ * by the kernel while it is hashed, and copied out the same way: a reflink where the filesystem
+ * has them (Btrfs, XFS: a copy that shares the blocks until either side writes), else
+ * copy_file_range. The root's run directories (`<uid>`) are removed with their runs by recycle.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream, existsSync } from 'node:fs';
@@ -24,7 +25,29 @@ const INCOMING = '.incoming';
 const STORED_MODE = 0o644;
 /** The open file of a descriptor, by path, for the kernel's copy (Linux). */
 const OPEN_FILES = '/proc/self/fd';
-const HASH_CHUNK = 1024 ** 2;
+/**
+ * The kernel's copy: a reflink where the filesystem can make one, else a copy. Never a link to
+ * the same file: what the job or a dependent writes to its copy must not reach the stored one.
+ */
+const COPY_FLAGS = constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE;
+/**
+ * Bytes read at a time to hash a file, into one buffer used again and again: a stream's fresh
+ * buffer per chunk cost as much again as the sha256 itself (256 MiB: 330-560 ms against 190-260).
+ */
+const HASH_READ_BYTES = 4 * 1024 ** 2;
+
+/** The sha256 of `file`'s bytes from its start, and how many there were. */
+async function hashOf(file: FileHandle): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(HASH_READ_BYTES);
+  let bytes = 0;
+  for (;;) {
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, bytes);
+    if (bytesRead === 0) return { sha256: hash.digest('hex'), bytes };
+    hash.update(buffer.subarray(0, bytesRead));
+    bytes += bytesRead;
+  }
+}
 
 export class FilesystemArtifactStore implements ArtifactStore {
   readonly root: string;
@@ -50,30 +73,18 @@ export class FilesystemArtifactStore implements ArtifactStore {
     if (!existsSync(OPEN_FILES)) return this.put(key, file.createReadStream(), maxBytes);
     const { size } = await file.stat();
     if (size > maxBytes) throw new ArtifactTooLargeError(maxBytes);
-    const hash = createHash('sha256');
-    let hashed = 0;
-    await this.commit(key, async (partial) => {
+    return this.commit(key, async (partial) => {
       // Both from the descriptor opened and checked, not from a path the job could change.
-      await Promise.all([
-        copyFile(`${OPEN_FILES}/${file.fd}`, partial, constants.COPYFILE_EXCL),
-        (async () => {
-          const reader = file.createReadStream({
-            start: 0,
-            autoClose: false,
-            highWaterMark: HASH_CHUNK,
-          });
-          for await (const chunk of reader as AsyncIterable<Buffer>) {
-            hash.update(chunk);
-            hashed += chunk.length;
-          }
-        })(),
+      const [, hashed] = await Promise.all([
+        copyFile(`${OPEN_FILES}/${file.fd}`, partial, COPY_FLAGS),
+        hashOf(file),
       ]);
       const copied = (await stat(partial)).size;
-      if (hashed !== size || copied !== size)
+      if (hashed.bytes !== size || copied !== size)
         throw new Error(`the file changed while it was stored (${size} bytes, then ${copied})`);
       await chmod(partial, STORED_MODE);
+      return { size, sha256: hashed.sha256 };
     });
-    return { size, sha256: hash.digest('hex') };
   }
 
   async get(key: ArtifactKey, range?: ByteRange): Promise<StoredArtifact> {
@@ -83,7 +94,7 @@ export class FilesystemArtifactStore implements ArtifactStore {
   }
 
   async copyOut(key: ArtifactKey, dest: string): Promise<void> {
-    await copyFile(await this.existing(key), dest, constants.COPYFILE_EXCL);
+    await copyFile(await this.existing(key), dest, COPY_FLAGS);
   }
 
   private async existing(key: ArtifactKey): Promise<string> {
@@ -94,7 +105,7 @@ export class FilesystemArtifactStore implements ArtifactStore {
   }
 
   /** Writes the artifact under a temporary name with `write`, then moves it to its place. */
-  private async commit(key: ArtifactKey, write: (partial: string) => Promise<void>) {
+  private async commit<T>(key: ArtifactKey, write: (partial: string) => Promise<T>): Promise<T> {
     const path = this.pathOf(key);
     // In the run's directory: what a crash leaves there goes with the run.
     const incoming = join(this.root, key.uid, INCOMING);
@@ -102,8 +113,9 @@ export class FilesystemArtifactStore implements ArtifactStore {
     await mkdir(dirname(path), { recursive: true });
     const partial = join(incoming, randomBytes(8).toString('hex'));
     try {
-      await write(partial);
+      const written = await write(partial);
       await rename(partial, path);
+      return written;
     } catch (err) {
       await rm(partial, { force: true });
       throw err;
