@@ -5,6 +5,7 @@
  * executed, and an attempt executed twice only because its first worker was killed. Then once
  * more, shorter, on a Sentinel topology whose Redis master is SIGKILLed too, every ~10 s.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,3 +72,22 @@ it(
     }
   },
 );
+
+it('`npm run chaos` refuses what it does not know with its usage, and prints it on --help', () => {
+  const chaos = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/chaos/main.ts', ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const unknown = chaos('--bogus');
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr).toMatch(/^Unknown option '--bogus'.*\nusage: npm run chaos -- /s);
+  const badDuration = chaos('--duration', 'ten');
+  expect(badDuration.status).toBe(2);
+  expect(badDuration.stderr).toContain(
+    '--duration: expected a duration such as "90s" or "10m", got "ten"',
+  );
+  const help = chaos('--help');
+  expect(help.status).toBe(0);
+  expect(help.stdout).toMatch(/^usage: npm run chaos -- \[--duration 10m\]/);
+});

@@ -18,14 +18,38 @@ import { SentinelTopology } from './sentinel.ts';
 /** Runs submitted per second: about what the chaos test submits. */
 const RUNS_PER_SECOND = 4;
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '10m' },
-    report: { type: 'string', default: 'chaos/results/latest.json' },
-    sentinel: { type: 'boolean', default: false },
-  },
-});
-const durationMs = parseDuration(values.duration);
+const USAGE = `usage: npm run chaos -- [--duration 10m] [--report chaos/results/latest.json] [--sentinel]
+  --duration  how long runs are submitted while processes are killed (e.g. 90s, 10m)
+  --report    where the JSON report is written
+  --sentinel  on a private Sentinel topology whose master is killed every ~30 s too`;
+
+function options() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        duration: { type: 'string', default: '10m' },
+        report: { type: 'string', default: 'chaos/results/latest.json' },
+        sentinel: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    if (!/^([0-9]+(ms|s|m|h))+$/.test(values.duration))
+      throw new Error(
+        `--duration: expected a duration such as "90s" or "10m", got "${values.duration}"`,
+      );
+    return { ...values, durationMs: parseDuration(values.duration) };
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = options();
+const { durationMs } = values;
 // Interrupted, it stops its processes and its redis-server (exit-cleanup.ts) on the way out.
 exitOnSignals();
 const dir = await mkdtemp(join(tmpdir(), 'chainr-chaos-'));
