@@ -4,11 +4,14 @@
  * behind in Redis, the API shows it as it showed it live, several recyclers at once archive each
  * run once, and a list read page by page while runs move shows each run once.
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openArchive } from '../src/archive/open.ts';
 import type { ArchiveRetention, ArchiveStore } from '../src/archive/store.ts';
 import type { Recycler } from '../src/services/recycle/service.ts';
 import { makeKeys, type Keys } from '../src/store/keys.ts';
+import { LogStore } from '../src/store/logs.ts';
 import { RunStore } from '../src/store/runs.ts';
 import { submit, waitForEnd } from './fixtures/api.ts';
 import { ARCHIVE_BACKENDS, type ArchiveBackend } from './fixtures/archive-backends.ts';
@@ -184,6 +187,46 @@ describe.each(ARCHIVE_BACKENDS)('archived runs on $name', ({ start }) => {
     const next = (again.body as unknown as { metadata: { uid: string; labels: object } }).metadata;
     expect(next.labels).toEqual({ team: 'data' });
     expect((await waitForEnd(base, next.uid)).status).toBe('FAILED');
+  });
+
+  it('goes on from the archive when a followed log moves there between two pages of Redis', async () => {
+    const d = await deploy();
+    const run = await submit(d.api.url, {
+      kind: 'Pipeline',
+      jobs: { a: { image: 'x', run: 'true' } },
+    });
+    const uid = run.metadata.uid;
+    await waitForEnd(d.api.url, uid);
+    // 25,000 lines of 500 bytes: three pages of Redis (10,000 lines each), the first of 5 MB.
+    const lines = Array.from(
+      { length: 25_000 },
+      (_, i) => `${String(i).padStart(6, '0')} ${'x'.repeat(493)}`,
+    );
+    const logs = new LogStore(redis.client(), d.keys, lines.length);
+    for (let i = 0; i < lines.length; i += 1000)
+      await logs.append(
+        uid,
+        'a',
+        lines.slice(i, i + 1000).map((line) => ({ line, stream: 'stdout' as const })),
+      );
+
+    // A reader that reads nothing yet: its socket takes about 4 MB (the kernel's buffers, not
+    // grown while nothing is read), so sched waits for it within the first page. HTTP/1.0: the
+    // answer is the text itself, up to the end of the connection.
+    const { port } = new URL(d.api.url);
+    const reader = connect(Number(port), '127.0.0.1');
+    reader.pause();
+    reader.write(`GET /api/runs/${uid}/jobs/a/logs?follow=true HTTP/1.0\r\nHost: chainr\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await d.recycler().cycle()).archived).toBe(1);
+    expect(await leftInRedis(d.keys, uid)).toEqual([]);
+    const chunks: Buffer[] = [];
+    reader.on('data', (chunk: Buffer) => chunks.push(chunk));
+    reader.resume();
+    await once(reader, 'end');
+    const answer = Buffer.concat(chunks).toString('utf8');
+    expect(answer.slice(0, answer.indexOf('\r\n'))).toBe('HTTP/1.1 200 OK');
+    expect(answer.slice(answer.indexOf('\r\n\r\n') + 4)).toBe(`${lines.join('\n')}\n`);
   });
 
   it('keeps a run in Redis until the window has passed, whatever the retention', async () => {

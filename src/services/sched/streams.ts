@@ -28,6 +28,8 @@ const eventName = (e: ChainrEvent) => (e.job === undefined ? 'run' : 'job');
  * reads with the blocking connection, which waits for Redis to come back instead of failing.
  */
 const HUB_WAIT_MS = 5000;
+/** Lines of an archived log rendered and sent at a time to a follower, as pages of Redis are. */
+const ARCHIVED_PAGE = 10_000;
 
 /**
  * Subscribes to the events `accepts` picks and holds them back until `deliverTo` names where
@@ -294,19 +296,25 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
           },
           skip,
         );
+        // The run moved to the archive while its log was read from Redis (the log left Redis
+        // with it, perhaps between two pages): the rest is in the archive, after the lines read.
+        // The archive holds the lines Redis held when the run ended, in the same order, so the
+        // count read is where to go on, unless the cap (CHAINR_MAX_LOG_LINES) trimmed lines of a
+        // running job after this reader had read them.
+        const archivedAfter = async (read: number) =>
+          ((await history.archivedLog(uid, name)) ?? []).slice(read);
         // An archived run has ended, and so has an earlier attempt: its lines are all there is.
         if (archived || !follow || (attempt !== undefined && attempt < job.attempt)) {
           // Sent a page at a time: the first lines leave while the next are read.
           const pages = async function* () {
-            let read = false;
+            let read = 0;
             if (!archived)
               for await (const page of logs.pages(uid, name)) {
-                read = true;
+                read += page.length;
                 yield await text.render(page);
               }
-            // Archived, or archived since it was found live (its log left Redis with it).
-            if (archived || (!read && !(await runs.jobAttempt(uid, name))))
-              yield await text.render((await history.archivedLog(uid, name)) ?? []);
+            if (archived || !(await runs.jobAttempt(uid, name)))
+              yield await text.render(await archivedAfter(read));
           };
           return reply.type('text/plain; charset=utf-8').send(Readable.from(pages()));
         }
@@ -346,8 +354,11 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
         // already at the reader's pace, the lines written while it is followed within the
         // buffer's bound.
         let written = Promise.resolve();
+        /** Lines of the log sent or queued to be, every attempt's. */
+        let sent = 0;
         const write = (lines: LogLine[], paced: boolean) => {
           after = lines[lines.length - 1]?.id ?? after;
+          sent += lines.length;
           written = written
             .then(() => text.render(lines))
             .then((chunk) => {
@@ -387,6 +398,14 @@ export function registerStreams(app: FastifyInstance, ctx: SchedContext): void {
           ending = true;
           stopFollowing();
           await rest();
+          if (!now) {
+            // Gone from Redis: to the archive, with the lines not read before it left.
+            const lines = await archivedAfter(sent);
+            for (let from = 0; from < lines.length; from += ARCHIVED_PAGE) {
+              write(lines.slice(from, from + ARCHIVED_PAGE), true);
+              await written;
+            }
+          }
           close();
         });
         await retrying(rest)();
