@@ -218,3 +218,31 @@ describe('schedules', () => {
     expect(gone).toMatchObject({ code: 3, stderr: `chainr: schedule ${id} not found\n` });
   });
 });
+
+describe('logs --attempt', () => {
+  it("prints one attempt's lines of a retried job, and says what is wrong with a bad attempt", async () => {
+    const retried = await submitted(
+      'retried.yaml',
+      `kind: Pipeline\nmetadata: { name: retried }\njobs:\n  try:\n    image: busybox\n    run: 'echo "try $CHAINR_ATTEMPT"; [ "$CHAINR_ATTEMPT" = 2 ]'\n    retries: { limit: 1, backoff: { type: fixed, delay: 10ms } }\n`,
+    );
+    const uid = retried.metadata.uid;
+    expect(retried.status).toBe('SUCCESSFUL');
+    const whole = await chainr(['logs', uid, 'try']);
+    expect(whole.stdout).toMatch(/^try 1\n── attempt 2 · started \S+ ──\ntry 2\n$/);
+    for (const n of [1, 2]) {
+      expect(await chainr(['logs', uid, 'try', '--attempt', String(n)])).toMatchObject({
+        code: 0,
+        stdout: `try ${n}\n`,
+      });
+    }
+    const beyond = await chainr(['logs', uid, 'try', '--attempt', '3']);
+    expect(beyond.code).not.toBe(0);
+    expect(beyond.stderr).toContain(`job "try" of run ${uid} is at attempt 2; it has no attempt 3`);
+    const zero = await chainr(['logs', uid, 'try', '--attempt', '0']);
+    expect(zero.code).not.toBe(0);
+    expect(zero.stderr).toContain('expected an attempt number: 1 for the first');
+    const noJob = await chainr(['logs', uid, '--attempt', '1']);
+    expect(noJob.code).not.toBe(0);
+    expect(noJob.stderr).toContain("--attempt reads one job's attempt: name the job");
+  });
+});

@@ -1,5 +1,5 @@
 /** `chainr logs UID [JOB] [-f]`: one job's log, or every job's, prefixed and interleaved. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { isTerminalJob, isTerminalRun } from '../../core/types.ts';
 import type { Run } from '../../api/wire.ts';
 import type { ChainrClient } from '../../api/client.ts';
@@ -15,6 +15,14 @@ import { resolveUid } from '../uids.ts';
 interface LogsOptions {
   follow?: boolean;
   prefix: boolean;
+  attempt?: number;
+}
+
+function attemptNumber(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1)
+    throw new InvalidArgumentError('expected an attempt number: 1 for the first');
+  return n;
 }
 
 /** Writes each job's lines with its prefix; a job's log is read whole or followed to its end. */
@@ -129,6 +137,11 @@ export function registerLogs(program: Command, ctx: CliContext): void {
     .argument('[job]', 'one job of the run; all of them when left out')
     .option('-f, --follow', 'keep printing new lines until the job (or the whole run) ends')
     .option('--no-prefix', "with every job's log, leave the job names out")
+    .option(
+      '--attempt <n>',
+      "with a job: only this attempt's lines (1 for the first), without attempt markers",
+      attemptNumber,
+    )
     .addOption(rawOption())
     .addOption(serverOption())
     .addHelpText(
@@ -139,6 +152,7 @@ prefixed with its job's name; with --follow they are interleaved as they are wri
 
 Examples:
   chainr logs 0190a1b2-... load
+  chainr logs 0190a1b2-... load --attempt 1
   chainr logs 0190a1b2-... -f`,
     )
     .action(
@@ -149,6 +163,10 @@ Examples:
           const uid = await resolveUid(client, given);
           const signal = ctx.interrupt.signal;
           const raw = isRaw(command);
+          if (options.attempt !== undefined && job === undefined)
+            throw new CliError(
+              "--attempt reads one job's attempt: name the job (chainr logs UID JOB --attempt N)",
+            );
           if (job !== undefined) {
             const why = noLogReason(await client.getRun(uid), job);
             if (why !== undefined) {
@@ -156,7 +174,8 @@ Examples:
               return EXIT.ok;
             }
             const text = raw ? undefined : new StreamEscaper();
-            for await (const chunk of client.jobLog(uid, job, { follow: options.follow, signal })) {
+            const read = { follow: options.follow, attempt: options.attempt, signal };
+            for await (const chunk of client.jobLog(uid, job, read)) {
               ctx.stdout.write(text ? text.push(chunk) : chunk);
             }
             if (text) ctx.stdout.write(text.flush());
