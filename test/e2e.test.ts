@@ -3,6 +3,7 @@
  * and `chainr sched` + two `chainr work` processes over one shared Redis.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import type { Pipeline } from '../src/core/types.ts';
 import { getRun, statuses, submit, waitForEnd } from './fixtures/api.ts';
 import { spawnChainr, startHttpService, type ChainrProcess } from './fixtures/processes.ts';
 import { startRedis, type TestRedis } from './fixtures/redis-server.ts';
+import { isRunning, until } from './fixtures/wait.ts';
 
 describe('chainr up (one process, private Redis)', () => {
   let up: ChainrProcess & { url: string };
@@ -72,6 +74,36 @@ describe('chainr up interrupted from a terminal', () => {
       expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
       await up.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('chainr up stopped while it starts', () => {
+  it('exits 143 on SIGTERM and leaves no private redis-server behind', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chainr-e2e-'));
+    // An archive that accepts the connection and never answers: the start waits there, after its
+    // private Redis has started.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const { port } = silent.address() as AddressInfo;
+    const env: Record<string, string> = {
+      CHAINR_DATA_DIR: dataDir,
+      CHAINR_CONTAINER: '0',
+      CHAINR_ARCHIVE_URL: `postgres://chainr@127.0.0.1:${port}/chainr`,
+      LOG_LEVEL: 'info',
+    };
+    for (const name of ['REDIS_URL', 'REDIS_ADDR', 'REDIS_ADDRS']) env[name] = '';
+    const up = spawnChainr(['up'], env);
+    try {
+      await until(() => up.output().includes('private redis-server started'), 'its Redis', 60_000);
+      const redisPid = Number(readFileSync(join(dataDir, 'redis', 'redis.pid'), 'utf8'));
+      expect(up.output()).not.toContain('chainr is up');
+      expect(await up.kill('SIGTERM')).toBe(143);
+      await until(() => !isRunning(redisPid), 'its redis-server to stop', 10_000);
+    } finally {
+      await up.kill('SIGKILL');
+      silent.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -28,21 +28,17 @@ async function serve(
   const { makeLogger } = await import('../../services/logger.ts');
   const { RedisNotInstalledError } = await import('../../process/private-redis.ts');
   const logger = makeLogger(config, name);
-  let running: Running;
-  try {
-    running = await start(config, logger);
-  } catch (err) {
-    if (err instanceof RedisNotInstalledError || err instanceof ConfigError) {
-      process.stderr.write(`chainr: ${err.message}\n`);
-      process.exit(err instanceof ConfigError ? 2 : 1);
-    }
-    logger.fatal({ err }, `${name} failed to start`);
-    process.exit(1);
-  }
+  let running: Running | undefined;
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    // Stopped while starting: nothing to drain yet; the exit hooks stop what has started
+    // (a private redis-server, local jobs).
+    if (!running) {
+      logger.info({ signal }, `${name} stopped while starting`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     logger.info({ signal }, `${name} shutting down`);
     // A stop that cannot finish (closing waits on an unreachable Redis) must not keep the process
     // alive for ever: give up after the running jobs' grace and a margin for handing them back.
@@ -61,6 +57,16 @@ async function serve(
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    running = await start(config, logger);
+  } catch (err) {
+    if (err instanceof RedisNotInstalledError || err instanceof ConfigError) {
+      process.stderr.write(`chainr: ${err.message}\n`);
+      process.exit(err instanceof ConfigError ? 2 : 1);
+    }
+    logger.fatal({ err }, `${name} failed to start`);
+    process.exit(1);
+  }
 }
 
 function requireRedis(config: Config): RedisConfig {
