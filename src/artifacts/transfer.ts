@@ -5,7 +5,7 @@
  * this machine: memory does not grow with an artifact's size.
  */
 import { constants, createWriteStream } from 'node:fs';
-import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,6 +39,9 @@ export interface PlacedInput extends ArtifactInput {
   record: ArtifactRecord;
 }
 
+/** A tar archive with no entry: its end, two zero blocks of 512 bytes. */
+const EMPTY_TAR_BYTES = 1024;
+
 /** A declared artifact, opened for storing: a file as it is, a directory as a tar stream. */
 export type OpenedArtifact =
   { kind: 'file'; file: FileHandle } | { kind: 'directory'; body: Readable };
@@ -46,22 +49,43 @@ export type OpenedArtifact =
 /**
  * The file or directory at `path` inside `workDir`, opened for storing. Symbolic links are
  * followed only while they stay inside the working directory (a job cannot have the worker
- * read files of its own); inside a directory they are stored as links.
+ * read files of its own); inside a directory they are stored as links. What is checked is what
+ * was opened: a process the job left behind that swaps a directory of the path for a link
+ * between the check and the open (the worker may be root, the job not) leads nowhere else, and a
+ * directory is packed from its open descriptor.
  */
 export async function openArtifact(workDir: string, path: string): Promise<OpenedArtifact> {
   const root = await realpath(workDir);
+  const inside = (p: string) => p === root || p.startsWith(root + sep);
   const real = await realpath(join(root, path)).catch(() => undefined);
   if (real === undefined) throw new Error(`${path} does not exist`);
-  if (real !== root && !real.startsWith(root + sep))
-    throw new Error(`${path} leads outside the job's working directory`);
-  const info = await stat(real);
-  if (info.isFile())
-    return { kind: 'file', file: await open(real, constants.O_RDONLY | constants.O_NOFOLLOW) };
-  if (info.isDirectory()) {
-    const tar = packTar({ cwd: real, portable: true, follow: false }, ['.']);
-    return { kind: 'directory', body: Readable.from(tar, { objectMode: false }) };
+  if (!inside(real)) throw new Error(`${path} leads outside the job's working directory`);
+  // O_NONBLOCK: a FIFO is refused below instead of blocking the open until a writer comes.
+  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    // Where the kernel resolved it (Linux): the path itself may have changed since its check.
+    const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+    if (opened !== undefined && !inside(opened))
+      throw new Error(`${path} leads outside the job's working directory`);
+    const info = await handle.stat();
+    if (info.isFile()) return { kind: 'file', file: handle };
+    if (!info.isDirectory()) throw new Error(`${path} is neither a file nor a directory`);
+    // Its entries, each `./<name>`, read through the descriptor (the directory itself, as `.`,
+    // would be read as the descriptor's link); an empty one is an empty archive.
+    const cwd = opened === undefined ? real : `/proc/self/fd/${handle.fd}`;
+    const entries = (await readdir(cwd)).map((name) => `./${name}`);
+    const body =
+      entries.length === 0
+        ? Readable.from([Buffer.alloc(EMPTY_TAR_BYTES)])
+        : Readable.from(packTar({ cwd, portable: true, follow: false }, entries), {
+            objectMode: false,
+          });
+    body.once('close', () => void handle.close());
+    return { kind: 'directory', body };
+  } catch (err) {
+    await handle.close();
+    throw err;
   }
-  throw new Error(`${path} is neither a file nor a directory`);
 }
 
 /** Stores an opened artifact, and lets go of it whatever happens. */
