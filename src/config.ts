@@ -5,7 +5,7 @@
 import { delimiter, join } from 'node:path';
 import { parseDuration } from './core/durations.ts';
 import { DEFAULT_LOG_LIMITS } from './services/work/log-buffer.ts';
-import { MAX_ENTRIES } from './core/parse.ts';
+import { MAX_ENTRIES } from './core/limits.ts';
 import {
   isTerminalRun,
   RUN_STATUSES,

@@ -209,6 +209,9 @@ export type RunCounts = Static<typeof RunCountsSchema>;
 
 // ---- trends of a pipeline ----
 
+/** The longest window trends look back over, in days. */
+export const MAX_TREND_DAYS = 366;
+
 export const PipelineTrendsSchema = Type.Object(
   {
     kind: Type.Literal('PipelineTrends'),

@@ -4,6 +4,7 @@
  * newest first with the live list's filters and cursor, and apply retention in batches.
  */
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { MAX_TREND_DAYS } from '../api/wire.ts';
 import type { Requirement } from '../core/selector.ts';
 import { isTerminalRun, RUN_STATUSES, type RunStatus } from '../core/types.ts';
 import type { RunRecord, RunSummary } from '../store/run-hash.ts';
@@ -26,8 +27,6 @@ export type ArchiveRetention = Partial<
 export type JobLogs = Readonly<Record<string, readonly ArchivedLogLine[]>>;
 
 const DAY_MS = 86_400_000;
-/** The longest window trends look back over, in days. */
-export const MAX_TREND_DAYS = 366;
 /** The most runs a trend draws one by one (the newest of the window). */
 export const MAX_TREND_RUNS = 1000;
 /** The most jobs a trend ranks by duration. */

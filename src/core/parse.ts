@@ -11,18 +11,12 @@ import { checkPipeline, splitSubmission } from './check.ts';
 import type { Issue } from './issues.ts';
 import { toPipelineError } from './issues.ts';
 import { locateJsonIssues } from './json-locate.ts';
+import { MAX_DEPTH, MAX_ENTRIES, MAX_NODES } from './limits.ts';
 import { checkJsonSyntax } from './json-syntax.ts';
 import type { Pipeline, PipelineError, ValidationResult } from './types.ts';
 import { locateYamlIssues, readYaml } from './yaml-read.ts';
 
 export type PipelineFormat = 'json' | 'yaml';
-
-/** Deeper documents are rejected (a pipeline needs 6 levels). */
-export const MAX_DEPTH = 64;
-/** Entries of one map or sequence: the most jobs a pipeline may be configured to have. */
-export const MAX_ENTRIES = 10_000;
-/** Values in a whole document (YAML's aliases expanded): 10,000 jobs of a dozen values each, and room to spare. */
-export const MAX_NODES = 200_000;
 
 function position(lines: LineCounter, offset: number): { line: number; column: number } {
   const { line, col } = lines.linePos(offset);

@@ -1,9 +1,9 @@
 /**
- * The pipeline JSON Schema, compiled once, and its errors translated into issues worded for
- * people (`jobs.first.image: is required`, `jobs.first: unknown field "imgae"`).
+ * The pipeline JSON Schema, compiled once when it is first needed, and its errors translated
+ * into issues worded for people (`jobs.first.image: is required`, `jobs.first: unknown field "imgae"`).
  */
 import { Ajv } from 'ajv';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from './pipeline.schema.json' with { type: 'json' };
 import type { Issue, Segment } from './issues.ts';
 import { isRecord, own } from './issues.ts';
@@ -14,8 +14,23 @@ export const pipelineSchema: Readonly<Record<string, unknown>> = schema;
 /** ajv's options for the pipeline schema, shared with the UI's build-time copy of the validator. */
 // Union types: an env value is a string or a secret reference.
 export const SCHEMA_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const;
-const ajv = new Ajv(SCHEMA_OPTIONS);
-const validateSchema = ajv.compile(schema);
+let compiled: ValidateFunction | undefined;
+
+/**
+ * The schema's validator, compiled on first use: compiling takes a tenth of a second or more,
+ * which a service that validates no pipeline (gate, work, recycle) does not spend starting.
+ * A service that does compiles it with `prepareValidator` before it serves, not at the first
+ * pipeline (on its event loop).
+ */
+function validator(): ValidateFunction {
+  compiled ??= new Ajv(SCHEMA_OPTIONS).compile(schema);
+  return compiled;
+}
+
+/** Compiles the validator now. */
+export function prepareValidator(): void {
+  validator();
+}
 
 /** The JSON pointer of an ajv error as segments, numbers where the value is an array. */
 function pointerToPath(pointer: string, root: unknown): Segment[] {
@@ -188,9 +203,10 @@ function translate(error: ErrorObject, root: unknown): Issue | undefined {
 
 /** Checks a value against the pipeline schema; every violation is one issue. */
 export function schemaIssues(value: unknown): Issue[] {
-  if (validateSchema(value)) return [];
+  const validate = validator();
+  if (validate(value)) return [];
   const issues: Issue[] = [];
-  for (const error of validateSchema.errors ?? []) {
+  for (const error of validate.errors ?? []) {
     const issue = translate(error, value);
     if (issue) issues.push(issue);
   }

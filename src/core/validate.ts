@@ -12,7 +12,7 @@ export { DEFAULT_MAX_JOBS, isDns1123Label } from './graph.ts';
 export { formatError, inFileOrder, MAX_ERRORS } from './issues.ts';
 export { parsePipeline } from './parse.ts';
 export type { PipelineFormat } from './parse.ts';
-export { pipelineSchema } from './schema.ts';
+export { pipelineSchema, prepareValidator } from './schema.ts';
 
 /** Checks a value (e.g. a parsed request body) as a pipeline; reports all errors at once. */
 export function validatePipeline(value: unknown, options: ValidateOptions = {}): ValidationResult {

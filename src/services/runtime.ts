@@ -1,7 +1,9 @@
 /**
  * Composes the services from configuration: what `chainr up`, `chainr sched`, `chainr work` and
  * the others run, each with its liveness (heartbeats, /healthz, /readyz, /metrics). The worker
- * itself is composed in work/runtime.ts.
+ * itself is composed in work/runtime.ts. Each service's modules are imported when it starts, so
+ * that a process loads only what it runs (the archive drivers only with an archive, the
+ * notification media only in notif, the API and the UI only in sched).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -9,20 +11,14 @@ import type { Logger } from 'pino';
 import { archiveOf, executorRefusal, type Config, type RedisConfig } from '../config.ts';
 import { connect } from '../store/connection.ts';
 import { makeKeys } from '../store/keys.ts';
-import { loadNotifySettings } from './notif/load-config.ts';
-import { startNotif } from './notif/service.ts';
 import { auth } from '../http/auth/plugin.ts';
 import { loadSecurity, type SecuritySettings } from '../http/auth/security.ts';
 import { loadTokens } from '../http/auth/tokens.ts';
 import { startLiveness, type ServiceHandle } from '../http/ops/liveness.ts';
 import { registerOpsRoutes } from '../http/ops/routes.ts';
 import { listen, startOpsServer } from '../http/ops/server.ts';
-import { buildSched } from './sched/service.ts';
-import { uiStatic } from '../http/ui-static.ts';
 import { RunDirectories } from '../executors/workspaces.ts';
-import { startRecycle } from './recycle/service.ts';
 import { openArtifactStore } from '../artifacts/open.ts';
-import { openArchive } from '../archive/open.ts';
 import type { ArchiveStore } from '../archive/store.ts';
 
 /** Runs archived per recycle cycle at most. */
@@ -39,6 +35,7 @@ export async function openConfiguredArchive(
 ): Promise<ArchiveStore | undefined> {
   const archive = archiveOf(config, oneMachine);
   if (!archive) return undefined;
+  const { openArchive } = await import('../archive/open.ts');
   const store = await openArchive(archive);
   logger.info(
     archive.backend === 'sqlite' ? { archive: archive.path } : { archive: 'postgres' },
@@ -70,6 +67,7 @@ export async function runSched(
   const commands = connect(redis, { commandTimeoutMs: config.redisTimeoutMs });
   const artifacts = await openArtifactStore(config.artifacts);
   const archive = given ?? (await openConfiguredArchive(config, false, logger));
+  const { buildSched } = await import('./sched/service.ts');
   const app: FastifyInstance = await buildSched({
     redis: commands,
     connectBlocking: () => connect(redis),
@@ -100,7 +98,7 @@ export async function runSched(
   });
   registerOpsRoutes(app, liveness.routes);
   // The monitoring UI at `/`, beside the API at `/api`.
-  await app.register(uiStatic);
+  await app.register((await import('../http/ui-static.ts')).uiStatic);
   return { url: await listen(app, config.host, config.port), stop: () => liveness.stop() };
 }
 
@@ -152,6 +150,8 @@ export async function runNotif(
   redis: RedisConfig,
   logger: Logger,
 ): Promise<ServiceHandle> {
+  const { loadNotifySettings } = await import('./notif/load-config.ts');
+  const { startNotif } = await import('./notif/service.ts');
   // Started means its stream consumer is reading: it stays ready until it stops.
   const notif = await startNotif({
     connect: () => connect(redis),
@@ -163,13 +163,14 @@ export async function runNotif(
   return { service: 'notif', running: () => true, stop: () => notif.close() };
 }
 
-export function runRecycle(
+export async function runRecycle(
   config: Config,
   redis: RedisConfig,
   logger: Logger,
   /** Where ended runs move after CHAINR_ARCHIVE_WINDOW; without one, retention deletes them. */
   archive?: ArchiveStore,
-): ServiceHandle {
+): Promise<ServiceHandle> {
+  const { startRecycle } = await import('./recycle/service.ts');
   const k = config.kubernetes;
   const recycle = startRecycle({
     connect: () => connect(redis),

@@ -108,7 +108,7 @@ export function registerServices(program: Command): void {
         const work = await runWorkThread(config, redis, logger);
         const notif = await runNotif(config, redis, logger);
         // Each its own connection to the archive: recycle writes while sched reads.
-        const recycle = runRecycle(
+        const recycle = await runRecycle(
           config,
           redis,
           logger,
@@ -145,7 +145,12 @@ export function registerServices(program: Command): void {
           await import('../../services/runtime.ts');
         const redis = requireRedis(config);
         const archive = await openConfiguredArchive(config, false, logger);
-        return serveWithOps(config, redis, logger, runRecycle(config, redis, logger, archive));
+        return serveWithOps(
+          config,
+          redis,
+          logger,
+          await runRecycle(config, redis, logger, archive),
+        );
       }),
     );
 

@@ -2,12 +2,12 @@
  * Pipeline bodies parsed off the API's event loop: a body of up to CHAINR_BODY_LIMIT takes tens
  * of milliseconds to parse and validate, which would hold every other request (and /healthz)
  * that long. Small bodies, the common case, are parsed in place; larger ones on a thread of
- * their own, one at a time in order, started with sched (loading the validator takes a while)
- * and restarted if it dies.
+ * their own, one at a time in order, started once sched listens (loading the validator takes a
+ * while: not before the API is ready, nor at the first large body) and restarted if it dies.
  */
 import type { Worker } from 'node:worker_threads';
 import type { ValidateOptions } from '../../core/check.ts';
-import { parsePipeline, type PipelineFormat } from '../../core/validate.ts';
+import { parsePipeline, prepareValidator, type PipelineFormat } from '../../core/validate.ts';
 import type { ValidationResult } from '../../core/types.ts';
 import { startModuleThread } from '../../process/module-thread.ts';
 
@@ -32,6 +32,12 @@ export class PipelineParser {
   private lastId = 0;
 
   constructor() {
+    // Small bodies are validated on the event loop: not the first of them compiling the schema.
+    prepareValidator();
+  }
+
+  /** Starts the thread ahead of the first large body. */
+  warm(): void {
     this.started();
   }
 

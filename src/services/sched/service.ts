@@ -17,6 +17,7 @@ import { serverTimeouts } from '../../http/timeouts.ts';
 import { registerInstances } from './instances.ts';
 import { registerNotifications } from './notifications.ts';
 import { PipelineParser } from './parser.ts';
+import type { ArchiveStore } from '../../archive/store.ts';
 import { FORM_TYPE, PIPELINE_TYPES, type SchedOptions } from './lookup.ts';
 import { swaggerOptions } from './openapi.ts';
 import { answer } from './schemas.ts';
@@ -34,7 +35,6 @@ import { registerStreams } from './streams.ts';
 import { corruptRecordReporter } from '../../http/ops/metrics.ts';
 import { registerArtifacts } from './artifacts.ts';
 import { registerTrends } from './trends.ts';
-import { openArchive } from '../../archive/open.ts';
 import { RunHistory } from './history.ts';
 
 /**
@@ -143,6 +143,10 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   const schedules = new ScheduleStore(redis, keys);
   const coverage = new WorkerCoverage(new InstanceStore(redis, keys, reportCorrupt));
   const parser = new PipelineParser();
+  app.addHook('onListen', (done) => {
+    parser.warm();
+    done();
+  });
   const ticksConnection = options.connectBlocking();
   const ticks = startScheduleTicks({
     connection: ticksConnection,
@@ -160,9 +164,14 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
   );
   const streamLimits = new StreamLimits(options.streamLimits);
   // Without an archive, trends are aggregated by the same SQL over the live runs alone, in an
-  // empty SQLite database in memory.
-  const trendsArchive =
-    options.archive ?? (await openArchive({ backend: 'sqlite', path: ':memory:' }));
+  // empty SQLite database in memory, opened when trends are first asked for: its drivers are not
+  // loaded before.
+  let emptyArchive: Promise<ArchiveStore> | undefined;
+  const trendsArchive = async (): Promise<ArchiveStore> =>
+    options.archive ??
+    (emptyArchive ??= import('../../archive/open.ts').then(({ openArchive }) =>
+      openArchive({ backend: 'sqlite', path: ':memory:' }),
+    ));
   app.addHook('onClose', async () => {
     // BullMQ stops listening to a connection it was given when closed before that connection was
     // ready, and the readiness check then fails unheard and ends the process (a sched stopped as
@@ -183,7 +192,10 @@ export async function buildSched(options: SchedOptions): Promise<FastifyInstance
     await schedules.close();
     await queues.close();
     await parser.close();
-    if (!options.archive) await trendsArchive.close();
+    await emptyArchive?.then(
+      (archive) => archive.close(),
+      () => undefined,
+    );
   });
 
   installErrorHandling(app, options.bodyLimitBytes);

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { MAX_TREND_DAYS, type ArchiveStore } from '../../archive/store.ts';
-import { PipelineTrendsSchema, type PipelineTrends } from '../../api/wire.ts';
+import type { ArchiveStore } from '../../archive/store.ts';
+import { MAX_TREND_DAYS, PipelineTrendsSchema, type PipelineTrends } from '../../api/wire.ts';
 import { HttpError, resource } from '../../http/errors.ts';
 import type { RunStore } from '../../store/runs.ts';
 import { answer, errorResponses } from './schemas.ts';
@@ -20,7 +20,7 @@ const DEFAULT_TREND_DAYS = 14;
 export interface TrendsContext {
   runs: RunStore;
   /** Where the trends are aggregated: the archive, or an empty one for the live runs alone. */
-  archive: ArchiveStore;
+  archive: () => Promise<ArchiveStore>;
   /** Whether `archive` is the configured archive (false: an empty one in memory). */
   archived: boolean;
 }
@@ -64,8 +64,9 @@ export function registerTrends(app: FastifyInstance, ctx: TrendsContext): void {
         const { name } = request.params as { name: string };
         const { days } = request.query as { days: number };
         const live = await ctx.runs.list(LIVE_TREND_RUNS, undefined, { name });
-        const trends = await ctx.archive
-          .trends(name, { days, now: Date.now(), live: live.runs })
+        const trends = await ctx
+          .archive()
+          .then((archive) => archive.trends(name, { days, now: Date.now(), live: live.runs }))
           .catch((err: unknown) => {
             request.log.warn({ err }, 'archive query failed');
             throw new HttpError(503, 'the archive is unavailable; try again shortly');
