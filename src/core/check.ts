@@ -1,5 +1,5 @@
 /** Schema and graph checks together: every issue of a value, sorted by path. */
-import { DEFAULT_MAX_JOBS, graphIssues } from './graph.ts';
+import { DEFAULT_MAX_JOBS, graphIssues, sharingDependencyMaps } from './graph.ts';
 import type { Issue, Segment } from './issues.ts';
 import { isRecord, own } from './issues.ts';
 import { sortIssues } from './issues.ts';
@@ -101,9 +101,12 @@ export function checkPipeline(value: unknown, options: ValidateOptions = {}): Is
   try {
     const overLimit = jobLimitIssue(value, options);
     if (overLimit) return [overLimit];
-    if (splitSubmission(value, options).at.length > 0)
-      return sortIssues(submissionIssues(value, options));
-    return sortIssues(pipelineIssues(value, options));
+    const issues = sharingDependencyMaps(() =>
+      splitSubmission(value, options).at.length > 0
+        ? submissionIssues(value, options)
+        : pipelineIssues(value, options),
+    );
+    return sortIssues(issues);
   } catch (error) {
     // Only exotic values (proxies, throwing getters) get here; JSON and YAML never do.
     const reason = error instanceof Error ? error.message : String(error);

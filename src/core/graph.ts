@@ -65,13 +65,34 @@ export function dependencyNames(dependsOn: unknown): string[] {
   });
 }
 
-/** The jobs of a pipeline document each job depends on, as written. */
+/** The dependency maps built while one document is checked (`sharingDependencyMaps`). */
+let built: WeakMap<object, Map<string, string[]>> | undefined;
+
+/** The jobs of a pipeline document each job depends on, as written. Not to be modified. */
 export function dependencyMap(jobs: Record<string, unknown>): Map<string, string[]> {
+  const known = built?.get(jobs);
+  if (known) return known;
   const deps = new Map<string, string[]>();
   for (const [name, spec] of Object.entries(jobs)) {
     deps.set(name, dependencyNames(isRecord(spec) ? own(spec, 'dependsOn') : undefined));
   }
+  built?.set(jobs, deps);
   return deps;
+}
+
+/**
+ * Runs the checks of one document with each of its dependency maps built once: four checks ask
+ * for the same one (a third of the validation of 10,000 jobs was building it again). The
+ * document does not change while it is checked.
+ */
+export function sharingDependencyMaps<T>(check: () => T): T {
+  const outer = built;
+  built = new WeakMap();
+  try {
+    return check();
+  } finally {
+    built = outer;
+  }
 }
 
 /** The jobs `job` depends on directly or through others (cycles tolerated), nearest first. */
