@@ -78,12 +78,38 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
   let podReportTimer: NodeJS.Timeout | undefined;
   let missTimer: NodeJS.Timeout | undefined;
   let settled = false;
+  /** Woken at every change of the Job's pods and at the result (see untilTrue). */
+  const changeWaiters = new Set<() => void>();
+  const changed = () => {
+    for (const wake of [...changeWaiters]) wake();
+  };
+  /**
+   * Resolves true as soon as `test` holds (checked now and at each change), false after `ms` or
+   * on abort: the pod's report is acted on the moment the watch brings it, not at a poll.
+   */
+  const untilTrue = (test: () => boolean, ms: number, signal: AbortSignal) =>
+    new Promise<boolean>((resolve) => {
+      const done = (value: boolean) => {
+        clearTimeout(timer);
+        changeWaiters.delete(check);
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      const check = () => test() && done(true);
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      changeWaiters.add(check);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) done(false);
+      else check();
+    });
   let settle: (outcome: FollowOutcome) => void = () => undefined;
   const outcome = new Promise<FollowOutcome>((resolve) => (settle = resolve));
   const finish = (out: FollowOutcome) => {
     if (settled) return;
     settled = true;
     settle(out);
+    changed();
   };
   const giveUp = (reason: string) =>
     finish({ kind: 'result', result: { status: 'FAILED', exitCode: null, reason }, abandon: true });
@@ -119,10 +145,16 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
           'stdout',
           at && formatPosition({ ...at, pod }),
         ),
-      containerEnded: () =>
-        settled ||
-        seen.pods.some(
-          (p) => p.metadata?.name === pod && p.status?.containerStatuses?.[0]?.state?.terminated,
+      containerEnded: (ms, signal) =>
+        untilTrue(
+          () =>
+            settled ||
+            seen.pods.some(
+              (p) =>
+                p.metadata?.name === pod && p.status?.containerStatuses?.[0]?.state?.terminated,
+            ),
+          ms,
+          signal,
         ),
       onUnreadable: (f) => note(io, `cannot read the pod's log: ${f.message}`),
       backoff: timing.backoff,
@@ -153,6 +185,7 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
     if (!cache.jobs.synced || !cache.pods.synced) return;
     seen.job = cache.jobs.get(name)[0];
     seen.pods = cache.pods.get(name);
+    changed();
     if (seen.job) {
       seen.everSeen = true;
       // In the cache now: the API server need not be asked whether it exists.

@@ -23,8 +23,11 @@ export interface PodLogOptions {
   from?: LogPosition;
   /** A line, and where the log stands once it is delivered. */
   onLine(text: string, position: LogPosition | undefined): void;
-  /** Whether the container has ended (then a cleanly ended stream is the whole log). */
-  containerEnded(): boolean;
+  /**
+   * Resolves true as soon as the container is known to have ended (then a cleanly ended stream
+   * is the whole log), false if it is not within `ms` or `signal` aborts.
+   */
+  containerEnded(ms: number, signal: AbortSignal): Promise<boolean>;
   /** The log cannot be read (403...): said once, then following stops. */
   onUnreadable(failure: ApiFailure): void;
   backoff: Backoff;
@@ -105,7 +108,7 @@ export async function followPodLog(o: PodLogOptions): Promise<void> {
       failures = 0;
       // A log ends as its container does, usually just before the pod's report of it arrives:
       // that report is awaited a moment rather than the log read again.
-      if (await endedWithin(o, REPORT_WAIT_MS)) return;
+      if (await o.containerEnded(REPORT_WAIT_MS, o.signal)) return;
       // Ended while the container runs (a proxy's timeout): read on from where it stopped.
     } catch (err) {
       if (o.signal.aborted) return;
@@ -120,14 +123,6 @@ export async function followPodLog(o: PodLogOptions): Promise<void> {
 }
 
 const REPORT_WAIT_MS = 2000;
-
-async function endedWithin(o: PodLogOptions, ms: number): Promise<boolean> {
-  for (const deadline = Date.now() + ms; !o.containerEnded();) {
-    if (Date.now() >= deadline || o.signal.aborted) return false;
-    await sleep(50, o.signal);
-  }
-  return true;
-}
 
 /** 400 "container ... is waiting to start": the container has not started yet. */
 function isWaitingToStart(err: unknown): boolean {
