@@ -527,6 +527,8 @@ export interface KubernetesConfig {
   instance?: string;
   /** chainr's image, whose chainr-exec wraps the jobs (images without a shell; argv jobs). */
   helperImage?: string;
+  /** The Secret the pods' artifact steps read the S3 store's credentials from (secretKeyRef). */
+  artifactsSecret?: string;
   /** Client-side limits of the worker's requests to the API server. */
   rateLimits: { qps: number; burst: number };
 }
@@ -564,6 +566,7 @@ function kubernetesConfig(
     ttlSecondsAfterFinished: Math.ceil(duration(env, 'CHAINR_KUBERNETES_JOB_TTL', '1h') / 1000),
     instance: nonEmpty(env.CHAINR_KUBERNETES_INSTANCE),
     helperImage: nonEmpty(env.CHAINR_KUBERNETES_HELPER_IMAGE),
+    artifactsSecret: nonEmpty(env.CHAINR_KUBERNETES_ARTIFACTS_SECRET),
     rateLimits: {
       qps: integer(env, 'CHAINR_KUBERNETES_QPS', 20, 1),
       burst: integer(env, 'CHAINR_KUBERNETES_BURST', 30, 1),

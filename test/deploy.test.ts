@@ -14,6 +14,7 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import { Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { CHAINR_IN_IMAGE } from '../src/executors/kubernetes/pod-artifacts.ts';
 import { HELPER_IN_IMAGE } from '../src/executors/kubernetes/manifest.ts';
 import { attemptLabels } from '../src/executors/kubernetes/naming.ts';
 import { parseTokens } from '../src/http/auth/tokens.ts';
@@ -697,6 +698,29 @@ describe('Redis', () => {
   });
 });
 
+describe('artifacts', () => {
+  it("gives sched and work the S3 store, credentials from your Secret, and work that Secret's name for jobs' pods", () => {
+    for (const service of SERVICES) {
+      const env = envOf(container('artifactsS3', service));
+      const reads = service === 'sched' || service === 'work';
+      expect(env.get('CHAINR_ARTIFACTS_S3_BUCKET')?.value, service).toBe(
+        reads ? 'chainr-artifacts' : undefined,
+      );
+      expect(env.get('CHAINR_ARTIFACTS_S3_ENDPOINT')?.value, service).toBe(
+        reads ? 'http://minio.minio:9000' : undefined,
+      );
+      expect(env.get('AWS_SECRET_ACCESS_KEY')?.valueFrom?.secretKeyRef, service).toEqual(
+        reads ? { name: 'chainr-s3', key: 'AWS_SECRET_ACCESS_KEY' } : undefined,
+      );
+      expect(env.get('CHAINR_KUBERNETES_ARTIFACTS_SECRET')?.value, service).toBe(
+        service === 'work' ? 'chainr-s3' : undefined,
+      );
+      // By default: no bucket, no credentials.
+      expect(envOf(container('defaults', service)).has('CHAINR_ARTIFACTS_S3_BUCKET')).toBe(false);
+    }
+  });
+});
+
 describe('archive', () => {
   const archiveEnv = (set: SetName, service: string) =>
     envOf(container(set, service)).get('CHAINR_ARCHIVE_URL');
@@ -805,6 +829,10 @@ describe('container image and make targets', () => {
     expect(dockerfile).toContain(
       `COPY --from=helper --chown=root:root /chainr-exec ${HELPER_IN_IMAGE}`,
     );
+  });
+
+  it("has the chainr command where jobs' pods run their artifact steps from", () => {
+    expect(dockerfile).toContain(`RUN ln -s /app/bin/chainr.js ${CHAINR_IN_IMAGE}`);
   });
 
   it('keeps secrets and local state out of the build context', () => {

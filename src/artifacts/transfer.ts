@@ -130,14 +130,76 @@ function tooLarge(name: string, limits: ArtifactLimits, used: number) {
     : `artifact "${name}" takes the run's artifacts over the limit of ${limits.perRun} bytes per run (CHAINR_ARTIFACT_RUN_MAX_BYTES; ${used} bytes stored before it)`;
 }
 
+/** One attempt, as artifacts are keyed. */
+export interface AttemptKey {
+  uid: string;
+  job: string;
+  attempt: number;
+}
+
+/** Places each input at `<dir>/<from>/<name>`. */
+export async function placeArtifacts(
+  store: ArtifactStore,
+  uid: string,
+  receives: readonly PlacedInput[],
+  dir: string,
+): Promise<void> {
+  for (const { from, name, record } of receives) {
+    const key = { uid, job: from, attempt: record.attempt, name };
+    const dest = join(dir, from, name);
+    await mkdir(join(dir, from), { recursive: true });
+    if (record.kind === 'file' && store.copyOut) {
+      await store.copyOut(key, dest);
+      continue;
+    }
+    const { body } = await store.get(key);
+    if (record.kind === 'directory') await unpackInto(body, dest);
+    else await pipeline(body, createWriteStream(dest, { flags: 'wx' }));
+  }
+}
+
+/**
+ * Stores the declared artifacts found under `workDir`, each within the per-artifact limit and
+ * what the run's limit leaves after `used` bytes; throws, saying which and why, when one is
+ * missing or too large. The run's count is not changed (JobArtifacts.admit).
+ */
+export async function storeArtifacts(
+  store: ArtifactStore,
+  attempt: AttemptKey,
+  produces: readonly ArtifactSpec[],
+  workDir: string,
+  limits: ArtifactLimits,
+  used: number,
+): Promise<ArtifactRecord[]> {
+  const records: ArtifactRecord[] = [];
+  let total = 0;
+  for (const { name, path } of produces) {
+    const left = Math.max(0, limits.perRun - used - total);
+    const opened = await openArtifact(workDir, path).catch((err: Error) => {
+      throw new Error(`artifact "${name}": ${err.message}`);
+    });
+    const key = { ...attempt, name };
+    const stored = await storeOpened(store, key, opened, Math.min(limits.perArtifact, left)).catch(
+      (err: unknown) => {
+        if (err instanceof ArtifactTooLargeError)
+          throw new Error(tooLarge(name, limits, used + total));
+        throw new Error(`artifact "${name}" could not be stored: ${(err as Error).message}`);
+      },
+    );
+    total += stored.size;
+    records.push({ name, kind: opened.kind, ...stored, attempt: attempt.attempt });
+  }
+  return records;
+}
+
 /** One attempt's artifacts: what it produces and what it receives. */
 export class JobArtifacts {
   constructor(
     private readonly store: ArtifactStore,
-    private readonly attempt: { uid: string; job: string; attempt: number },
-    private readonly produces: ArtifactSpec[],
-    private readonly receives: PlacedInput[],
-    private readonly limits: ArtifactLimits,
+    readonly attempt: AttemptKey,
+    readonly produces: ArtifactSpec[],
+    readonly receives: PlacedInput[],
+    readonly limits: ArtifactLimits,
     private readonly runBytes: RunArtifactBytes,
   ) {}
 
@@ -150,19 +212,13 @@ export class JobArtifacts {
   }
 
   /** Places each input at `<dir>/<from>/<name>`. */
-  async placeInputs(dir: string): Promise<void> {
-    for (const { from, name, record } of this.receives) {
-      const key = { uid: this.attempt.uid, job: from, attempt: record.attempt, name };
-      const dest = join(dir, from, name);
-      await mkdir(join(dir, from), { recursive: true });
-      if (record.kind === 'file' && this.store.copyOut) {
-        await this.store.copyOut(key, dest);
-        continue;
-      }
-      const { body } = await this.store.get(key);
-      if (record.kind === 'directory') await unpackInto(body, dest);
-      else await pipeline(body, createWriteStream(dest, { flags: 'wx' }));
-    }
+  placeInputs(dir: string): Promise<void> {
+    return placeArtifacts(this.store, this.attempt.uid, this.receives, dir);
+  }
+
+  /** Bytes the run's artifacts take so far. */
+  usedByRun(): Promise<number> {
+    return this.runBytes.used(this.attempt.uid);
   }
 
   /**
@@ -170,30 +226,27 @@ export class JobArtifacts {
    * throws, saying which and why, when one is missing or too large.
    */
   async storeOutputs(workDir: string): Promise<ArtifactRecord[]> {
+    const used = this.produces.length > 0 ? await this.usedByRun() : 0;
+    const records = await storeArtifacts(
+      this.store,
+      this.attempt,
+      this.produces,
+      workDir,
+      this.limits,
+      used,
+    );
+    await this.admit(records);
+    return records;
+  }
+
+  /**
+   * Counts stored artifacts into the run's bytes; throws (and counts nothing) when that takes
+   * the run over its limit.
+   */
+  async admit(records: readonly ArtifactRecord[]): Promise<void> {
+    const total = records.reduce((sum, r) => sum + r.size, 0);
+    if (total === 0) return;
     const { uid } = this.attempt;
-    const used = this.produces.length > 0 ? await this.runBytes.used(uid) : 0;
-    const records: ArtifactRecord[] = [];
-    let total = 0;
-    for (const { name, path } of this.produces) {
-      const left = Math.max(0, this.limits.perRun - used - total);
-      const opened = await openArtifact(workDir, path).catch((err: Error) => {
-        throw new Error(`artifact "${name}": ${err.message}`);
-      });
-      const key = { ...this.attempt, name };
-      const stored = await storeOpened(
-        this.store,
-        key,
-        opened,
-        Math.min(this.limits.perArtifact, left),
-      ).catch((err: unknown) => {
-        if (err instanceof ArtifactTooLargeError)
-          throw new Error(tooLarge(name, this.limits, used + total));
-        throw new Error(`artifact "${name}" could not be stored: ${(err as Error).message}`);
-      });
-      total += stored.size;
-      records.push({ name, kind: opened.kind, ...stored, attempt: this.attempt.attempt });
-    }
-    if (total === 0) return records;
     // Jobs of the run storing at the same time are counted here, whichever ends first.
     const after = await this.runBytes.add(uid, total);
     if (after > this.limits.perRun) {
@@ -202,6 +255,5 @@ export class JobArtifacts {
         `the run's artifacts would take ${after} bytes, more than the limit of ${this.limits.perRun} bytes per run (CHAINR_ARTIFACT_RUN_MAX_BYTES)`,
       );
     }
-    return records;
   }
 }

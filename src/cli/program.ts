@@ -6,6 +6,7 @@ import { registerChaos } from './commands/chaos.ts';
 import { serverOption } from './commands/common.ts';
 import { registerCompletion } from './commands/completion.ts';
 import { registerLogs } from './commands/logs.ts';
+import { registerPodArtifacts } from './commands/pod-artifacts.ts';
 import { registerRuns } from './commands/runs.ts';
 import { registerSchedules } from './commands/schedules.ts';
 import { registerSchema } from './commands/schema.ts';
@@ -62,5 +63,6 @@ Examples:
   registerToken(program, ctx);
   program.commandsGroup('Resilience:');
   registerChaos(program, ctx);
+  registerPodArtifacts(program);
   return program;
 }

@@ -1,5 +1,6 @@
 /** The interface every executor implements: run one attempt of one job to its end. */
-import type { ArtifactRecord } from '../core/artifacts.ts';
+import type { ArtifactLimits, AttemptKey, PlacedInput } from '../artifacts/transfer.ts';
+import type { ArtifactRecord, ArtifactSpec } from '../core/artifacts.ts';
 import type { JobCommand, SecretRef, WorkspaceVolume } from '../core/types.ts';
 
 /** One attempt of a job, and what it runs: `run` as `sh -c`, or `argv` without a shell. */
@@ -78,6 +79,18 @@ export interface ArtifactTransfer {
    * reason (missing, too large) when one cannot be.
    */
   storeOutputs(workDir: string): Promise<ArtifactRecord[]>;
+  /*
+   * For an executor whose jobs move their artifacts themselves, where they run (Kubernetes pods
+   * reach the store): what to move, within which limits, and the count of what they stored.
+   */
+  readonly attempt: AttemptKey;
+  readonly produces: readonly ArtifactSpec[];
+  readonly receives: readonly PlacedInput[];
+  readonly limits: ArtifactLimits;
+  /** Bytes the run's artifacts take so far. */
+  usedByRun(): Promise<number>;
+  /** Counts artifacts stored elsewhere into the run's; rejects past the per-run limit. */
+  admit(records: readonly ArtifactRecord[]): Promise<void>;
 }
 
 export interface ExecutionResult {

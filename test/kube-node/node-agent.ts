@@ -314,7 +314,7 @@ export class NodeAgent {
         await this.setStatus(
           pod,
           status.waiting(
-            container,
+            [container],
             startTime,
             'CreateContainerConfigError',
             (shown = resolved.problem),
@@ -338,7 +338,7 @@ export class NodeAgent {
     const startTime = apiTime();
     const lifecycle = async () => {
       if (!container) return;
-      await this.setStatus(pod, status.waiting(container, startTime, 'ContainerCreating'));
+      await this.setStatus(pod, status.waiting([container], startTime, 'ContainerCreating'));
       const env = await this.containerEnv(pod, container, startTime, rt);
       if (!env || rt.deleting) return;
       const images = this.options.images ?? {};
@@ -369,7 +369,13 @@ export class NodeAgent {
             if (rt.deleting) killGroup(child, 'SIGTERM');
             void this.setStatus(
               pod,
-              withInits(status.running(container, startTime, child.pid, startedAt)),
+              withInits(
+                status.podStatus(
+                  [container],
+                  startTime,
+                  new Map([[container.name, { kind: 'running', pid: child.pid, startedAt }]]),
+                ),
+              ),
             );
           },
           oomKilled: () => false,
@@ -378,7 +384,13 @@ export class NodeAgent {
       );
       await this.setStatus(
         pod,
-        withInits(status.terminated(container, startTime, rt.child?.pid, result)),
+        withInits(
+          status.podStatus(
+            [container],
+            startTime,
+            new Map([[container.name, { kind: 'terminated', pid: rt.child?.pid, result }]]),
+          ),
+        ),
       );
     };
     lifecycle()

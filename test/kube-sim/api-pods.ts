@@ -87,12 +87,21 @@ export function podLog(
   const params = ctx.url.searchParams;
   const pod = api.store.get('pods', namespace, name);
   if (!pod) return sendStatus(ctx, statuses.notFound(PODS, name));
-  const container = pod.spec?.containers[0]?.name ?? '';
+  const names = (pod.spec?.containers ?? []).map((c) => c.name);
   const asked = params.get('container');
-  if (asked && asked !== container)
+  // As the API server: a pod of several containers needs one named.
+  if (!asked && names.length > 1)
+    return sendStatus(
+      ctx,
+      statuses.badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`,
+      ),
+    );
+  const container = asked ?? names[0] ?? '';
+  if (!names.includes(container))
     return sendStatus(ctx, statuses.badRequest(`container ${asked} is not valid for pod ${name}`));
-  const state = pod.status?.containerStatuses?.[0]?.state;
-  const log = kubelet.logOf(namespace, name);
+  const state = pod.status?.containerStatuses?.find((s) => s.name === container)?.state;
+  const log = kubelet.logOf(namespace, name, container);
   if (!log || !(state?.running || state?.terminated)) {
     const reason = state?.waiting?.reason ?? 'ContainerCreating';
     const why = reason.includes('ImagePull') ? 'trying and failing to pull image' : reason;

@@ -1,7 +1,8 @@
 /**
  * Runs a pod's container as a local process: its command and args (no image entrypoint exists
- * here), only its own environment plus PATH/HOSTNAME/HOME, in its own process group and a sandbox
- * directory. Whole arguments and environment values that are paths under an emptyDir mount or the
+ * here), only its own environment plus PATH/HOSTNAME/HOME, in its own process group and a
+ * directory of its own in the pod's sandbox (its root filesystem and termination message: the
+ * pod's containers do not share them). Whole arguments and environment values that are paths under an emptyDir mount or the
  * termination message path are mapped into the sandbox (the pod's containers share its volumes).
  * An image may be given a directory as its files (`images`): an absolute command path is then
  * looked up there. `$(NAME)` and `$$` in the command, args and variable values are expanded as
@@ -64,6 +65,7 @@ export function expandLikeKubelet(text: string, vars: ReadonlyMap<string, string
 function pathMapper(
   container: IContainer,
   sandbox: string,
+  own: string,
   volumeDirs: Record<string, string>,
 ): (value: string) => string {
   const mounts = (container.volumeMounts ?? [])
@@ -72,7 +74,7 @@ function pathMapper(
   for (const [, dir] of mounts) mkdirSync(dir, { recursive: true });
   const termination = container.terminationMessagePath ?? '/dev/termination-log';
   return (value) => {
-    if (value === termination) return join(sandbox, 'termination-log');
+    if (value === termination) return join(own, 'termination-log');
     for (const [mountPath, dir] of mounts)
       if (value === mountPath || value.startsWith(`${mountPath}/`))
         return dir + value.slice(mountPath.length);
@@ -81,7 +83,7 @@ function pathMapper(
 }
 
 function terminationMessage(
-  sandbox: string,
+  own: string,
   container: IContainer,
   log: PodLog,
   exitCode: number,
@@ -89,7 +91,7 @@ function terminationMessage(
   let message = '';
   try {
     // The kubelet reads at most 4096 bytes of the file.
-    message = readFileSync(join(sandbox, 'termination-log')).subarray(0, 4096).toString();
+    message = readFileSync(join(own, 'termination-log')).subarray(0, 4096).toString();
   } catch {
     // no file: no message
   }
@@ -118,7 +120,8 @@ export async function runContainer(
   images: ImageFiles = {},
   volumeDirs: Record<string, string> = {},
 ): Promise<Terminated> {
-  const map = pathMapper(container, sandbox, volumeDirs);
+  const own = join(sandbox, 'containers', container.name);
+  const map = pathMapper(container, sandbox, own, volumeDirs);
   // Variables may refer to those defined before them; the command and args to all of them.
   const vars = new Map<string, string>();
   // A Secret's value (resolved by the kubelet, valueFrom kept) is not expanded.
@@ -138,9 +141,9 @@ export async function runContainer(
       reason: 'StartError',
       message: 'kube-sim runs only containers with a command',
     };
-  const rootfs = join(sandbox, 'rootfs');
+  const rootfs = join(own, 'rootfs');
   mkdirSync(rootfs, { recursive: true });
-  writeFileSync(join(sandbox, 'termination-log'), ''); // the kubelet creates it, empty
+  writeFileSync(join(own, 'termination-log'), ''); // the kubelet creates it, empty
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOSTNAME: podName,
@@ -183,7 +186,7 @@ export async function runContainer(
   return {
     exitCode: oom ? 137 : exitCode,
     reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
-    message: terminationMessage(sandbox, container, log, exitCode),
+    message: terminationMessage(own, container, log, exitCode),
     startedAt,
   };
 }

@@ -5,6 +5,7 @@
  * pod's status; the statuses of the init containers that ran are kept in the pod's status after.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IContainerStatus } from 'kubernetes-models/v1/ContainerStatus';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
@@ -18,6 +19,8 @@ export interface InitRun {
   sandbox: string;
   startTime: string;
   images: ImageFiles;
+  /** An init container's variables, Secrets' values read (as the kubelet reads them); as written when not given. */
+  envOf?(name: string): IContainer['env'];
   /** Reports the pod's status (awaited, so that reports keep their order). */
   report(next: IPodStatus): Promise<void> | void;
   /** An init container's process started: a deletion must stop it. */
@@ -29,7 +32,7 @@ export interface InitRun {
 export async function runInitContainers(
   run: InitRun,
 ): Promise<{ ok: true; statuses: IContainerStatus[] } | { ok: false }> {
-  const container = run.pod.spec?.containers[0];
+  const containers = run.pod.spec?.containers ?? [];
   const statuses: IContainerStatus[] = [];
   for (const init of run.pod.spec?.initContainers ?? []) {
     if (run.deleting()) return { ok: false };
@@ -37,7 +40,7 @@ export async function runInitContainers(
     // The init container's own log: chainr reads only the job container's.
     const result = await runContainer(
       run.podName,
-      init,
+      { ...init, env: run.envOf ? run.envOf(init.name) : init.env },
       run.sandbox,
       new PodLog(),
       {
@@ -45,7 +48,7 @@ export async function runInitContainers(
           pid = child.pid;
           run.started(child);
           void run.report(
-            status.initializing(container, run.startTime, statuses, { init, pid, startedAt }),
+            status.initializing(containers, run.startTime, statuses, { init, pid, startedAt }),
           );
         },
         oomKilled: () => false,
@@ -54,7 +57,7 @@ export async function runInitContainers(
     );
     statuses.push(status.initTerminated(init, pid, result));
     if (result.exitCode !== 0) {
-      await run.report(status.initFailed(container, run.startTime, statuses));
+      await run.report(status.initFailed(containers, run.startTime, statuses));
       return { ok: false };
     }
   }

@@ -1,8 +1,9 @@
 /**
  * Scheduler and kubelet in one: places each pod (or leaves it Pending as Unschedulable while that
  * fault holds), "pulls" its image (or reports ErrImagePull / ImagePullBackOff while that fault
- * holds), runs its first container as a local process (container-process.ts), reports each step
- * in the pod's status, and deletes pods gracefully (SIGTERM, then SIGKILL after the grace period).
+ * holds), runs its init containers one after the other and then all its containers at once, each
+ * as a local process (container-process.ts), reports each step in the pod's status, and deletes
+ * pods gracefully (SIGTERM to every process, then SIGKILL after the grace period).
  */
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { runInitContainers } from './init-containers.ts';
 import { PodLog } from './pod-log.ts';
 import * as status from './pod-status.ts';
 import { apiTime, type SimPod, type Store } from './store.ts';
+import type { IContainer } from 'kubernetes-models/v1/Container';
 
 export interface KubeletOptions {
   /** Parent of the pods' sandbox directories. */
@@ -30,12 +32,13 @@ export interface KubeletOptions {
 interface PodRuntime {
   namespace: string;
   name: string;
-  log: PodLog;
+  /** Each container's log, by name. */
+  logs: Map<string, PodLog>;
   sandbox: string;
-  child?: ChildProcess;
+  /** The processes running now (an init container's, or the containers'). */
+  children: Set<ChildProcess>;
   exited: boolean;
   deleting: boolean;
-  oomKilled: boolean;
   killTimer?: NodeJS.Timeout;
 }
 
@@ -50,8 +53,8 @@ export class Kubelet {
     private readonly options: KubeletOptions,
   ) {}
 
-  logOf(namespace: string, name: string): PodLog | undefined {
-    return this.pods.get(`${namespace}/${name}`)?.log;
+  logOf(namespace: string, name: string, container: string): PodLog | undefined {
+    return this.pods.get(`${namespace}/${name}`)?.logs.get(container);
   }
 
   start(pod: SimPod): void {
@@ -59,16 +62,18 @@ export class Kubelet {
     const rt: PodRuntime = {
       namespace,
       name,
-      log: new PodLog(),
+      logs: new Map((pod.spec?.containers ?? []).map((c) => [c.name, new PodLog()])),
       sandbox: join(this.options.root, name),
+      children: new Set(),
       exited: false,
       deleting: false,
-      oomKilled: false,
     };
     this.pods.set(`${namespace}/${name}`, rt);
     this.lifecycle(rt, pod).catch((err: unknown) => {
-      rt.log.append(`kube-sim: ${String(err)}`);
-      rt.log.end();
+      for (const log of rt.logs.values()) {
+        log.append(`kube-sim: ${String(err)}`);
+        log.end();
+      }
     });
   }
 
@@ -86,11 +91,13 @@ export class Kubelet {
       p.metadata.deletionGracePeriodSeconds =
         graceSeconds ?? p.spec?.terminationGracePeriodSeconds ?? 30;
     });
-    if (rt.child && !rt.exited) {
-      killGroup(rt.child, 'SIGTERM');
+    if (rt.children.size > 0 && !rt.exited) {
+      for (const child of rt.children) killGroup(child, 'SIGTERM');
       const graceMs =
         this.options.killGraceMs ?? (pod?.metadata.deletionGracePeriodSeconds ?? 30) * 1000;
-      rt.killTimer = setTimeout(() => killGroup(rt.child, 'SIGKILL'), graceMs);
+      rt.killTimer = setTimeout(() => {
+        for (const child of rt.children) killGroup(child, 'SIGKILL');
+      }, graceMs);
     } else if (rt.exited) this.remove(rt);
     // Not started yet: the lifecycle sees `deleting` at its next step and removes the pod.
   }
@@ -99,7 +106,7 @@ export class Kubelet {
   stopAll(): void {
     for (const rt of this.pods.values()) {
       rt.deleting = true;
-      killGroup(rt.child, 'SIGKILL');
+      for (const child of rt.children) killGroup(child, 'SIGKILL');
       clearTimeout(rt.killTimer);
     }
   }
@@ -112,8 +119,8 @@ export class Kubelet {
   }
 
   private async lifecycle(rt: PodRuntime, pod: SimPod): Promise<void> {
-    const container = pod.spec?.containers[0];
-    const image = container?.image ?? '';
+    const containers = pod.spec?.containers ?? [];
+    const faulty = containers.find((c) => this.faults.imagePull.has(c.image ?? ''))?.image ?? '';
     let shown = '';
     for (let why = this.unschedulable(pod); why !== undefined; why = this.unschedulable(pod)) {
       if (rt.deleting) return this.remove(rt);
@@ -122,38 +129,45 @@ export class Kubelet {
     }
     const volumeDirs = this.claimVolumeDirs(pod);
     const startTime = apiTime();
-    this.setStatus(rt, status.waiting(container, startTime, 'ContainerCreating'), true);
-    for (let pulls = 0; this.faults.imagePull.has(image); pulls += 1) {
+    this.setStatus(rt, status.waiting(containers, startTime, 'ContainerCreating'), true);
+    for (let pulls = 0; this.faults.imagePull.has(faulty); pulls += 1) {
       if (rt.deleting) return this.remove(rt);
       if (pulls % 2 === 0)
         this.setStatus(
           rt,
-          status.waiting(container, startTime, 'ErrImagePull', this.faults.imagePull.get(image)),
+          status.waiting(containers, startTime, 'ErrImagePull', this.faults.imagePull.get(faulty)),
         );
       else
         this.setStatus(
           rt,
           status.waiting(
-            container,
+            containers,
             startTime,
             'ImagePullBackOff',
-            `Back-off pulling image "${image}"`,
+            `Back-off pulling image "${faulty}"`,
           ),
         );
       await sleep(this.options.stepMs);
     }
-    if (rt.deleting || !container) return this.remove(rt);
-    // Variables from Secrets are read as the container is created; a missing one holds it.
-    const resolve = () =>
-      resolveSecretRefs(rt.namespace, container.env ?? [], (name) =>
-        Promise.resolve(secretData(this.store.get('secrets', rt.namespace, name))),
-      );
-    let env = await resolve();
-    for (; 'problem' in env; env = await resolve()) {
+    if (rt.deleting || containers.length === 0) return this.remove(rt);
+    // Variables from Secrets are read as each container is created; a missing one holds it.
+    const resolve = async () => {
+      const envs = new Map<string, IContainer['env']>();
+      for (const c of [...(pod.spec?.initContainers ?? []), ...containers]) {
+        const env = await resolveSecretRefs(rt.namespace, c.env ?? [], (name) =>
+          Promise.resolve(secretData(this.store.get('secrets', rt.namespace, name))),
+        );
+        if ('problem' in env) return env;
+        envs.set(c.name, env.env);
+      }
+      return { envs };
+    };
+    let envs = await resolve();
+    for (; 'problem' in envs; envs = await resolve()) {
       if (rt.deleting) return this.remove(rt);
       this.setStatus(
         rt,
-        status.waiting(container, startTime, 'CreateContainerConfigError', env.problem),
+        status.waiting(containers, startTime, 'CreateContainerConfigError', envs.problem),
       );
       await sleep(this.options.stepMs);
     }
@@ -164,44 +178,71 @@ export class Kubelet {
       sandbox: rt.sandbox,
       startTime,
       images,
+      envOf: (name) => envs.envs.get(name) ?? [],
       report: (next) => this.setStatus(rt, next),
-      started: (child) => (rt.child = child),
+      started: (child) => {
+        rt.children.clear();
+        rt.children.add(child);
+      },
       deleting: () => rt.deleting,
     });
+    rt.children.clear();
     if (!init.ok || rt.deleting) {
       rt.exited = true;
-      rt.log.end();
+      for (const log of rt.logs.values()) log.end();
       if (rt.deleting) this.remove(rt);
       return;
     }
-    const withInits = (next: SimPod['status']) =>
-      init.statuses.length > 0 ? { ...next, initContainerStatuses: init.statuses } : next;
-    const result = await runContainer(
-      rt.name,
-      { ...container, env: env.env },
-      rt.sandbox,
-      rt.log,
-      {
-        started: (child, startedAt) => {
-          rt.child = child;
-          this.setStatus(rt, withInits(status.running(container, startTime, child.pid, startedAt)));
-          // A deletion that came while the process was being started.
-          if (rt.deleting) killGroup(child, 'SIGTERM');
-          if (this.faults.oomKill.has(image))
-            setTimeout(() => {
-              rt.oomKilled = true;
-              killGroup(child, 'SIGKILL');
-            }, 50);
-        },
-        oomKilled: () => rt.oomKilled,
-      },
-      images,
-      volumeDirs,
+    const runs = new Map<string, status.ContainerRun>();
+    const report = () => {
+      const next = status.podStatus(containers, startTime, runs);
+      this.setStatus(
+        rt,
+        init.statuses.length > 0 ? { ...next, initContainerStatuses: init.statuses } : next,
+      );
+    };
+    await Promise.all(
+      containers.map(async (container) => {
+        const log = rt.logs.get(container.name) ?? new PodLog();
+        let pid: number | undefined;
+        let oomKilled = false;
+        const result = await runContainer(
+          rt.name,
+          { ...container, env: envs.envs.get(container.name) ?? [] },
+          rt.sandbox,
+          log,
+          {
+            started: (child, startedAt) => {
+              pid = child.pid;
+              rt.children.add(child);
+              runs.set(container.name, { kind: 'running', pid, startedAt });
+              report();
+              // A deletion that came while the process was being started.
+              if (rt.deleting) killGroup(child, 'SIGTERM');
+              if (this.faults.oomKill.has(container.image ?? ''))
+                setTimeout(() => {
+                  oomKilled = true;
+                  killGroup(child, 'SIGKILL');
+                }, 50);
+            },
+            oomKilled: () => oomKilled,
+          },
+          images,
+          volumeDirs,
+        );
+        runs.set(container.name, { kind: 'terminated', pid, result });
+        log.end();
+        // The last container's end is reported with the pod's.
+        if (
+          [...runs.values()].some((r) => r.kind !== 'terminated') ||
+          runs.size < containers.length
+        )
+          report();
+      }),
     );
     rt.exited = true;
     clearTimeout(rt.killTimer);
-    this.setStatus(rt, withInits(status.terminated(container, startTime, rt.child?.pid, result)));
-    rt.log.end();
+    report();
     if (rt.deleting) this.remove(rt);
   }
 
@@ -235,7 +276,7 @@ export class Kubelet {
   }
 
   private remove(rt: PodRuntime): void {
-    rt.log.end();
+    for (const log of rt.logs.values()) log.end();
     this.pods.delete(`${rt.namespace}/${rt.name}`);
     this.store.remove('pods', rt.namespace, rt.name);
     rmSync(rt.sandbox, { recursive: true, force: true });

@@ -61,47 +61,11 @@ export function unschedulable(message: string): IPodStatus {
   };
 }
 
-export function waiting(
-  container: IContainer | undefined,
-  startTime: string,
-  reason: string,
-  message?: string,
-): IPodStatus {
-  return {
-    phase: 'Pending',
-    qosClass: 'BestEffort',
-    hostIP: '10.0.0.1',
-    podIP: '10.244.0.10',
-    startTime,
-    conditions: [
-      ...scheduledConditions(),
-      condition('Ready', 'False', 'ContainersNotReady', 'containers with unready status: [job]'),
-    ],
-    containerStatuses: [
-      containerStatus(container, { waiting: { reason, ...(message && { message }) } }, undefined),
-    ],
-  };
-}
-
-export function running(
-  container: IContainer | undefined,
-  startTime: string,
-  pid: number | undefined,
-  startedAt: string,
-): IPodStatus {
-  return {
-    ...waiting(container, startTime, ''),
-    phase: 'Running',
-    conditions: [
-      ...scheduledConditions(),
-      condition('Ready', 'True'),
-      condition('ContainersReady', 'True'),
-    ],
-    containerStatuses: [
-      containerStatus(container, { running: { startedAt } }, { pid, ready: true }),
-    ],
-  };
-}
+/** Where one of the pod's containers stands. */
+export type ContainerRun =
+  | { kind: 'waiting'; reason: string; message?: string }
+  | { kind: 'running'; pid: number | undefined; startedAt: string }
+  | { kind: 'terminated'; pid: number | undefined; result: Terminated };
 
 /** A container's state once it has ended, finished now. */
 function terminatedState(t: Terminated) {
@@ -116,22 +80,90 @@ function terminatedState(t: Terminated) {
   };
 }
 
-export function terminated(
-  container: IContainer | undefined,
+function statusOf(container: IContainer, run: ContainerRun): IContainerStatus {
+  if (run.kind === 'waiting')
+    return containerStatus(
+      container,
+      { waiting: { reason: run.reason, ...(run.message && { message: run.message }) } },
+      undefined,
+    );
+  if (run.kind === 'running')
+    return containerStatus(
+      container,
+      { running: { startedAt: run.startedAt } },
+      { pid: run.pid, ready: true },
+    );
+  return containerStatus(container, terminatedState(run.result), { pid: run.pid, ready: false });
+}
+
+/**
+ * The pod's status from where each of its containers stands, as the kubelet reports it: the
+ * statuses sorted by container name (not in the spec's order); the phase Pending while one has
+ * not started, Running while one runs, then Succeeded when all exited 0, else Failed
+ * (restartPolicy Never); Ready only while all run.
+ */
+export function podStatus(
+  containers: IContainer[],
   startTime: string,
-  pid: number | undefined,
-  t: Terminated,
+  runs: ReadonlyMap<string, ContainerRun>,
 ): IPodStatus {
+  const states = containers.map((c) => [c, runs.get(c.name) ?? WAITING] as const);
+  const count = (kind: ContainerRun['kind']) => states.filter(([, r]) => r.kind === kind).length;
+  const unready = states.filter(([, r]) => r.kind !== 'running').map(([c]) => c.name);
+  const ended = count('terminated') === states.length;
+  const phase =
+    count('waiting') > 0
+      ? 'Pending'
+      : count('running') > 0
+        ? 'Running'
+        : states.every(([, r]) => r.kind === 'terminated' && r.result.exitCode === 0)
+          ? 'Succeeded'
+          : 'Failed';
+  const readiness = ended
+    ? [
+        condition('Ready', 'False', 'PodCompleted'),
+        condition('ContainersReady', 'False', 'PodCompleted'),
+      ]
+    : unready.length > 0
+      ? [
+          condition(
+            'Ready',
+            'False',
+            'ContainersNotReady',
+            `containers with unready status: [${unready.join(' ')}]`,
+          ),
+          condition(
+            'ContainersReady',
+            'False',
+            'ContainersNotReady',
+            `containers with unready status: [${unready.join(' ')}]`,
+          ),
+        ]
+      : [condition('Ready', 'True'), condition('ContainersReady', 'True')];
   return {
-    ...waiting(container, startTime, ''),
-    phase: t.exitCode === 0 ? 'Succeeded' : 'Failed',
-    conditions: [
-      ...scheduledConditions(),
-      condition('Ready', 'False', 'PodCompleted'),
-      condition('ContainersReady', 'False', 'PodCompleted'),
-    ],
-    containerStatuses: [containerStatus(container, terminatedState(t), { pid, ready: false })],
+    phase,
+    qosClass: 'BestEffort',
+    hostIP: '10.0.0.1',
+    podIP: '10.244.0.10',
+    startTime,
+    conditions: [...scheduledConditions(), ...readiness],
+    containerStatuses: states
+      .map(([c, r]) => statusOf(c, r))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
+}
+
+const WAITING: ContainerRun = { kind: 'waiting', reason: 'ContainerCreating' };
+
+/** Every container waiting for the same reason (being created, its image being pulled...). */
+export function waiting(
+  containers: IContainer[],
+  startTime: string,
+  reason: string,
+  message?: string,
+): IPodStatus {
+  const run: ContainerRun = { kind: 'waiting', reason, ...(message && { message }) };
+  return podStatus(containers, startTime, new Map(containers.map((c) => [c.name, run])));
 }
 
 /** An init container's status once it has run (kept in the pod's status from then on). */
@@ -144,14 +176,14 @@ export function initTerminated(init: IContainer, pid: number | undefined, t: Ter
  * (PodInitializing). `done` are the init containers that ended, `current` the one running.
  */
 export function initializing(
-  container: IContainer | undefined,
+  containers: IContainer[],
   startTime: string,
   done: IContainerStatus[],
   current: { init: IContainer; pid: number | undefined; startedAt: string } | undefined,
 ): IPodStatus {
   const unfinished = current ? [current.init.name] : [];
   return {
-    ...waiting(container, startTime, 'PodInitializing'),
+    ...waiting(containers, startTime, 'PodInitializing'),
     conditions: [
       condition('PodScheduled', 'True'),
       condition(
@@ -160,7 +192,12 @@ export function initializing(
         'ContainersNotInitialized',
         `containers with incomplete status: [${unfinished.join(' ')}]`,
       ),
-      condition('Ready', 'False', 'ContainersNotReady', 'containers with unready status: [job]'),
+      condition(
+        'Ready',
+        'False',
+        'ContainersNotReady',
+        `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
+      ),
     ],
     initContainerStatuses: [
       ...done,
@@ -179,9 +216,9 @@ export function initializing(
 
 /** An init container failed (restartPolicy Never): the pod fails, its container never starts. */
 export function initFailed(
-  container: IContainer | undefined,
+  containers: IContainer[],
   startTime: string,
   statuses: IContainerStatus[],
 ): IPodStatus {
-  return { ...initializing(container, startTime, statuses, undefined), phase: 'Failed' };
+  return { ...initializing(containers, startTime, statuses, undefined), phase: 'Failed' };
 }

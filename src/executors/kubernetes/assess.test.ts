@@ -2,7 +2,7 @@ import type { V1ContainerState, V1Job, V1Pod, V1PodCondition } from '@kubernetes
 import { describe, expect, it } from 'vitest';
 import { assess, formatDuration, mergeProblem } from './assess.ts';
 
-const request = { image: 'busybox:1.36', timeoutMs: 90_000 };
+const request = { image: 'busybox:1.36', attempt: 1, timeoutMs: 90_000 };
 
 function job(...conditions: [type: string, reason: string, message?: string][]): V1Job {
   return {
@@ -245,5 +245,101 @@ describe('formatDuration', () => {
       '1500ms',
       '0s',
     ]);
+  });
+});
+
+describe('assess, with artifacts stored by the pod', () => {
+  const produces = [
+    { name: 'app', path: 'app.bin' },
+    { name: 'site', path: 'site' },
+  ];
+  const storing = { ...request, produces };
+  const sha = 'ab'.repeat(32);
+  /** The kubelet lists a pod's containers sorted by name: chainr-outputs before job. */
+  const podOf = (jobState: V1ContainerState, outputsState: V1ContainerState): V1Pod => ({
+    metadata: { name: 'p', creationTimestamp: new Date('2024-05-01T00:00:00Z') },
+    status: {
+      containerStatuses: [
+        {
+          name: 'chainr-outputs',
+          image: 'chainr',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: outputsState,
+        },
+        {
+          name: 'job',
+          image: 'busybox',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: jobState,
+        },
+      ],
+    },
+  });
+
+  it('waits for the artifacts to be stored once the job has succeeded, streaming its log', () => {
+    expect(assess(job(), [podOf(terminated(0), { running: {} })], storing)).toEqual({
+      logPod: 'p',
+    });
+  });
+
+  it('succeeds with the records the outputs container reported, named in declared order', () => {
+    const message = `f 7 ${sha}\nd 10240 ${sha}\n`;
+    expect(
+      assess(job(), [podOf(terminated(0), terminated(0, 'Completed', message))], storing),
+    ).toEqual({
+      logPod: 'p',
+      result: {
+        status: 'SUCCESSFUL',
+        exitCode: 0,
+        reason: '',
+        artifacts: [
+          { name: 'app', kind: 'file', size: 7, sha256: sha, attempt: 1 },
+          { name: 'site', kind: 'directory', size: 10240, sha256: sha, attempt: 1 },
+        ],
+      },
+    });
+  });
+
+  it('fails with the reason the outputs container gave', () => {
+    const reason = 'artifact "site": site does not exist';
+    const a = assess(job(), [podOf(terminated(0), terminated(1, 'Error', reason))], storing);
+    expect(a.result).toEqual({ status: 'FAILED', exitCode: 0, reason });
+  });
+
+  it('fails a failed job at once, for its exit code, and has its pod stopped', () => {
+    const a = assess(job(), [podOf(terminated(2), { running: {} })], storing);
+    expect(a.result).toEqual({ status: 'FAILED', exitCode: 2, reason: 'exit code 2' });
+    expect(a.stopPod).toBe(true);
+  });
+
+  it('says when the inputs could not be placed', () => {
+    const p = podOf(
+      { waiting: { reason: 'PodInitializing' } },
+      { waiting: { reason: 'PodInitializing' } },
+    );
+    p.status = {
+      ...p.status,
+      phase: 'Failed',
+      initContainerStatuses: [
+        {
+          name: 'chainr-inputs',
+          image: 'chainr',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: terminated(1, 'Error', 'no artifact "rows" of extract (attempt 1) of run u'),
+        },
+      ],
+    };
+    expect(assess(job(['Failed', 'BackoffLimitExceeded']), [p], storing).result).toEqual({
+      status: 'FAILED',
+      exitCode: null,
+      reason:
+        'its input artifacts could not be placed: no artifact "rows" of extract (attempt 1) of run u',
+    });
   });
 });

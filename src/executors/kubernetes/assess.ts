@@ -3,10 +3,17 @@
  * log to stream, or the result (from the Job's condition, or from its pod's container once it has
  * ended by itself, whichever is seen first). Pure: the executor feeds it every change it watches.
  */
-import type { V1ContainerStateTerminated, V1Job, V1Pod } from '@kubernetes/client-node';
+import type {
+  V1ContainerStateTerminated,
+  V1ContainerStatus,
+  V1Job,
+  V1Pod,
+} from '@kubernetes/client-node';
+import type { ArtifactSpec } from '../../core/artifacts.ts';
 import { parseOutputs } from '../../core/outputs.ts';
 import type { ExecutionResult } from '../executor.ts';
-import { MAX_OUTPUTS_BYTES, OUTPUTS_TOO_LARGE } from './manifest.ts';
+import { CONTAINER_NAME, MAX_OUTPUTS_BYTES, OUTPUTS_TOO_LARGE } from './manifest.ts';
+import { INPUTS_CONTAINER, OUTPUTS_CONTAINER, parseRecords } from './pod-artifacts.ts';
 
 export interface PendingProblem {
   /** Each kind has its own grace period before the attempt fails. */
@@ -24,6 +31,11 @@ export interface Assessment {
   result?: ExecutionResult;
   /** The result is known from the Job, but its pod has not reported how it ended yet. */
   podReportPending?: boolean;
+  /**
+   * The job failed while its pod's chainr-outputs container still waits for it: the Job is to be
+   * deleted, or that container would wait on if the job's wrapper could not write its marker.
+   */
+  stopPod?: boolean;
 }
 
 const IMAGE_REASONS = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull'];
@@ -39,6 +51,23 @@ export function formatDuration(ms: number): string {
     [s % 60, 's'],
   ] as const;
   return parts.map(([n, unit]) => (n > 0 ? `${n}${unit}` : '')).join('') || '0s';
+}
+
+/** What the attempt asked of its pod. */
+export interface AssessedRequest {
+  image: string;
+  attempt: number;
+  timeoutMs?: number;
+  /** The artifacts the job declares: stored by the pod's chainr-outputs container. */
+  produces?: readonly ArtifactSpec[];
+}
+
+/**
+ * A container's status, by name: the kubelet lists a pod's containers sorted by name, not in
+ * the order of its spec.
+ */
+export function containerStatus(pod: V1Pod | undefined, name: string) {
+  return pod?.status?.containerStatuses?.find((s) => s.name === name);
 }
 
 const isTrue = (job: V1Job, type: string) =>
@@ -63,16 +92,41 @@ function outputsOf(terminated: V1ContainerStateTerminated | undefined) {
   return parseOutputs(message);
 }
 
-function succeeded(terminated: V1ContainerStateTerminated | undefined): ExecutionResult {
-  const outputs = outputsOf(terminated);
+/** Why the chainr-outputs container failed: its message says it (pod-transfer.ts). */
+function storeFailure(stored: V1ContainerStatus): string {
+  const t = stored.state?.terminated;
+  return (
+    t?.message?.trim() ||
+    `the container ${stored.name} (image "${stored.image}") failed with exit code ${t?.exitCode}${t?.reason ? ` (${t.reason})` : ''}`
+  );
+}
+
+function succeeded(pod: V1Pod | undefined, request: AssessedRequest): ExecutionResult {
+  const outputs = outputsOf(containerStatus(pod, CONTAINER_NAME)?.state?.terminated);
   if (!outputs.ok) return { status: 'FAILED', exitCode: 0, reason: outputs.error };
   const found = Object.keys(outputs.outputs).length > 0;
-  return {
+  const result: ExecutionResult = {
     status: 'SUCCESSFUL',
     exitCode: 0,
     reason: '',
     ...(found && { outputs: outputs.outputs }),
   };
+  const produces = request.produces ?? [];
+  if (produces.length === 0) return result;
+  const stored = containerStatus(pod, OUTPUTS_CONTAINER);
+  const terminated = stored?.state?.terminated;
+  if (!stored || !terminated)
+    return { status: 'FAILED', exitCode: 0, reason: `the pod did not report its stored artifacts` };
+  if (terminated.exitCode !== 0)
+    return { status: 'FAILED', exitCode: 0, reason: storeFailure(stored) };
+  const artifacts = parseRecords(terminated.message ?? '', produces, request.attempt);
+  if (!artifacts)
+    return {
+      status: 'FAILED',
+      exitCode: 0,
+      reason: `the container ${OUTPUTS_CONTAINER} reported no records of the artifacts it stored: ${JSON.stringify(terminated.message ?? '')}`,
+    };
+  return { ...result, artifacts };
 }
 
 function failed(
@@ -89,6 +143,13 @@ function failed(
   const init = pod?.status?.initContainerStatuses?.find(
     (s) => (s.state?.terminated?.exitCode ?? 0) !== 0,
   );
+  // As the other executors say it (artifact-steps.ts).
+  if (init?.name === INPUTS_CONTAINER)
+    return {
+      status: 'FAILED',
+      exitCode: null,
+      reason: `its input artifacts could not be placed: ${init.state?.terminated?.message?.trim() || `exit code ${init.state?.terminated?.exitCode}`}`,
+    };
   if (init)
     return {
       status: 'FAILED',
@@ -97,7 +158,7 @@ function failed(
         `the init container ${init.name} (image "${init.image}") failed with exit code ${init.state?.terminated?.exitCode}` +
         (init.state?.terminated?.message ? `: ${init.state.terminated.message}` : ''),
     };
-  const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
+  const terminated = containerStatus(pod, CONTAINER_NAME)?.state?.terminated;
   if (terminated?.reason === 'OOMKilled')
     return {
       status: 'FAILED',
@@ -116,6 +177,9 @@ function failed(
       exitCode: terminated.exitCode,
       reason: `exit code ${terminated.exitCode}`,
     };
+  const stored = containerStatus(pod, OUTPUTS_CONTAINER);
+  if (terminated && (stored?.state?.terminated?.exitCode ?? 0) !== 0 && stored)
+    return { status: 'FAILED', exitCode: 0, reason: storeFailure(stored) };
   if (pod?.status?.reason)
     return {
       status: 'FAILED',
@@ -141,7 +205,8 @@ function pendingProblem(pod: V1Pod, image: string): PendingProblem | undefined {
   const initWaiting = pod.status?.initContainerStatuses?.find((s) =>
     IMAGE_REASONS.includes(s.state?.waiting?.reason ?? ''),
   );
-  const waiting = initWaiting?.state?.waiting ?? pod.status?.containerStatuses?.[0]?.state?.waiting;
+  const waiting =
+    initWaiting?.state?.waiting ?? containerStatus(pod, CONTAINER_NAME)?.state?.waiting;
   const reason = waiting?.reason ?? '';
   if (IMAGE_REASONS.includes(reason))
     return {
@@ -166,10 +231,14 @@ function pendingProblem(pod: V1Pod, image: string): PendingProblem | undefined {
 export function assess(
   job: V1Job | undefined,
   pods: V1Pod[],
-  request: { image: string; timeoutMs?: number },
+  request: AssessedRequest,
 ): Assessment {
   const pod = currentPod(pods);
-  const state = pod?.status?.containerStatuses?.[0]?.state;
+  const state = containerStatus(pod, CONTAINER_NAME)?.state;
+  // A job that declares artifacts has ended once they are stored too (or could not be).
+  const storing =
+    (request.produces?.length ?? 0) > 0 &&
+    !containerStatus(pod, OUTPUTS_CONTAINER)?.state?.terminated;
   const logPod = state?.running || state?.terminated ? pod?.metadata?.name : undefined;
   const withLog = logPod === undefined ? {} : { logPod };
   if (!job)
@@ -189,24 +258,24 @@ export function assess(
     // it cannot come; the log is read only once the pod is seen.
     const phase = pod?.status?.phase;
     const reported =
-      Boolean(state?.terminated) ||
+      (Boolean(state?.terminated) && !storing) ||
       phase === 'Succeeded' ||
       phase === 'Failed' ||
       failure?.reason === 'DeadlineExceeded';
-    const result = complete ? succeeded(state?.terminated) : failed(job, pod, request.timeoutMs);
+    const result = complete ? succeeded(pod, request) : failed(job, pod, request.timeoutMs);
     return { ...withLog, result, ...(!reported && { podReportPending: true }) };
   }
   // The Job runs its pod once (backoffLimit 0, restartPolicy Never): a container that ended by
   // itself decides the attempt, and its pod says how before the Job controller does (a real one
   // batches pod updates for about a second). A pod being deleted (a deadline, a cancel) waits
   // for the Job's word.
-  if (state?.terminated && !pod?.metadata?.deletionTimestamp)
+  // A failed job stores nothing: its result does not wait for chainr-outputs.
+  const failedJob = state?.terminated !== undefined && state.terminated.exitCode !== 0;
+  if (state?.terminated && !pod?.metadata?.deletionTimestamp && (failedJob || !storing))
     return {
       ...withLog,
-      result:
-        state.terminated.exitCode === 0
-          ? succeeded(state.terminated)
-          : failed(job, pod, request.timeoutMs),
+      result: failedJob ? failed(job, pod, request.timeoutMs) : succeeded(pod, request),
+      ...(failedJob && storing && { stopPod: true }),
     };
   const pending = pod && !logPod ? pendingProblem(pod, request.image) : undefined;
   return { ...withLog, ...(pending && { pending }) };

@@ -8,14 +8,21 @@
  * shutting down leaves the Job running for the worker that takes the attempt over.
  */
 import type { V1Job } from '@kubernetes/client-node';
-import type { ExecutionIO, ExecutionRequest, ExecutionResult, Executor } from '../executor.ts';
+import type { S3StoreConfig } from '../../artifacts/s3-store.ts';
+import type {
+  ArtifactTransfer,
+  ExecutionIO,
+  ExecutionRequest,
+  ExecutionResult,
+  Executor,
+} from '../executor.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import type { KubernetesClient } from './client.ts';
 import { classifyApiError } from './errors.ts';
 import { followAttempt, type Timing, type WarnLogger } from './follow.ts';
 import { JobInformers } from './informer.ts';
 import { parsePosition, type PodLogPosition } from './log-cursor.ts';
-import { buildJobManifest } from './manifest.ts';
+import { buildJobManifest, type PodArtifacts } from './manifest.ts';
 import { LABELS } from './naming.ts';
 import {
   buildClaimManifest,
@@ -38,6 +45,12 @@ export interface KubernetesExecutorOptions {
   timing?: Partial<Timing>;
   /** Settings of the runs' workspace claims that pipelines do not give (default: 1Gi, RWO). */
   workspaceDefaults?: WorkspaceVolumeDefaults;
+  /**
+   * Where jobs' pods store and read artifacts themselves (pod-artifacts.ts): the deployment's
+   * S3-compatible store, and the Secret with its credentials. Without a store, a job that has
+   * artifacts fails, saying why: pods cannot reach a worker's filesystem store.
+   */
+  artifacts?: { s3?: S3StoreConfig; credentialsSecret?: string };
   /** How many times a delete is retried while the API server is unreachable. */
   deleteRetries?: number;
   logger?: WarnLogger;
@@ -63,10 +76,25 @@ const reasonText = (reason: unknown): string =>
 
 type Created = { attached: boolean } | { result: ExecutionResult };
 
+/** The result, with the artifacts its pod stored counted into the run's (within its limit). */
+async function admitted(
+  result: ExecutionResult,
+  transfer: ArtifactTransfer,
+): Promise<ExecutionResult> {
+  if (!result.artifacts) return result;
+  try {
+    await transfer.admit(result.artifacts);
+    return result;
+  } catch (err) {
+    return { status: 'FAILED', exitCode: result.exitCode, reason: (err as Error).message };
+  }
+}
+
 export class KubernetesExecutor implements Executor {
   readonly name = 'kubernetes';
   readonly secretsByReference = true;
   readonly providesWorkspace = true;
+  readonly providesArtifacts = true;
   private readonly timing: Timing;
   /** One watch of Jobs and one of pods for every attempt this executor follows. */
   readonly informers: JobInformers;
@@ -87,12 +115,18 @@ export class KubernetesExecutor implements Executor {
     if (io.signal.aborted) return failed('canceled before start');
     const { client } = this.options;
     const { instance, helperImage } = this.options;
-    const manifest = buildJobManifest(request, {
-      namespace: client.namespace,
-      ttlSecondsAfterFinished: this.options.ttlSecondsAfterFinished ?? 3600,
-      ...(instance !== undefined && { instance }),
-      ...(helperImage !== undefined && { helperImage }),
-    });
+    const artifacts = io.artifacts && (await this.podArtifacts(request, io.artifacts));
+    if (typeof artifacts === 'string') return failed(artifacts);
+    const manifest = buildJobManifest(
+      request,
+      {
+        namespace: client.namespace,
+        ttlSecondsAfterFinished: this.options.ttlSecondsAfterFinished ?? 3600,
+        ...(instance !== undefined && { instance }),
+        ...(helperImage !== undefined && { helperImage }),
+      },
+      artifacts,
+    );
     const name = manifest.metadata?.name ?? '';
     const claimFailure = await this.ensureWorkspaceClaim(request, io.signal);
     if (claimFailure) return claimFailure;
@@ -122,7 +156,7 @@ export class KubernetesExecutor implements Executor {
     });
     if (out.kind === 'result') {
       if (out.abandon) await this.deleteJob(name);
-      return out.result;
+      return io.artifacts ? admitted(out.result, io.artifacts) : out.result;
     }
     if (!this.isShutdown(io.signal)) await this.deleteJob(name);
     return failed(reasonText(out.reason));
@@ -144,6 +178,34 @@ export class KubernetesExecutor implements Executor {
       );
       return undefined;
     }
+  }
+
+  /**
+   * What the job's pod moves of its artifacts (its transfer containers reach the store), or why
+   * it cannot.
+   */
+  private async podArtifacts(
+    request: ExecutionRequest,
+    transfer: ArtifactTransfer,
+  ): Promise<PodArtifacts | string> {
+    const s3 = this.options.artifacts?.s3;
+    if (!s3)
+      return `job "${request.job}" stores or receives artifacts, but its pod cannot reach this worker's filesystem artifact store: the kubernetes executor needs an S3-compatible store (CHAINR_ARTIFACTS_S3_BUCKET, docs/KUBERNETES.md)`;
+    if (this.options.helperImage === undefined)
+      return `job "${request.job}" stores or receives artifacts, which chainr's image moves in its pod: set CHAINR_KUBERNETES_HELPER_IMAGE (docs/KUBERNETES.md)`;
+    const used = transfer.produces.length > 0 ? await transfer.usedByRun() : 0;
+    const secret = this.options.artifacts?.credentialsSecret;
+    return {
+      spec: {
+        s3,
+        attempt: transfer.attempt,
+        limits: transfer.limits,
+        used,
+        produces: [...transfer.produces],
+        receives: [...transfer.receives],
+      },
+      ...(secret !== undefined && { credentialsSecret: secret }),
+    };
   }
 
   private isShutdown(signal: AbortSignal): boolean {

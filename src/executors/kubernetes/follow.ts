@@ -9,7 +9,13 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { ExecutionIO, ExecutionRequest, ExecutionResult } from '../executor.ts';
 import { cutLine, DEFAULT_MAX_LINE_BYTES } from '../lines.ts';
-import { assess, formatDuration, mergeProblem, type PendingProblem } from './assess.ts';
+import {
+  assess,
+  containerStatus,
+  formatDuration,
+  mergeProblem,
+  type PendingProblem,
+} from './assess.ts';
 import { sleep } from './backoff.ts';
 import type { KubernetesClient } from './client.ts';
 import { classifyApiError } from './errors.ts';
@@ -151,7 +157,7 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
             settled ||
             seen.pods.some(
               (p) =>
-                p.metadata?.name === pod && p.status?.containerStatuses?.[0]?.state?.terminated,
+                p.metadata?.name === pod && containerStatus(p, CONTAINER_NAME)?.state?.terminated,
             ),
           ms,
           signal,
@@ -178,6 +184,13 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
     }
   };
 
+  const assessed = {
+    image: request.image,
+    attempt: request.attempt,
+    ...(request.timeoutMs !== undefined && { timeoutMs: request.timeoutMs }),
+    ...(io.artifacts && { produces: io.artifacts.produces }),
+  };
+
   function evaluate(): void {
     if (settled) return;
     const failure = cache.jobs.failure ?? cache.pods.failure;
@@ -194,10 +207,10 @@ export async function followAttempt(o: FollowOptions): Promise<FollowOutcome> {
       missTimer ??= setTimeout(() => void checkMissing(), timing.cacheMissCheckMs);
       return;
     }
-    const a = assess(seen.job, seen.pods, request);
+    const a = assess(seen.job, seen.pods, assessed);
     if (a.logPod !== undefined && !log) startLog(a.logPod);
     if (a.result && !a.podReportPending)
-      return finish({ kind: 'result', result: a.result, abandon: false });
+      return finish({ kind: 'result', result: a.result, abandon: a.stopPod === true });
     if (a.result) {
       // Give the pod's report a moment; without it, the Job's word is the result.
       const result = a.result;

@@ -14,6 +14,15 @@ import {
   OUTPUTS_TOO_LARGE,
   WRAPPER,
 } from './manifest.ts';
+import {
+  CHAINR_IN_IMAGE,
+  COLLECT_IN_POD,
+  INPUTS_CONTAINER,
+  INPUTS_IN_POD,
+  MARKER_IN_POD,
+  OUTPUTS_CONTAINER,
+  type PodTransferSpec,
+} from './pod-artifacts.ts';
 
 const request: ExecutionRequest = {
   uid: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
@@ -255,6 +264,125 @@ describe('buildJobManifest with chainr-exec (a helper image)', () => {
     expect(container?.command?.slice(4)).toEqual(['echo', '$$(HOME)', '$$$$']);
     expect(container?.env?.find((e) => e.name === 'PRICE')?.value).toBe('$$5 $$(X)');
     expect(literalForKubelet('a$b')).toBe('a$$b');
+  });
+});
+
+describe('buildJobManifest with artifacts', () => {
+  const withHelper = { ...options, helperImage: 'registry.example/chainr:1.0' };
+  const spec: PodTransferSpec = {
+    s3: {
+      bucket: 'artifacts',
+      prefix: 'chainr/',
+      endpoint: 'https://s3.example',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+    },
+    attempt: { uid: request.uid, job: request.job, attempt: request.attempt },
+    limits: { perArtifact: 1024, perRun: 4096 },
+    used: 0,
+    produces: [
+      { name: 'app', path: 'dist/app.bin' },
+      { name: 'site', path: 'site' },
+    ],
+    receives: [
+      {
+        from: 'extract',
+        name: 'rows',
+        record: { name: 'rows', kind: 'file', size: 8, sha256: 'a'.repeat(64), attempt: 1 },
+      },
+    ],
+  };
+  const artifacts = { spec, credentialsSecret: 'chainr-s3' };
+
+  it('is a Job the API server accepts as it is: valid, and without unknown fields', () => {
+    const job = buildJobManifest(request, withHelper, artifacts);
+    expect(jobCauses(job)).toEqual([]);
+    expect(pruneUnknown(job, 'V1Job').unknown).toEqual([]);
+  });
+
+  it("places the inputs with an init container of chainr's image, at $CHAINR_ARTIFACTS", () => {
+    const pod = buildJobManifest(request, withHelper, artifacts).spec?.template.spec;
+    const inputs = pod?.initContainers?.[1];
+    expect(pod?.initContainers?.map((c) => c.name)).toEqual(['chainr-init', INPUTS_CONTAINER]);
+    expect(inputs?.image).toBe('registry.example/chainr:1.0');
+    expect(inputs?.command?.slice(0, 5)).toEqual([
+      CHAINR_IN_IMAGE,
+      'pod-artifacts',
+      'inputs',
+      INPUTS_IN_POD,
+      '/dev/termination-log',
+    ]);
+    expect(JSON.parse(inputs?.command?.[5] ?? '')).toEqual(spec);
+    expect(pod?.containers[0]?.env).toContainEqual({
+      name: 'CHAINR_ARTIFACTS',
+      value: INPUTS_IN_POD,
+    });
+  });
+
+  it('has the wrapper collect the declared paths and a second container store them', () => {
+    const pod = buildJobManifest(request, withHelper, artifacts).spec?.template.spec;
+    expect(pod?.containers[0]?.command?.slice(0, 11)).toEqual([
+      HELPER_IN_POD,
+      'run-collect',
+      '/chainr/outputs',
+      '/dev/termination-log',
+      COLLECT_IN_POD,
+      MARKER_IN_POD,
+      '2',
+      'app',
+      'dist/app.bin',
+      'site',
+      'site',
+    ]);
+    const outputs = pod?.containers[1];
+    expect(outputs?.name).toBe(OUTPUTS_CONTAINER);
+    expect(outputs?.command?.slice(1, 6)).toEqual([
+      'pod-artifacts',
+      'outputs',
+      COLLECT_IN_POD,
+      MARKER_IN_POD,
+      '/dev/termination-log',
+    ]);
+    expect(outputs?.volumeMounts).toEqual([{ name: 'chainr', mountPath: '/chainr' }]);
+  });
+
+  it("gives the transfer containers the store's credentials from the deployment's Secret only", () => {
+    const pod = buildJobManifest(request, withHelper, artifacts).spec?.template.spec;
+    for (const c of [pod?.initContainers?.[1], pod?.containers[1]])
+      expect(c?.env).toEqual([
+        {
+          name: 'AWS_ACCESS_KEY_ID',
+          valueFrom: { secretKeyRef: { name: 'chainr-s3', key: 'AWS_ACCESS_KEY_ID' } },
+        },
+        {
+          name: 'AWS_SECRET_ACCESS_KEY',
+          valueFrom: { secretKeyRef: { name: 'chainr-s3', key: 'AWS_SECRET_ACCESS_KEY' } },
+        },
+      ]);
+    // The job's own container gets none of them.
+    expect(JSON.stringify(pod?.containers[0])).not.toContain('AWS_');
+    // Without a Secret, the pod's identity: no variables.
+    const bare = buildJobManifest(request, withHelper, { spec }).spec?.template.spec;
+    expect(bare?.containers[1]?.env).toBeUndefined();
+  });
+
+  it('adds only what the job needs: no inputs, no init container for them; nothing produced, no second container', () => {
+    const consumer = buildJobManifest(request, withHelper, {
+      spec: { ...spec, produces: [] },
+    }).spec?.template.spec;
+    expect(consumer?.containers.map((c) => c.name)).toEqual(['job']);
+    expect(consumer?.containers[0]?.command?.[1]).toBe('run');
+    const producer = buildJobManifest(request, withHelper, {
+      spec: { ...spec, receives: [] },
+    }).spec?.template.spec;
+    expect(producer?.initContainers?.map((c) => c.name)).toEqual(['chainr-init']);
+    expect(producer?.containers[0]?.env?.map((e) => e.name)).not.toContain('CHAINR_ARTIFACTS');
+  });
+
+  it("refuses artifacts without chainr's image, saying what to set", () => {
+    expect(() => buildJobManifest(request, options, artifacts)).toThrow(
+      /set CHAINR_KUBERNETES_HELPER_IMAGE/,
+    );
   });
 });
 

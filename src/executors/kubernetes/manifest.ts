@@ -20,14 +20,31 @@
  * give a program and its arguments (`argv`) instead of a shell command. Without a helper image,
  * the wrapper is a small POSIX sh script and the job's image must have `sh`.
  *
+ * Artifacts (pod-artifacts.ts): a job that stores or receives some gets transfer containers of
+ * the helper image: `chainr-inputs`, an init container placing its inputs in the emptyDir, and
+ * `chainr-outputs`, a second container storing what the wrapper copied there once the job ended.
+ * They read the store's credentials from the deployment's Secret (secretKeyRef), never from the
+ * pipeline.
+ *
  * The kubelet replaces `$(NAME)` in a container's command, arguments and variable values with the
  * variable's value, and `$$` with `$`: every `$` is doubled, so that the job gets exactly what it
  * was given, as with the other executors.
  */
 import type { V1Job } from '@kubernetes/client-node';
+import { ARTIFACTS_ENV } from '../../core/artifacts.ts';
 import type { ExecutionRequest } from '../executor.ts';
 import { jobEnvironment, programOf } from '../executor.ts';
 import { attemptLabels, identityOf, kubernetesJobName } from './naming.ts';
+import {
+  CHAINR_IN_IMAGE,
+  COLLECT_IN_POD,
+  CREDENTIAL_KEYS,
+  INPUTS_CONTAINER,
+  INPUTS_IN_POD,
+  MARKER_IN_POD,
+  OUTPUTS_CONTAINER,
+  type PodTransferSpec,
+} from './pod-artifacts.ts';
 import { claimNameOf, WORKSPACE_MOUNT, WORKSPACE_VOLUME } from './workspace-claim.ts';
 
 export const CONTAINER_NAME = 'job';
@@ -71,6 +88,13 @@ export interface ManifestOptions {
   helperImage?: string;
 }
 
+/** What the pod moves of the job's artifacts, and with which credentials. */
+export interface PodArtifacts {
+  spec: PodTransferSpec;
+  /** The Secret holding the store's credentials (CREDENTIAL_KEYS); without it, the pod's identity. */
+  credentialsSecret?: string;
+}
+
 /** Kept as written by the kubelet, which would expand `$(NAME)` and `$$`. */
 export const literalForKubelet = (text: string): string => text.replaceAll('$', '$$$$');
 
@@ -78,10 +102,27 @@ export const literalForKubelet = (text: string): string => text.replaceAll('$', 
  * The container's command: the job under chainr-exec when there is a helper image, else under
  * the sh wrapper (a shell command only: a program and its arguments need chainr-exec).
  */
-function wrappedCommand(request: ExecutionRequest, helperImage: string | undefined): string[] {
+function wrappedCommand(
+  request: ExecutionRequest,
+  helperImage: string | undefined,
+  produces: PodTransferSpec['produces'],
+): string[] {
   if (helperImage !== undefined) {
     const { file, args } = programOf(request);
-    return [HELPER_IN_POD, 'run', OUTPUTS_FILE, TERMINATION_MESSAGE_PATH, file, ...args];
+    if (produces.length === 0)
+      return [HELPER_IN_POD, 'run', OUTPUTS_FILE, TERMINATION_MESSAGE_PATH, file, ...args];
+    return [
+      HELPER_IN_POD,
+      'run-collect',
+      OUTPUTS_FILE,
+      TERMINATION_MESSAGE_PATH,
+      COLLECT_IN_POD,
+      MARKER_IN_POD,
+      String(produces.length),
+      ...produces.flatMap(({ name, path }) => [name, path]),
+      file,
+      ...args,
+    ];
   }
   if (request.argv !== undefined)
     throw new Error(
@@ -101,7 +142,50 @@ function resources(request: ExecutionRequest) {
   };
 }
 
-export function buildJobManifest(request: ExecutionRequest, options: ManifestOptions): V1Job {
+/** A transfer container of the helper image: `chainr pod-artifacts <step> <paths...>`. */
+function transferContainer(
+  name: string,
+  helperImage: string,
+  step: string[],
+  artifacts: PodArtifacts,
+  volumeMounts: { name: string; mountPath: string }[],
+) {
+  const secret = artifacts.credentialsSecret;
+  return {
+    name,
+    image: helperImage,
+    command: [
+      CHAINR_IN_IMAGE,
+      'pod-artifacts',
+      ...step,
+      TERMINATION_MESSAGE_PATH,
+      JSON.stringify(artifacts.spec),
+    ].map(literalForKubelet),
+    // Read by the kubelet from the deployment's Secret: neither the pipeline nor Redis holds them.
+    ...(secret !== undefined && {
+      env: CREDENTIAL_KEYS.map((key) => ({
+        name: key,
+        valueFrom: { secretKeyRef: { name: secret, key } },
+      })),
+    }),
+    volumeMounts,
+    terminationMessagePath: TERMINATION_MESSAGE_PATH,
+    terminationMessagePolicy: 'File',
+  };
+}
+
+export function buildJobManifest(
+  request: ExecutionRequest,
+  options: ManifestOptions,
+  artifacts?: PodArtifacts,
+): V1Job {
+  const { helperImage } = options;
+  if (artifacts && helperImage === undefined)
+    throw new Error(
+      "artifacts on Kubernetes are moved by chainr's image: set CHAINR_KUBERNETES_HELPER_IMAGE",
+    );
+  const produces = artifacts?.spec.produces ?? [];
+  const hasInputs = (artifacts?.spec.receives.length ?? 0) > 0;
   const labels = attemptLabels(request, options.instance);
   const k8s = request.kubernetes ?? {};
   const workspace = request.workspace;
@@ -109,6 +193,7 @@ export function buildJobManifest(request: ExecutionRequest, options: ManifestOpt
     ...jobEnvironment(request),
     CHAINR_OUTPUTS: OUTPUTS_FILE,
     ...(workspace && { CHAINR_WORKSPACE: WORKSPACE_MOUNT }),
+    ...(hasInputs && { [ARTIFACTS_ENV]: INPUTS_IN_POD }),
   };
   const volumeMounts = [{ name: 'chainr', mountPath: OUTPUTS_DIR }];
   const volumes = [
@@ -164,24 +249,35 @@ export function buildJobManifest(request: ExecutionRequest, options: ManifestOpt
             imagePullSecrets: k8s.imagePullSecrets.map((name) => ({ name })),
           }),
           volumes,
-          ...(options.helperImage !== undefined && {
+          ...(helperImage !== undefined && {
             initContainers: [
               {
                 name: INIT_CONTAINER_NAME,
-                image: options.helperImage,
+                image: helperImage,
                 command: [HELPER_IN_IMAGE, 'install', HELPER_IN_POD],
                 // The pod's requests are the larger of its init containers' and its containers'
                 // sums: the job's own resources leave them as they are (and satisfy quotas).
                 resources: resources(request),
                 volumeMounts,
               },
+              ...(artifacts && hasInputs
+                ? [
+                    transferContainer(
+                      INPUTS_CONTAINER,
+                      helperImage,
+                      ['inputs', INPUTS_IN_POD],
+                      artifacts,
+                      volumeMounts,
+                    ),
+                  ]
+                : []),
             ],
           }),
           containers: [
             {
               name: CONTAINER_NAME,
               image: request.image,
-              command: wrappedCommand(request, options.helperImage).map(literalForKubelet),
+              command: wrappedCommand(request, helperImage, produces).map(literalForKubelet),
               env: [
                 ...Object.entries(env).map(([name, value]) => ({
                   name,
@@ -198,6 +294,17 @@ export function buildJobManifest(request: ExecutionRequest, options: ManifestOpt
               terminationMessagePath: TERMINATION_MESSAGE_PATH,
               terminationMessagePolicy: 'File',
             },
+            ...(artifacts && helperImage !== undefined && produces.length > 0
+              ? [
+                  transferContainer(
+                    OUTPUTS_CONTAINER,
+                    helperImage,
+                    ['outputs', COLLECT_IN_POD, MARKER_IN_POD],
+                    artifacts,
+                    volumeMounts,
+                  ),
+                ]
+              : []),
           ],
         },
       },

@@ -219,12 +219,20 @@ async function kubernetesExecutor(config: Config, logger: Logger): Promise<Execu
   try {
     const client = connectKubernetes(k);
     logger.info({ namespace: client.namespace }, 'kubernetes executor ready');
+    if (!config.artifacts.s3)
+      logger.warn(
+        'kubernetes jobs that store or receive artifacts will fail: their pods cannot reach the filesystem artifact store (set CHAINR_ARTIFACTS_S3_BUCKET)',
+      );
     const executor = new KubernetesExecutor({
       client,
       ttlSecondsAfterFinished: k.ttlSecondsAfterFinished,
       workspaceDefaults: config.workspaceVolume,
       ...(k.instance !== undefined && { instance: k.instance }),
       ...(k.helperImage !== undefined && { helperImage: k.helperImage }),
+      artifacts: {
+        ...(config.artifacts.s3 && { s3: config.artifacts.s3 }),
+        ...(k.artifactsSecret !== undefined && { credentialsSecret: k.artifactsSecret }),
+      },
       timing: {
         imagePullGraceMs: k.imagePullGraceMs,
         unschedulableGraceMs: k.unschedulableGraceMs,

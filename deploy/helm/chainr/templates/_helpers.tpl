@@ -103,3 +103,36 @@ the chart's replicas cannot share.
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/*
+The S3 artifact store's settings, for sched and work (`work`: true adds the Secret the artifact
+steps of jobs' pods read their credentials from).
+*/}}
+{{- define "chainr.artifactsEnv" -}}
+{{- $s3 := .root.Values.artifacts.s3 -}}
+{{- if $s3.bucket }}
+- name: CHAINR_ARTIFACTS_S3_BUCKET
+  value: {{ $s3.bucket | quote }}
+- name: CHAINR_ARTIFACTS_S3_PREFIX
+  value: {{ $s3.prefix | quote }}
+- name: CHAINR_ARTIFACTS_S3_REGION
+  value: {{ $s3.region | quote }}
+{{- if $s3.endpoint }}
+- name: CHAINR_ARTIFACTS_S3_ENDPOINT
+  value: {{ $s3.endpoint | quote }}
+{{- end }}
+{{- if $s3.credentialsSecret }}
+{{- range list "AWS_ACCESS_KEY_ID" "AWS_SECRET_ACCESS_KEY" }}
+- name: {{ . }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s3.credentialsSecret | quote }}
+      key: {{ . }}
+{{- end }}
+{{- if .work }}
+- name: CHAINR_KUBERNETES_ARTIFACTS_SECRET
+  value: {{ $s3.credentialsSecret | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
