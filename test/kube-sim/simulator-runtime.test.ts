@@ -186,6 +186,55 @@ describe('kube-sim: the Job controller and the pods', () => {
   });
 });
 
+describe('kube-sim: a pod of several containers', () => {
+  it('runs them side by side, lists their statuses by name, ends the pod when all have, and serves each log by name', async () => {
+    await createJob('pair', 'unused', {
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            { name: 'zeta', image: 'busybox', command: ['sh', '-c', 'echo first; exit 0'] },
+            {
+              name: 'alpha',
+              image: 'busybox',
+              command: ['sh', '-c', 'sleep 0.5; echo second; exit 3'],
+            },
+          ],
+        },
+      },
+    });
+    // zeta has ended while alpha runs: the pod is Running, and not ready.
+    await until(
+      () =>
+        podsOf('pair')[0]?.status?.containerStatuses?.find((c) => c.name === 'zeta')?.state
+          ?.terminated,
+      'zeta to end',
+    );
+    const running = podsOf('pair')[0]?.status;
+    expect(running?.phase).toBe('Running');
+    expect(running?.containerStatuses?.map((c) => c.name)).toEqual(['alpha', 'zeta']);
+    expect(running?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      message: 'containers with unready status: [zeta]',
+    });
+    const j = await finished('pair');
+    expect(conditions(j)).toContain('Failed:BackoffLimitExceeded');
+    const pod = podsOf('pair')[0];
+    expect(pod?.status?.phase).toBe('Failed');
+    expect(pod?.status?.containerStatuses?.map((c) => c.state?.terminated?.exitCode)).toEqual([
+      3, 0,
+    ]);
+    const name = pod?.metadata.name ?? '';
+    const unnamed = await raw(sim, 'GET', `${PODS}/${name}/log`);
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.json()).toMatchObject({
+      message: `a container name must be specified for pod ${name}, choose one of: [zeta alpha]`,
+    });
+    expect((await raw(sim, 'GET', `${PODS}/${name}/log?container=zeta`)).text).toBe('first\n');
+    expect((await raw(sim, 'GET', `${PODS}/${name}/log?container=alpha`)).text).toBe('second\n');
+  });
+});
+
 describe('kube-sim: deletion and faults', () => {
   it.each([
     ['Background', 200, 0],
