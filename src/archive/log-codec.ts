@@ -99,6 +99,22 @@ export async function packLogs(
   return { parts: data.map((d, part) => ({ part, encoding: PART_ENCODING, data: d })), spans };
 }
 
+/** A stored log's bytes uncompressed, when stored as `expected`; `where` names it in errors. */
+async function inflated(
+  encoding: string,
+  expected: string,
+  data: Buffer,
+  where: string,
+): Promise<Buffer> {
+  if (encoding !== expected)
+    throw new Error(`${where}: log stored as "${encoding}", which this chainr cannot read`);
+  try {
+    return await inflate(data);
+  } catch (err) {
+    throw new Error(`${where}: stored log is not gzip-compressed (${(err as Error).message})`);
+  }
+}
+
 /** A job's lines from their part; `where` names the log in the error when they cannot be read. */
 export async function readSpan(
   encoding: string,
@@ -106,14 +122,7 @@ export async function readSpan(
   span: { from: number; to: number },
   where: string,
 ): Promise<ArchivedLogLine[]> {
-  if (encoding !== PART_ENCODING)
-    throw new Error(`${where}: log stored as "${encoding}", which this chainr cannot read`);
-  let json: Buffer;
-  try {
-    json = await inflate(data);
-  } catch (err) {
-    throw new Error(`${where}: stored log is not gzip-compressed (${(err as Error).message})`);
-  }
+  const json = await inflated(encoding, PART_ENCODING, data, where);
   if (span.from < 0 || span.to > json.length || span.from > span.to)
     throw new Error(
       `${where}: stored log spans bytes ${span.from}-${span.to} of a part of ${json.length}`,
@@ -127,15 +136,7 @@ export async function decodeLog(
   data: Buffer,
   where: string,
 ): Promise<ArchivedLogLine[]> {
-  if (encoding !== LOG_ENCODING)
-    throw new Error(`${where}: log stored as "${encoding}", which this chainr cannot read`);
-  let json: Buffer;
-  try {
-    json = await inflate(data);
-  } catch (err) {
-    throw new Error(`${where}: stored log is not gzip-compressed (${(err as Error).message})`);
-  }
-  return parseLines(json, where);
+  return parseLines(await inflated(encoding, LOG_ENCODING, data, where), where);
 }
 
 function parseLines(json: Buffer, where: string): ArchivedLogLine[] {
