@@ -23,7 +23,10 @@ export function raw(
   if (options.token !== null) headers.authorization = `Bearer ${options.token ?? sim.token}`;
   if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, ...(sim.caCert && { ca: sim.caCert }) }, (res) => {
+    // A connection of its own (no pooled keep-alive socket): a request made while the server is
+    // down is refused, rather than written to a socket the server has closed.
+    const options = { method, headers, agent: false, ...(sim.caCert && { ca: sim.caCert }) };
+    const req = request(url, options, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () =>
