@@ -8,12 +8,15 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { cliTestbed } from './fixtures/cli.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const testbed = cliTestbed('checkout');
+// Each step starts npm and chainr processes from a checkout (8 s in all when idle; over 60 s once
+// in CI beside the chaos tests): a limit for a loaded machine, not a timing.
+vi.setConfig({ testTimeout: 240_000 });
 
 let clone: string;
 let env: NodeJS.ProcessEnv;
