@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../../src/api/client.ts';
 import { SseParser, type SseMessage } from '../../../src/api/sse.ts';
 import { api } from './api.ts';
+import { sleep } from './sleep.ts';
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -18,16 +19,6 @@ export interface StreamControl {
 export type StreamHandler = (type: string, data: unknown, control: StreamControl) => void;
 
 const MAX_DELAY_MS = 15_000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = window.setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      window.clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 /** Listens to `types` on the SSE endpoint at `url` (none while `url` is undefined). */
 export function useEventStream(

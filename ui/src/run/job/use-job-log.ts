@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../../../src/api/client.ts';
 import type { JobAttempt } from '../../../../src/api/wire.ts';
 import { api, errorMessage } from '../../shared/api.ts';
+import { sleep } from '../../shared/sleep.ts';
 import { appendChunk, appendMarker, EMPTY_LOG, finish, type LogLines } from './log-lines.ts';
 
 export type LogState =
@@ -23,17 +24,6 @@ const FLUSH_MS = 100;
 
 /** The wait before asking again for a read whose connection dropped: doubled each time, to 10 s. */
 const reconnectDelay = (tries: number) => Math.min(1000 * 2 ** tries, 10_000);
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = window.setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      window.clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 const newlines = (text: string) => {
   let count = 0;
@@ -130,7 +120,7 @@ export function useJobLog(
               window.clearTimeout(timer);
               timer = undefined;
               setResult({ log, state: 'reconnecting' });
-              await pause(reconnectDelay(tries), controller.signal);
+              await sleep(reconnectDelay(tries), controller.signal);
               if (controller.signal.aborted) return;
             }
           }
